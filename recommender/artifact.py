@@ -1,0 +1,296 @@
+"""The model file: one versioned, checksummed, atomically written file of plain data.
+
+Layout: a first line of JSON (the header: format, schema version, the payload's size and
+SHA-256), then the payload, gzip-compressed JSON. No pickle: loading reads data, never code.
+This module uses the standard library only, so that serving never imports pandas, scipy or
+mlxtend.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import os
+import tempfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .exceptions import ArtifactError
+
+__all__ = [
+    "FORMAT",
+    "SCHEMA_VERSION",
+    "CatalogEntry",
+    "RuleCounts",
+    "ModelData",
+    "write_model",
+    "read_model",
+]
+
+FORMAT = "recommender-model"
+SCHEMA_VERSION = 1
+_MAX_HEADER = 4096
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogEntry:
+    """What the catalog knows of one item; ``None`` where it knows nothing."""
+
+    name: str | None = None
+    category: str | None = None
+    family: str | None = None
+    brand: str | None = None
+    price: float | None = None
+    margin: float | None = None
+    in_stock: bool = True
+    active: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleCounts:
+    """Rules as parallel tuples: antecedent (sorted item indices), consequent, basket counts."""
+
+    antecedents: tuple[tuple[int, ...], ...] = ()
+    consequents: tuple[int, ...] = ()
+    counts: tuple[int, ...] = ()
+    antecedent_counts: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.consequents)
+        if not len(self.antecedents) == len(self.counts) == len(self.antecedent_counts) == n:
+            raise ValueError("rule columns must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.consequents)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelData:
+    """Everything a model file holds, as plain Python values.
+
+    Item ``i`` is ``items[i]``; rules and itemsets refer to items by index.
+    """
+
+    model_id: str
+    created_at: str
+    n_baskets: int
+    items: tuple[str, ...]
+    item_counts: tuple[int, ...]
+    rules: RuleCounts
+    itemsets: tuple[tuple[tuple[int, ...], int], ...]
+    catalog: Mapping[str, CatalogEntry] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON-ready payload (columnar, compact)."""
+        catalog_ids = sorted(self.catalog)
+        return {
+            "model": {"id": self.model_id, "created_at": self.created_at},
+            "n_baskets": self.n_baskets,
+            "items": list(self.items),
+            "item_counts": list(self.item_counts),
+            "rules": {
+                "antecedents": [list(a) for a in self.rules.antecedents],
+                "consequents": list(self.rules.consequents),
+                "counts": list(self.rules.counts),
+                "antecedent_counts": list(self.rules.antecedent_counts),
+            },
+            "itemsets": {
+                "items": [list(items) for items, _ in self.itemsets],
+                "counts": [count for _, count in self.itemsets],
+            },
+            "catalog": {
+                "item_id": catalog_ids,
+                **{
+                    name: [_json_value(getattr(self.catalog[i], name)) for i in catalog_ids]
+                    for name in ("name", "category", "family", "brand", "price", "margin", "in_stock", "active")
+                },
+            },
+            "config": dict(self.config),
+            "provenance": dict(self.provenance),
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def new_model_id(created_at: str, content_sha256: str) -> str:
+    """A short id that differs for every model file: time and content together."""
+    return hashlib.sha256(f"{created_at}|{content_sha256}".encode()).hexdigest()[:16]
+
+
+def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
+    """Write ``data`` to ``path`` atomically: a reader sees the old file or the new, never half.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> data = ModelData(model_id="m1", created_at="2026-01-01T00:00:00Z", n_baskets=2,
+    ...                  items=("kettle", "tea"), item_counts=(1, 2), rules=RuleCounts(), itemsets=())
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "model.rcm"
+    >>> read_model(write_model(data, target)).items
+    ('kettle', 'tea')
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ArtifactError(f"cannot write the model to {str(target)!r}: it is a folder; name a file such as model.rcm.")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ArtifactError(
+            f"cannot write the model to {str(target)!r}: folder {str(parent)!r} does not exist; create it first."
+        )
+    body = json.dumps(data.payload(), separators=(",", ":"), allow_nan=False).encode("utf-8")
+    compressed = gzip.compress(body, compresslevel=6, mtime=0)
+    header = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "model_id": data.model_id,
+        "created_at": data.created_at,
+        "compression": "gzip",
+        "payload_bytes": len(compressed),
+        "payload_sha256": hashlib.sha256(compressed).hexdigest(),
+    }
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
+            out.write(compressed)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The header of a model file, checked for format and schema version."""
+    source = Path(path)
+    try:
+        with open(source, "rb") as handle:
+            line = handle.readline(_MAX_HEADER)
+    except FileNotFoundError:
+        raise ArtifactError(f"model file {str(source)!r} does not exist; check the path or run `recommender mine`.") from None
+    except OSError as error:
+        raise ArtifactError(f"cannot read model file {str(source)!r}: {error.strerror}.") from None
+    return _parse_header(line, source)
+
+
+def _parse_header(line: bytes, source: Path) -> dict[str, Any]:
+    not_model = (
+        f"{str(source)!r} is not a recommender model file; pass a file written by `recommender mine`."
+    )
+    if not line.endswith(b"\n"):
+        raise ArtifactError(not_model)
+    try:
+        header = json.loads(line)
+    except ValueError:
+        raise ArtifactError(not_model) from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ArtifactError(not_model)
+    version = header.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ArtifactError(
+            f"model file {str(source)!r} has schema version {version!r}, this version of recommender "
+            f"reads version {SCHEMA_VERSION}; mine the model again with this version."
+        )
+    return header
+
+
+def read_model(path: str | os.PathLike[str]) -> ModelData:
+    """Load a model file, refusing anything truncated, corrupt or of another schema.
+
+    Raises
+    ------
+    ArtifactError
+        With the file, what is wrong, and the fix.
+    """
+    source = Path(path)
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"model file {str(source)!r} does not exist; check the path or run `recommender mine`.") from None
+    except IsADirectoryError:
+        raise ArtifactError(f"model path {str(source)!r} is a folder; pass the model file itself.") from None
+    except OSError as error:
+        raise ArtifactError(f"cannot read model file {str(source)!r}: {error.strerror}.") from None
+    end = raw.find(b"\n", 0, _MAX_HEADER)
+    header = _parse_header(raw[: end + 1] if end >= 0 else raw[:_MAX_HEADER], source)
+    compressed = raw[end + 1 :]
+    remine = "mine the model again (the file was cut short or changed after it was written)"
+    if len(compressed) != header.get("payload_bytes"):
+        raise ArtifactError(
+            f"model file {str(source)!r} is truncated or padded: {len(compressed):,} bytes of payload "
+            f"where the header says {header.get('payload_bytes')!r}; {remine}."
+        )
+    if hashlib.sha256(compressed).hexdigest() != header.get("payload_sha256"):
+        raise ArtifactError(f"model file {str(source)!r} is corrupt: its checksum does not match; {remine}.")
+    try:
+        payload = json.loads(gzip.decompress(compressed))
+        return _from_payload(payload)
+    except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, IndexError) as error:
+        raise ArtifactError(
+            f"model file {str(source)!r} does not hold a valid model ({type(error).__name__}: {error}); {remine}."
+        ) from None
+
+
+def _from_payload(payload: dict[str, Any]) -> ModelData:
+    items = tuple(str(i) for i in payload["items"])
+    n_items = len(items)
+    item_counts = tuple(int(c) for c in payload["item_counts"])
+    if len(item_counts) != n_items:
+        raise ValueError("items and item_counts differ in length")
+    rules_raw = payload["rules"]
+    antecedents = tuple(tuple(int(i) for i in a) for a in rules_raw["antecedents"])
+    consequents = tuple(int(c) for c in rules_raw["consequents"])
+    for antecedent, consequent in zip(antecedents, consequents):
+        if not antecedent or consequent >= n_items or max(antecedent) >= n_items or min(antecedent) < 0 or consequent < 0:
+            raise ValueError("a rule refers to an item outside the model")
+    rules = RuleCounts(
+        antecedents=antecedents,
+        consequents=consequents,
+        counts=tuple(int(c) for c in rules_raw["counts"]),
+        antecedent_counts=tuple(int(c) for c in rules_raw["antecedent_counts"]),
+    )
+    sets = payload["itemsets"]
+    itemsets = tuple(
+        (tuple(int(i) for i in members), int(count)) for members, count in zip(sets["items"], sets["counts"], strict=True)
+    )
+    raw_catalog = payload["catalog"]
+    ids = raw_catalog["item_id"]
+    catalog = {
+        str(item): CatalogEntry(
+            name=raw_catalog["name"][k],
+            category=raw_catalog["category"][k],
+            family=raw_catalog["family"][k],
+            brand=raw_catalog["brand"][k],
+            price=None if raw_catalog["price"][k] is None else float(raw_catalog["price"][k]),
+            margin=None if raw_catalog["margin"][k] is None else float(raw_catalog["margin"][k]),
+            in_stock=bool(raw_catalog["in_stock"][k]),
+            active=bool(raw_catalog["active"][k]),
+        )
+        for k, item in enumerate(ids)
+    }
+    model = payload["model"]
+    return ModelData(
+        model_id=str(model["id"]),
+        created_at=str(model["created_at"]),
+        n_baskets=int(payload["n_baskets"]),
+        items=items,
+        item_counts=item_counts,
+        rules=rules,
+        itemsets=itemsets,
+        catalog=catalog,
+        config=dict(payload["config"]),
+        provenance=dict(payload["provenance"]),
+    )

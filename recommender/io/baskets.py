@@ -1,0 +1,263 @@
+"""Baskets: the distinct items of each order, held sparse.
+
+One CSR-like layout (``indptr``/``indices`` into a sorted item vocabulary) is what every
+reader produces and what the miners consume, so no stage ever holds a dense one-hot matrix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import InputError
+
+__all__ = ["Baskets", "ReadSummary", "SourceInfo", "baskets_from_pairs"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadSummary:
+    """What reading kept and what it dropped, for the user to see.
+
+    Examples
+    --------
+    >>> ReadSummary(rows_read=5, baskets=2, items=3, cancelled_rows=1).dropped_rows
+    1
+    """
+
+    rows_read: int
+    baskets: int
+    items: int
+    cancelled_rows: int = 0
+    returned_rows: int = 0
+    missing_item_rows: int = 0
+    repeated_item_rows: int = 0
+    empty_baskets: int = 0
+
+    @property
+    def dropped_rows(self) -> int:
+        """Rows that are not purchases: cancellations, returns, rows without an item."""
+        return self.cancelled_rows + self.returned_rows + self.missing_item_rows
+
+    def describe(self) -> str:
+        """One line for a person: what was read, kept and dropped.
+
+        Examples
+        --------
+        >>> ReadSummary(rows_read=10, baskets=3, items=4, returned_rows=2).describe()
+        '10 rows read: 3 baskets of 4 distinct items; dropped 2 return rows (negative quantity)'
+        """
+        text = f"{self.rows_read:,} rows read: {self.baskets:,} baskets of {self.items:,} distinct items"
+        dropped = []
+        if self.cancelled_rows:
+            dropped.append(f"{self.cancelled_rows:,} cancellation rows (invoices starting with C)")
+        if self.returned_rows:
+            dropped.append(f"{self.returned_rows:,} return rows (negative quantity)")
+        if self.missing_item_rows:
+            dropped.append(f"{self.missing_item_rows:,} rows without an item")
+        if self.empty_baskets:
+            dropped.append(f"{self.empty_baskets:,} empty baskets")
+        if dropped:
+            text += "; dropped " + ", ".join(dropped)
+        if self.repeated_item_rows:
+            text += f"; {self.repeated_item_rows:,} repeated lines of an item merged into its basket"
+        return text
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain JSON-ready counts."""
+        return {
+            "rows_read": self.rows_read,
+            "baskets": self.baskets,
+            "items": self.items,
+            "cancelled_rows": self.cancelled_rows,
+            "returned_rows": self.returned_rows,
+            "missing_item_rows": self.missing_item_rows,
+            "repeated_item_rows": self.repeated_item_rows,
+            "empty_baskets": self.empty_baskets,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceInfo:
+    """Where baskets came from: a file (name, size, SHA-256 of its bytes) or Python data."""
+
+    name: str
+    kind: str
+    sha256: str
+    size_bytes: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "sha256": self.sha256, "bytes": self.size_bytes}
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Baskets:
+    """Distinct items per basket, sparse.
+
+    Attributes
+    ----------
+    items : tuple of str
+        The item vocabulary, sorted; column ``j`` is ``items[j]``.
+    indptr, indices : numpy.ndarray
+        Basket ``i`` holds the items ``indices[indptr[i]:indptr[i + 1]]``, sorted, distinct.
+    basket_ids : tuple of str or None
+        The order id of each basket when the input had one.
+    customers : tuple of (str or None) or None
+        The customer of each basket when the input had a customer column.
+    timestamps : numpy.ndarray or None
+        The time of each basket (``datetime64[ns]``, UTC) when the input had a time column.
+    catalog : pandas.DataFrame or None
+        Names and prices derived from the order lines (see :mod:`recommender.io.catalog`).
+    summary : ReadSummary
+    source : SourceInfo
+
+    Examples
+    --------
+    >>> b = Baskets.from_lists([["tea", "kettle"], ["tea"], ["tea", "tea"]])
+    >>> b.items, len(b), b.basket(0)
+    (('kettle', 'tea'), 3, ('kettle', 'tea'))
+    >>> b.item_counts().tolist()
+    [1, 3]
+    """
+
+    items: tuple[str, ...]
+    indptr: np.ndarray
+    indices: np.ndarray
+    summary: ReadSummary
+    source: SourceInfo
+    basket_ids: tuple[str, ...] | None = None
+    customers: tuple[str | None, ...] | None = None
+    timestamps: np.ndarray | None = None
+    catalog: pd.DataFrame | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    def basket(self, i: int) -> tuple[str, ...]:
+        """The item ids of basket ``i``."""
+        return tuple(self.items[j] for j in self.indices[self.indptr[i] : self.indptr[i + 1]])
+
+    def __iter__(self) -> Any:
+        for i in range(len(self)):
+            yield self.basket(i)
+
+    def item_counts(self) -> np.ndarray:
+        """Baskets holding each item, aligned with :attr:`items`."""
+        return np.bincount(self.indices, minlength=self.n_items).astype(np.int64)
+
+    def content_sha256(self) -> str:
+        """A digest of the baskets' content, independent of order and of input format."""
+        digest = hashlib.sha256()
+        lines = sorted("\t".join(self.basket(i)) for i in range(len(self)))
+        for line in lines:
+            digest.update(line.encode("utf-8"))
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+    @classmethod
+    def from_lists(cls, baskets: Iterable[Iterable[Any]], *, name: str = "<baskets>") -> "Baskets":
+        """Baskets from Python iterables of item ids (converted with ``str``).
+
+        Raises
+        ------
+        InputError
+            When a basket is a string (its characters would become items) or nothing is left.
+        """
+        order_codes: list[int] = []
+        item_labels: list[str] = []
+        rows = 0
+        empty = 0
+        for number, basket in enumerate(baskets):
+            if isinstance(basket, (str, bytes)):
+                raise InputError(
+                    f"basket {number} of {name} is the string {basket!r}, not a list of items; "
+                    f"wrap it as [{basket!r}] or split it into its items."
+                )
+            try:
+                labels = [str(item).strip() for item in basket if item is not None]
+            except TypeError:
+                raise InputError(
+                    f"basket {number} of {name} is {basket!r}, not a list of items; "
+                    "pass one list (or set) of item ids per basket."
+                ) from None
+            labels = [label for label in labels if label]
+            rows += len(labels)
+            if not labels:
+                empty += 1
+                continue
+            order_codes.extend([number] * len(labels))
+            item_labels.extend(labels)
+        return baskets_from_pairs(
+            np.asarray(order_codes, dtype=np.int64),
+            item_labels,
+            rows_read=rows,
+            source=SourceInfo(name=name, kind="python", sha256=""),
+            extra_summary={"empty_baskets": empty},
+            what=name,
+        )
+
+
+def baskets_from_pairs(
+    order_codes: np.ndarray,
+    item_labels: Sequence[str] | np.ndarray,
+    *,
+    rows_read: int,
+    source: SourceInfo,
+    what: str,
+    basket_ids: Sequence[str] | None = None,
+    customers: Sequence[str | None] | None = None,
+    timestamps: np.ndarray | None = None,
+    catalog: pd.DataFrame | None = None,
+    extra_summary: dict[str, int] | None = None,
+) -> Baskets:
+    """Build :class:`Baskets` from one (basket code, item id) pair per kept row.
+
+    ``order_codes`` are dense codes ``0..n-1`` in basket order; ``basket_ids``,
+    ``customers`` and ``timestamps``, when given, are indexed by those codes. Codes that
+    never occur (baskets whose rows were all dropped) are removed.
+    """
+    if len(order_codes) == 0:
+        dropped = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in (extra_summary or {}).items() if v)
+        raise InputError(
+            f"{what} holds no purchases" + (f" (dropped: {dropped})" if dropped else "")
+            + "; check that it is the right file and that its order and item columns are filled."
+        )
+    items, item_codes = np.unique(np.asarray(item_labels, dtype=object).astype(str), return_inverse=True)
+    n_items = len(items)
+    keys = np.unique(order_codes.astype(np.int64) * n_items + item_codes.astype(np.int64))
+    repeated = len(order_codes) - len(keys)
+    rows_of, cols = np.divmod(keys, n_items)
+    present, dense_rows = np.unique(rows_of, return_inverse=True)
+    counts = np.bincount(dense_rows, minlength=len(present))
+    indptr = np.zeros(len(present) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+
+    def pick(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
+        return None if values is None else tuple(values[int(i)] for i in present)
+
+    summary = ReadSummary(
+        rows_read=rows_read,
+        baskets=len(present),
+        items=n_items,
+        repeated_item_rows=repeated,
+        **(extra_summary or {}),
+    )
+    return Baskets(
+        items=tuple(str(item) for item in items),
+        indptr=indptr,
+        indices=cols.astype(np.int32),
+        summary=summary,
+        source=source,
+        basket_ids=pick(basket_ids),
+        customers=pick(customers),
+        timestamps=None if timestamps is None else np.asarray(timestamps)[present],
+        catalog=catalog,
+    )

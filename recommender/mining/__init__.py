@@ -1,0 +1,200 @@
+"""Mining: baskets -> frequent itemsets (mlxtend) -> rules with counts -> a :class:`Model`."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..artifact import CatalogEntry, ModelData, new_model_id
+from ..config import DEFAULT_MAX_LEN, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, MiningConfig
+from ..exceptions import ConfigError
+from ..io import ColumnSpec, OrdersInput, read_baskets, read_catalog
+from ..io.catalog import catalog_from_frame, merge_catalogs
+from ..model import Model
+from .encode import reduce_for_mining
+from .rules import rules_from_itemsets
+
+__all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
+
+logger = logging.getLogger(__name__)
+
+ENGINES = ("mlxtend",)
+# Bundles are a product and one or two companions; larger itemsets serve rules only.
+BUNDLE_MAX_ITEMS = 3
+
+Progress = Callable[[str], None]
+
+
+def mine(
+    orders: OrdersInput,
+    *,
+    min_support: float = DEFAULT_MIN_SUPPORT,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    max_len: int = DEFAULT_MAX_LEN,
+    catalog: str | Path | pd.DataFrame | None = None,
+    format: str = "auto",
+    columns: ColumnSpec | Mapping[str, str | None] | None = None,
+    engine: str = "mlxtend",
+    progress: Progress | None = None,
+) -> Model:
+    """Mine association rules from orders into a :class:`~recommender.model.Model`.
+
+    Parameters
+    ----------
+    orders : path, DataFrame, Baskets or list of baskets
+        See :func:`recommender.io.read_baskets`.
+    min_support, min_confidence, max_len
+        Inclusive thresholds (see :class:`~recommender.config.MiningConfig`).
+    catalog : path or DataFrame, optional
+        Product names, categories, families, prices, stock; gaps are filled from the orders.
+    format, columns
+        How to read a file; see :func:`recommender.io.read_baskets`.
+    engine : {"mlxtend"}
+        The miner of frequent itemsets.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Examples
+    --------
+    >>> model = mine([["tea", "kettle"], ["tea", "kettle"], ["tea"], ["mug"]],
+    ...              min_support=0.5, min_confidence=0.6)
+    >>> model.rules[["antecedents", "consequent", "count", "confidence", "lift"]].to_dict("records")
+    [{'antecedents': ('kettle',), 'consequent': 'tea', 'count': 2, 'confidence': 1.0, 'lift': 1.3333333333333333}, {'antecedents': ('tea',), 'consequent': 'kettle', 'count': 2, 'confidence': 0.6666666666666666, 'lift': 1.3333333333333333}]
+    """
+    config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len)
+    if engine not in ENGINES:
+        raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
+    say = progress or (lambda stage: logger.info("%s", stage))
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 4)
+        clock = now
+
+    say("reading orders")
+    baskets = read_baskets(orders, format=format, columns=columns)
+    given_catalog = None
+    if catalog is not None:
+        given_catalog = catalog_from_frame(catalog) if isinstance(catalog, pd.DataFrame) else read_catalog(catalog)
+    lap("read")
+
+    say("counting items")
+    item_counts = baskets.item_counts()
+    n_baskets = len(baskets)
+    min_count = config.min_count(n_baskets)
+    reduced = reduce_for_mining(baskets, item_counts, min_count)
+    lap("encode")
+
+    say(f"mining itemsets with {engine}")
+    from .mlxtend_engine import frequent_itemsets
+
+    columns_sets, counts = frequent_itemsets(reduced.matrix, min_count=min_count, max_len=config.max_len)
+    itemset_counts = {
+        tuple(int(reduced.items[j]) for j in itemset): count for itemset, count in zip(columns_sets, counts)
+    }
+    lap("mine")
+
+    say("building rules")
+    rules = rules_from_itemsets(
+        itemset_counts, item_counts, min_confidence=config.min_confidence, max_len=config.max_len
+    )
+    bundles = tuple(
+        sorted(
+            ((itemset, count) for itemset, count in itemset_counts.items() if len(itemset) <= BUNDLE_MAX_ITEMS),
+            key=lambda pair: (len(pair[0]), pair[0]),
+        )
+    )
+    lap("rules")
+
+    merged_catalog = merge_catalogs(given_catalog, baskets.catalog)
+    created_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    content = baskets.source.sha256 or baskets.content_sha256()
+    n_frequent = int((item_counts >= min_count).sum())
+    data = ModelData(
+        model_id=new_model_id(created_at, content),
+        created_at=created_at,
+        n_baskets=n_baskets,
+        items=baskets.items,
+        item_counts=tuple(int(c) for c in item_counts),
+        rules=rules,
+        itemsets=bundles,
+        catalog=_catalog_entries(merged_catalog),
+        config={**config.as_dict(), "min_count": min_count, "engine": engine},
+        provenance={
+            "input": {**baskets.source.as_dict(), "sha256": content},
+            "read": baskets.summary.as_dict(),
+            "counts": {
+                "baskets": n_baskets,
+                "items": baskets.n_items,
+                "frequent_items": n_frequent,
+                "frequent_itemsets": n_frequent + len(itemset_counts),
+                "rules": len(rules),
+                "mined_baskets": int(reduced.matrix.shape[0]),
+                "mined_items": int(reduced.matrix.shape[1]),
+            },
+            "timings_seconds": timings,
+            "versions": _versions(engine),
+            "has_customers": baskets.customers is not None,
+            "has_timestamps": baskets.timestamps is not None,
+        },
+    )
+    return Model(data, baskets=baskets)
+
+
+def _catalog_entries(catalog: pd.DataFrame | None) -> dict[str, CatalogEntry]:
+    if catalog is None:
+        return {}
+    entries: dict[str, CatalogEntry] = {}
+    for item_id, row in zip(catalog.index, catalog.to_dict("records")):
+
+        def text(key: str) -> str | None:
+            value = row.get(key)
+            return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+        def number(key: str) -> float | None:
+            value = row.get(key)
+            return None if value is None or pd.isna(value) else float(value)
+
+        entries[str(item_id)] = CatalogEntry(
+            name=text("name"),
+            category=text("category"),
+            family=text("family"),
+            brand=text("brand"),
+            price=number("price"),
+            margin=number("margin"),
+            in_stock=bool(row.get("in_stock", True)),
+            active=bool(row.get("active", True)),
+        )
+    return entries
+
+
+def _versions(engine: str) -> dict[str, Any]:
+    import scipy
+
+    from .. import __version__
+
+    versions: dict[str, Any] = {
+        "recommender": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scipy": scipy.__version__,
+    }
+    if engine == "mlxtend":
+        from .mlxtend_engine import mlxtend_version
+
+        versions["mlxtend"] = mlxtend_version()
+    return versions
+
+
