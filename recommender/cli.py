@@ -1,0 +1,244 @@
+"""The ``recommender`` command: argument parsing and messages only.
+
+Errors are one sentence on stderr and exit status 2, never a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from .exceptions import RecommenderError
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+RULE_SORT_KEYS = ("lift", "confidence", "support", "count", "leverage", "conviction",
+                  "zhangs_metric", "jaccard", "certainty", "kulczynski")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.run(args) or 0)
+    except RecommenderError as error:
+        print(f"recommender {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `recommender rules ... | head`
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .config import DEFAULT_MAX_LEN, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT
+
+    parser = argparse.ArgumentParser(
+        prog="recommender",
+        description="Mine the baskets of past orders into cross-sell rules and explained suggestions.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="run the built-in sample shop end to end",
+        description="Generate the built-in sample shop (a year of orders and a catalog), mine it, "
+                    "save the model and show what it found.",
+    )
+    demo.add_argument("--out", default="recommender-demo", metavar="DIR",
+                      help="folder for orders.csv, catalog.csv and model.rcm (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the sample shop (default: %(default)s)")
+    demo.set_defaults(run=_demo)
+
+    mine = commands.add_parser(
+        "mine", help="mine an order file into a model file",
+        description="Read orders (long CSV/Parquet, or one basket per line) and mine association "
+                    "rules into one model file.",
+    )
+    mine.add_argument("input", metavar="INPUT", help="orders: .csv/.parquet (any compression) or .dat baskets")
+    mine.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (e.g. model.rcm)")
+    mine.add_argument("--min-support", type=float, default=DEFAULT_MIN_SUPPORT, metavar="F",
+                      help="least share of baskets for an itemset, inclusive (default: %(default)s)")
+    mine.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE, metavar="F",
+                      help="least confidence of a rule, inclusive (default: %(default)s)")
+    mine.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="N",
+                      help="most items in a rule, both sides (2-10, default: %(default)s)")
+    mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
+    mine.add_argument("--engine", choices=("mlxtend",), default="mlxtend", help="itemset miner (default: %(default)s)")
+    mine.add_argument("--format", choices=("auto", "long", "basket"), default="auto",
+                      help="long = one row per order line; basket = one basket per line (default: %(default)s)")
+    columns = mine.add_argument_group("column options (long format; found by usual names when omitted)")
+    for role, example in (("order", "InvoiceNo"), ("item", "StockCode"), ("quantity", "Quantity"),
+                          ("price", "UnitPrice"), ("customer", "CustomerID"), ("time", "InvoiceDate"),
+                          ("name", "Description")):
+        columns.add_argument(f"--{role}-col", metavar="NAME", help=f"the {role} column (e.g. {example})")
+    mine.set_defaults(run=_mine)
+
+    rules = commands.add_parser(
+        "rules", help="list the rules of a model file",
+        description="Print the rules of a model, strongest first.",
+    )
+    rules.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
+    rules.add_argument("--sort", choices=RULE_SORT_KEYS, default="lift", help="metric to sort by (default: %(default)s)")
+    rules.add_argument("--top", type=_positive_int, default=None, metavar="N", help="only the first N rules")
+    rules.add_argument("--format", choices=("table", "csv", "json"), default="table", help="(default: %(default)s)")
+    rules.set_defaults(run=_rules)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+class _Stages:
+    """Progress on a terminal: the current stage and the time spent; silent otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.bar: Any = None
+        if stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=None, bar_format="{desc} [{elapsed}]", file=stream, leave=False)
+
+    def __call__(self, stage: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description_str(stage + " ...")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _run_with_progress(work: Callable[[Callable[[str], None]], Any]) -> Any:
+    stages = _Stages()
+    try:
+        return work(stages)
+    finally:
+        stages.close()
+
+
+def _mine(args: argparse.Namespace) -> int:
+    from .mining import mine
+
+    columns = {role: getattr(args, f"{role}_col") for role in
+               ("order", "item", "quantity", "price", "customer", "time", "name")}
+    started = time.perf_counter()
+    model = _run_with_progress(lambda progress: mine(
+        args.input,
+        min_support=args.min_support,
+        min_confidence=args.min_confidence,
+        max_len=args.max_len,
+        catalog=args.catalog,
+        format=args.format,
+        columns=columns,
+        engine=args.engine,
+        progress=progress,
+    ))
+    path = model.save(args.output)
+    _print_mining_summary(model, seconds=time.perf_counter() - started)
+    print(f"model written to {path} (id {model.id})")
+    return 0
+
+
+def _print_mining_summary(model: Any, *, seconds: float) -> None:
+    read = model.provenance["read"]
+    counts = model.provenance["counts"]
+    config = model.config
+    from .io.baskets import ReadSummary
+
+    print(ReadSummary(**read).describe())
+    print(
+        f"mined {counts['baskets']:,} baskets at support >= {config['min_support']:g} "
+        f"({config['min_count']:,} baskets), confidence >= {config['min_confidence']:g}, "
+        f"max_len {config['max_len']}: {counts['frequent_items']:,} frequent items, "
+        f"{counts['frequent_itemsets']:,} frequent itemsets, {counts['rules']:,} rules in {seconds:.1f} s"
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    started = time.perf_counter()
+    result = _run_with_progress(lambda progress: run_demo(args.out, seed=args.seed, progress=progress))
+    model = result.model
+    print(f"sample shop written to {result.orders_path} and {result.catalog_path}")
+    _print_mining_summary(model, seconds=time.perf_counter() - started)
+    print(f"model written to {result.model_path} (id {model.id})\n")
+    print("strongest rules (by lift):")
+    print(_rules_table(model.rules.head(10)))
+    print(
+        f"\nnext: recommender rules {result.model_path} --top 20\n"
+        f"      recommender mine YOUR_ORDERS.csv -o model.rcm"
+    )
+    return 0
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from .model import Model
+
+    model = Model.load(args.model)
+    table = model.rules
+    if args.sort != "lift":
+        table = table.sort_values([args.sort, "lift", "count"], ascending=False, kind="stable", ignore_index=True)
+    if args.top:
+        table = table.head(args.top)
+    if args.format == "json":
+        records = [_rule_record(row) for row in table.to_dict("records")]
+        json.dump(records, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        out = table.assign(
+            antecedents=table["antecedents"].map(" & ".join),
+            antecedent_names=table["antecedent_names"].map(" & ".join),
+        )
+        out.to_csv(sys.stdout, index=False)
+    else:
+        if table.empty:
+            print("no rules: lower --min-support or --min-confidence when mining", file=sys.stderr)
+        else:
+            print(_rules_table(table))
+    return 0
+
+
+def _rule_record(row: dict[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            value = None  # conviction of a rule that always holds; JSON has no infinity
+        elif hasattr(value, "item"):
+            value = value.item()
+        record[key] = value
+    return record
+
+
+def _rules_table(table: Any) -> str:
+    shown = table.assign(
+        rule=[
+            f"{' + '.join(a)} -> {c}" for a, c in zip(table["antecedent_names"], table["consequent_name"])
+        ]
+    )[["rule", "count", "support", "confidence", "lift"]]
+    return str(shown.to_string(index=False, formatters={
+        "support": "{:.4f}".format, "confidence": "{:.3f}".format, "lift": "{:.2f}".format,
+    }))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Property tests against a brute-force miner: every itemset counted, every rule derived."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recommender import mine
+
+ITEMS = list("abcdefg")
+
+
+def brute_force_rules(baskets, min_count, min_confidence, max_len):
+    sets = [frozenset(b) for b in baskets if b]
+    universe = sorted(set().union(*sets)) if sets else []
+    counts = {}
+    for size in range(1, max_len + 1):
+        for itemset in combinations(universe, size):
+            count = sum(1 for b in sets if b.issuperset(itemset))
+            if count >= min_count:
+                counts[itemset] = count
+    rules = set()
+    for itemset, count in counts.items():
+        if len(itemset) < 2:
+            continue
+        for consequent in itemset:
+            antecedent = tuple(i for i in itemset if i != consequent)
+            if count / counts[antecedent] >= min_confidence:
+                rules.add((antecedent, consequent, count, counts[antecedent]))
+    return rules
+
+
+@st.composite
+def shops(draw):
+    baskets = draw(st.lists(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=6), min_size=1, max_size=40))
+    n = len(baskets)
+    # Thresholds drawn on the exact boundaries the data can reach: count / n and count / count.
+    min_count = draw(st.integers(min_value=1, max_value=max(1, n // 2 + 1)))
+    numerator = draw(st.integers(min_value=0, max_value=6))
+    denominator = draw(st.integers(min_value=max(1, numerator), max_value=6))
+    max_len = draw(st.integers(min_value=2, max_value=5))
+    return baskets, min_count / n, numerator / denominator, max_len
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shops())
+def test_rules_equal_brute_force(shop):
+    baskets, min_support, min_confidence, max_len = shop
+    model = mine(baskets, min_support=min_support, min_confidence=min_confidence, max_len=max_len)
+    min_count = model.config["min_count"]
+    assert min_count / len(baskets) >= min_support > (min_count - 1) / len(baskets)
+    got = {
+        (row["antecedents"], row["consequent"], row["count"], row["antecedent_count"])
+        for row in model.rules.to_dict("records")
+    }
+    assert got == brute_force_rules(baskets, min_count, min_confidence, max_len)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shops())
+def test_bundle_itemsets_equal_brute_force(shop):
+    baskets, min_support, _, max_len = shop
+    model = mine(baskets, min_support=min_support, min_confidence=0.0, max_len=max_len)
+    min_count = model.config["min_count"]
+    sets = [frozenset(b) for b in baskets]
+    universe = sorted(set().union(*sets))
+    expected = {}
+    for size in range(2, min(3, max_len) + 1):
+        for itemset in combinations(universe, size):
+            count = sum(1 for b in sets if b.issuperset(itemset))
+            if count >= min_count:
+                expected[itemset] = count
+    assert dict(zip(model.itemsets["items"], model.itemsets["count"])) == expected
