@@ -117,9 +117,13 @@ def _resolve(columns: list[str], spec: ColumnSpec, what: str) -> dict[str, str |
 
 
 def header_names_orders(first_line: str) -> bool:
-    """Whether a CSV header line names an order column and an item column."""
+    """Whether a CSV's first line is a header naming an order or an item column.
+
+    One known name is enough: a long table missing the other column then gets a clear
+    error instead of being read as baskets of column names.
+    """
     names = {_normal(cell) for cell in re.split(r"[,;\t]", first_line.strip())}
-    return bool(names & set(CANDIDATES["order"])) and bool(names & set(CANDIDATES["item"]))
+    return bool(names & (set(CANDIDATES["order"]) | set(CANDIDATES["item"])))
 
 
 def read_long(path: Path, *, columns: ColumnSpec, what: str, source: SourceInfo) -> Baskets:
