@@ -230,13 +230,22 @@ def baskets_from_pairs(
             f"{what} holds no purchases" + (f" (dropped: {dropped})" if dropped else "")
             + "; check that it is the right file and that its order and item columns are filled."
         )
-    items, item_codes = np.unique(np.asarray(item_labels, dtype=object).astype(str), return_inverse=True)
+    # Hash-factorise, then sort only the distinct labels: np.unique would sort every label.
+    codes_unsorted, labels = pd.factorize(np.asarray(item_labels, dtype=object))
+    items = np.asarray([str(label) for label in labels], dtype=object)
+    order = np.argsort(items, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    items = items[order]
+    item_codes = rank[codes_unsorted]
     n_items = len(items)
-    keys = np.unique(order_codes.astype(np.int64) * n_items + item_codes.astype(np.int64))
+    keys = np.sort(order_codes.astype(np.int64) * n_items + item_codes.astype(np.int64))
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]  # distinct items per basket
     repeated = len(order_codes) - len(keys)
     rows_of, cols = np.divmod(keys, n_items)
-    present, dense_rows = np.unique(rows_of, return_inverse=True)
-    counts = np.bincount(dense_rows, minlength=len(present))
+    starts = np.concatenate(([True], rows_of[1:] != rows_of[:-1]))
+    present = rows_of[starts]
+    counts = np.diff(np.append(np.flatnonzero(starts), len(rows_of)))
     indptr = np.zeros(len(present) + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
 

@@ -44,25 +44,64 @@ class Reduced:
     pair_count: int
 
 
-def reduce_for_mining(baskets: Baskets, item_counts: np.ndarray, min_count: int) -> Reduced:
-    """Drop infrequent items, items in no frequent pair, and baskets left with one item."""
+def _keep_partnered(chunk: sp.csr_matrix, strong_keys: np.ndarray, width: int) -> sp.csr_matrix:
+    """Rows of ``chunk`` reduced to the items with a frequent partner in the same row; rows
+    left with fewer than two items are dropped.
+
+    Every ordered pair of items within a row is looked up among the frequent pairs (sorted
+    keys ``x * width + y``); the work follows the sum of squared basket lengths.
+    """
+    lengths = np.diff(chunk.indptr)
+    entry_row = np.repeat(np.arange(chunk.shape[0]), lengths)
+    per_entry = lengths[entry_row]
+    first = np.repeat(np.arange(chunk.nnz), per_entry)
+    offsets = np.arange(len(first)) - np.repeat(np.cumsum(per_entry) - per_entry, per_entry)
+    second = np.repeat(chunk.indptr[entry_row], per_entry) + offsets
+    keys = chunk.indices[first].astype(np.int64) * width + chunk.indices[second]
+    where = np.searchsorted(strong_keys, keys)
+    where[where == len(strong_keys)] = 0
+    hit = strong_keys[where] == keys if len(strong_keys) else np.zeros(len(keys), dtype=bool)
+    partnered = np.bincount(first[hit], minlength=chunk.nnz) > 0
+    rows_kept = np.bincount(entry_row[partnered], minlength=chunk.shape[0])
+    keep_rows = rows_kept >= 2
+    keep_entries = partnered & keep_rows[entry_row]
+    new_rows = np.cumsum(keep_rows) - 1
+    return sp.csr_matrix(
+        (np.ones(int(keep_entries.sum()), dtype=bool), (new_rows[entry_row[keep_entries]], chunk.indices[keep_entries])),
+        shape=(int(keep_rows.sum()), chunk.shape[1]),
+    )
+
+
+def reduce_for_mining(baskets: Baskets, item_counts: np.ndarray, min_count: int, *, block: int = 4096) -> Reduced:
+    """Drop infrequent items, items in no frequent pair, and baskets left with one item.
+
+    Work is done in blocks (of items for the pair counts, of baskets for the partner test) so
+    that no intermediate grows with items x items or baskets x items.
+    """
     frequent = np.flatnonzero(item_counts >= min_count)
     matrix = basket_matrix(baskets, frequent).astype(np.int32)
-    # Pair counts, sparse: the product only holds pairs that occur at all.
-    pairs = (matrix.T @ matrix).tocoo()
-    strong = (pairs.data >= min_count) & (pairs.row != pairs.col)
-    pair_count = int(strong.sum()) // 2
+    by_item = matrix.T.tocsr()
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for start in range(0, matrix.shape[1], block):
+        # Pair counts of a block of items against all items; only frequent pairs are kept.
+        counts = (by_item[start : start + block] @ matrix).tocoo()
+        strong = (counts.data >= min_count) & (counts.row + start != counts.col)
+        rows.append(counts.row[strong] + start)
+        cols.append(counts.col[strong])
+    pair_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    pair_cols = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     adjacency = sp.csr_matrix(
-        (np.ones(int(strong.sum()), dtype=np.int32), (pairs.row[strong], pairs.col[strong])),
-        shape=pairs.shape,
+        (np.ones(len(pair_rows), dtype=np.int32), (pair_rows, pair_cols)), shape=(matrix.shape[1],) * 2
     )
     partnered = np.flatnonzero(adjacency.getnnz(axis=0) > 0)
     matrix = matrix[:, partnered].tocsr()
     adjacency = adjacency[partnered][:, partnered].tocsr()
     # Within each basket, keep an item only if one of its frequent partners is there too.
-    partners_present = (matrix @ adjacency).multiply(matrix).tocsr()
-    partners_present.eliminate_zeros()
-    rows = np.flatnonzero(partners_present.getnnz(axis=1) >= 2)
-    reduced = (partners_present[rows] > 0).tocsr()
+    strong_keys = np.sort(adjacency.tocoo().row.astype(np.int64) * len(partnered) + adjacency.tocoo().col)
+    kept: list[sp.csr_matrix] = []
+    for start in range(0, matrix.shape[0], block):
+        kept.append(_keep_partnered(matrix[start : start + block], strong_keys, len(partnered)))
+    reduced = sp.vstack(kept, format="csr") if kept else sp.csr_matrix((0, len(partnered)), dtype=bool)
     reduced.sort_indices()
-    return Reduced(items=frequent[partnered], matrix=reduced, pair_count=pair_count)
+    return Reduced(items=frequent[partnered], matrix=reduced, pair_count=len(pair_rows) // 2)

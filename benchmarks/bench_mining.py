@@ -1,0 +1,192 @@
+"""Mining benchmark: our pipeline against the way tutorials use mlxtend, in one run.
+
+Both read the same basket file and end with a table of single-consequent rules at the same
+thresholds. The tutorial way is the one its documentation teaches: ``TransactionEncoder`` into
+a dense boolean DataFrame, ``fpgrowth``, ``association_rules``. Ours is ``recommender.mine``
+(sparse, pruned, then mlxtend's ``fpgrowth``) plus building ``model.rules``.
+
+Wall time with ``time.perf_counter``; memory as the rise of the process's peak resident set
+over its level when the phase starts (the peak is reset between phases through
+``/proc/self/clear_refs``; elsewhere the whole-process peak is reported). Ours runs first: what
+the allocator keeps from it can only make the tutorial's rise look smaller, never ours.
+
+    python benchmarks/bench_mining.py --preset small   # Groceries, seconds; run by the tests
+    python benchmarks/bench_mining.py --preset full    # retail.dat.xz at support 0.0005, max_len 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import json
+import lzma
+import platform
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "small": {"file": "groceries.csv", "min_support": 0.001, "min_confidence": 0.5, "max_len": 10},
+    "full": {"file": "retail.dat.xz", "min_support": 0.0005, "min_confidence": 0.5, "max_len": 10},
+}
+
+
+def _status(field: str) -> int:
+    match = re.search(rf"{field}:\s+(\d+) kB", Path("/proc/self/status").read_text())
+    return int(match.group(1)) * 1024 if match else 0
+
+
+def _reset_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _release() -> None:
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_rise_bytes: int
+    result: Any
+
+
+def measure(work: Callable[[], Any]) -> Measure:
+    _release()
+    reset = _reset_peak()
+    before = _status("VmRSS")
+    started = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - started
+    peak = _status("VmHWM")
+    return Measure(seconds=seconds, peak_rise_bytes=peak - (before if reset else 0), result=result)
+
+
+def ours(path: Path, min_support: float, min_confidence: float, max_len: int) -> dict[tuple, tuple]:
+    from recommender import mine
+
+    model = mine(path, min_support=min_support, min_confidence=min_confidence, max_len=max_len)
+    rules = model.rules
+    return {
+        (frozenset(a), c): (s, conf)
+        for a, c, s, conf in zip(rules["antecedents"], rules["consequent"], rules["support"], rules["confidence"])
+    }
+
+
+def tutorial(path: Path, min_support: float, min_confidence: float, max_len: int) -> dict[tuple, tuple]:
+    import pandas as pd
+    from mlxtend.frequent_patterns import association_rules, fpgrowth
+    from mlxtend.preprocessing import TransactionEncoder
+
+    opener = lzma.open if path.suffix == ".xz" else open
+    separator = "," if ".csv" in path.suffixes else None
+    with opener(path, "rt") as handle:
+        transactions = [[item.strip() for item in line.split(separator)] for line in handle if line.strip()]
+    encoder = TransactionEncoder()
+    onehot = encoder.fit(transactions).transform(transactions)
+    frame = pd.DataFrame(onehot, columns=encoder.columns_)
+    itemsets = fpgrowth(frame, min_support=min_support, use_colnames=True, max_len=max_len)
+    rules = association_rules(itemsets, num_itemsets=len(frame), metric="confidence", min_threshold=min_confidence)
+    rules = rules[rules["consequents"].map(len) == 1]
+    return {
+        (frozenset(a), next(iter(c))): (s, conf)
+        for a, c, s, conf in zip(rules["antecedents"], rules["consequents"], rules["support"], rules["confidence"])
+    }
+
+
+def same_rules(a: dict, b: dict) -> bool:
+    if a.keys() != b.keys():
+        return False
+    return all(abs(a[k][0] - b[k][0]) < 1e-12 and abs(a[k][1] - b[k][1]) < 1e-9 for k in a)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    memory = 0
+    try:
+        memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) * 1024
+    except (OSError, AttributeError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {memory / 2**30:.0f} GiB, Python {platform.python_version()}"
+
+
+def run(preset: str, data: Path) -> dict[str, Any]:
+    settings = PRESETS[preset]
+    path = data / settings["file"]
+    if not path.exists():
+        raise SystemExit(f"{path} is not here; pass --data with the folder of the shared data sets")
+    args = (path, settings["min_support"], settings["min_confidence"], settings["max_len"])
+    # Libraries are imported before either phase, so neither is charged for loading them.
+    import mlxtend.frequent_patterns  # noqa: F401
+    import mlxtend.preprocessing  # noqa: F401
+
+    import recommender.mining  # noqa: F401
+    mine_ours = measure(lambda: ours(*args))
+    mine_tutorial = measure(lambda: tutorial(*args))
+    import mlxtend
+    import pandas as pd
+
+    return {
+        "preset": preset,
+        **settings,
+        "machine": machine(),
+        "versions": {"mlxtend": mlxtend.__version__, "pandas": pd.__version__},
+        "date": time.strftime("%Y-%m-%d"),
+        "rules": len(mine_ours.result),
+        "same_rules": same_rules(mine_ours.result, mine_tutorial.result),
+        "ours": {"seconds": round(mine_ours.seconds, 3), "peak_mb": round(mine_ours.peak_rise_bytes / 2**20, 1)},
+        "tutorial": {"seconds": round(mine_tutorial.seconds, 3),
+                     "peak_mb": round(mine_tutorial.peak_rise_bytes / 2**20, 1)},
+        "speedup": round(mine_tutorial.seconds / mine_ours.seconds, 2),
+        "memory_ratio": round(mine_ours.peak_rise_bytes / max(1, mine_tutorial.peak_rise_bytes), 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the shared data sets")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    result = run(args.preset, args.data)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    print(
+        f"\n{result['file']} support {result['min_support']} confidence {result['min_confidence']} "
+        f"max_len {result['max_len']}: {result['rules']:,} rules, same rules: {result['same_rules']}\n"
+        f"  ours     {result['ours']['seconds']:8.2f} s {result['ours']['peak_mb']:9.1f} MB\n"
+        f"  tutorial {result['tutorial']['seconds']:8.2f} s {result['tutorial']['peak_mb']:9.1f} MB\n"
+        f"  speed-up {result['speedup']:.1f}x, memory {result['memory_ratio']:.3f} of the tutorial's",
+        file=sys.stderr,
+    )
+    return 0 if result["same_rules"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
