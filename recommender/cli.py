@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="most items in a rule, both sides (2-10, default: %(default)s)")
     mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
     mine.add_argument("--engine", choices=("mlxtend",), default="mlxtend", help="itemset miner (default: %(default)s)")
+    mine.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                      help="processes to mine in (default: the machine's cores, at most 8)")
     mine.add_argument("--format", choices=("auto", "long", "basket"), default="auto",
                       help="long = one row per order line; basket = one basket per line (default: %(default)s)")
     columns = mine.add_argument_group("column options (long format; found by usual names when omitted)")
@@ -148,6 +150,7 @@ def _mine(args: argparse.Namespace) -> int:
         format=args.format,
         columns=columns,
         engine=args.engine,
+        workers=args.workers,
         progress=progress,
     ))
     path = model.save(args.output)

@@ -73,3 +73,51 @@ def test_bundle_itemsets_equal_brute_force(shop):
             if count >= min_count:
                 expected[itemset] = count
     assert dict(zip(model.itemsets["items"], model.itemsets["count"])) == expected
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shops())
+def test_parallel_mining_equals_brute_force(shop):
+    """Conditional databases in many small batches mined in two processes (forced for tiny inputs)."""
+    import functools
+
+    import recommender.mining as mining
+    import recommender.mining.mlxtend_engine as engine
+
+    baskets, min_support, min_confidence, max_len = shop
+    saved = engine.PARALLEL_MIN_ENTRIES, mining.conditional_batches
+    engine.PARALLEL_MIN_ENTRIES = 0
+    mining.conditional_batches = functools.partial(saved[1], max_cells=6)
+    try:
+        model = mine(baskets, min_support=min_support, min_confidence=min_confidence, max_len=max_len, workers=2)
+    finally:
+        engine.PARALLEL_MIN_ENTRIES, mining.conditional_batches = saved
+    got = {
+        (row["antecedents"], row["consequent"], row["count"], row["antecedent_count"])
+        for row in model.rules.to_dict("records")
+    }
+    assert got == brute_force_rules(baskets, model.config["min_count"], min_confidence, max_len)
+
+
+def test_batches_are_split_and_mined_in_processes(monkeypatch):
+    """Small batches mined in two processes still give every itemset once, with its count."""
+    from recommender.io import read_baskets
+    from recommender.mining import encode, mlxtend_engine, partition
+
+    monkeypatch.setattr(mlxtend_engine, "PARALLEL_MIN_ENTRIES", 0)
+    baskets = [["a", "b", "c", "d"], ["a", "b", "c"], ["b", "c", "d"], ["a", "c", "d"], ["a", "b", "d"], ["e", "a", "b"]] * 3
+    parsed = read_baskets(baskets)
+    reduced = encode.reduce_for_mining(parsed, parsed.item_counts(), 3)
+    batches = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=3, max_cells=20)
+    assert len(batches) >= 2
+    found = mlxtend_engine.mine_batches(batches, min_count=3, max_len=4, workers=2)
+    names = [parsed.items[i] for i in reduced.items]
+    got = {tuple(sorted(names[j] for j in itemset)): count for itemset, count in found}
+    sets = [frozenset(b) for b in baskets]
+    expected = {}
+    for size in (3, 4):
+        for itemset in combinations("abcde", size):
+            count = sum(1 for b in sets if b.issuperset(itemset))
+            if count >= 3:
+                expected[itemset] = count
+    assert got == expected

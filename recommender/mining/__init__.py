@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +20,8 @@ from ..exceptions import ConfigError
 from ..io import ColumnSpec, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
 from ..model import Model
-from .encode import reduce_for_mining
+from .encode import Reduced, reduce_for_mining
+from .partition import conditional_batches
 from .rules import rules_from_itemsets
 
 __all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
@@ -43,6 +45,7 @@ def mine(
     format: str = "auto",
     columns: ColumnSpec | Mapping[str, str | None] | None = None,
     engine: str = "mlxtend",
+    workers: int | None = None,
     progress: Progress | None = None,
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -59,6 +62,8 @@ def mine(
         How to read a file; see :func:`recommender.io.read_baskets`.
     engine : {"mlxtend"}
         The miner of frequent itemsets.
+    workers : int, optional
+        Processes to mine in (default: the machine's cores, at most 8); 1 mines in this one.
     progress : callable, optional
         Called with the name of each stage as it starts.
 
@@ -72,6 +77,10 @@ def mine(
     config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len)
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
+    if workers is None:
+        workers = min(8, os.cpu_count() or 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a whole number of processes of at least 1, got {workers!r}.")
     say = progress or (lambda stage: logger.info("%s", stage))
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -97,12 +106,7 @@ def mine(
     lap("encode")
 
     say(f"mining itemsets with {engine}")
-    from .mlxtend_engine import frequent_itemsets
-
-    columns_sets, counts = frequent_itemsets(reduced.matrix, min_count=min_count, max_len=config.max_len)
-    itemset_counts = {
-        tuple(int(reduced.items[j]) for j in itemset): count for itemset, count in zip(columns_sets, counts)
-    }
+    itemset_counts = _frequent_itemsets(reduced, min_count=min_count, max_len=config.max_len, workers=workers)
     lap("mine")
 
     say("building rules")
@@ -150,6 +154,26 @@ def mine(
         },
     )
     return Model(data, baskets=baskets)
+
+
+def _frequent_itemsets(reduced: Reduced, *, min_count: int, max_len: int, workers: int) -> dict[tuple[int, ...], int]:
+    """Frequent itemsets of two or more items, as sorted tuples of vocabulary indices.
+
+    Pairs come exactly from the sparse pair counts; larger itemsets from mining the
+    conditional databases of :mod:`.partition` with mlxtend.
+    """
+    from .mlxtend_engine import mine_batches
+
+    items = reduced.items
+    first, second, counts = reduced.pairs
+    found: dict[tuple[int, ...], int] = {
+        (int(items[a]), int(items[b])): int(c) for a, b, c in zip(first.tolist(), second.tolist(), counts.tolist())
+    }
+    if max_len >= 3:
+        batches = conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
+        for columns, count in mine_batches(batches, min_count=min_count, max_len=max_len, workers=workers):
+            found[tuple(int(items[j]) for j in columns)] = count
+    return found
 
 
 def _catalog_entries(catalog: pd.DataFrame | None) -> dict[str, CatalogEntry]:

@@ -7,6 +7,7 @@ of a frequent itemset of two or more items.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ import scipy.sparse as sp
 
 from ..io.baskets import Baskets
 
-__all__ = ["Reduced", "basket_matrix", "reduce_for_mining"]
+__all__ = ["Reduced", "basket_matrix", "reduce_for_mining", "within_basket_pairs", "is_frequent_pair"]
 
 
 def basket_matrix(baskets: Baskets, columns: np.ndarray) -> sp.csr_matrix:
@@ -34,42 +35,67 @@ class Reduced:
 
     ``matrix`` has one column per entry of ``items`` (indices into the vocabulary) and only
     the baskets with at least two such items; an item of a basket is kept only when it forms
-    a frequent pair with another item of the same basket. Counts of itemsets of two or more
+    a frequent pair with another item of the same basket. ``pair_keys`` are the frequent pairs
+    as sorted keys ``x * width + y`` (both orders) and ``pairs`` the same pairs once (``x < y``)
+    with their basket counts, all in column indices of ``matrix``. Counts of itemsets of two or more
     items are the same in ``matrix`` as in the full baskets, because every pair inside a
     frequent itemset is itself frequent.
     """
 
     items: np.ndarray
     matrix: sp.csr_matrix
-    pair_count: int
+    pair_keys: np.ndarray
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _keep_partnered(chunk: sp.csr_matrix, strong_keys: np.ndarray, width: int) -> sp.csr_matrix:
-    """Rows of ``chunk`` reduced to the items with a frequent partner in the same row; rows
-    left with fewer than two items are dropped.
+def within_basket_pairs(
+    matrix: sp.csr_matrix, *, block: int = 4096
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Every ordered pair of distinct items within each basket, a block of baskets at a time.
 
-    Every ordered pair of items within a row is looked up among the frequent pairs (sorted
-    keys ``x * width + y``); the work follows the sum of squared basket lengths.
+    Yields ``(entry, partner_entry, basket)`` arrays: positions in ``matrix.indices`` of the
+    two items, and the basket's row. The work follows the sum of squared basket lengths.
     """
-    lengths = np.diff(chunk.indptr)
-    entry_row = np.repeat(np.arange(chunk.shape[0]), lengths)
-    per_entry = lengths[entry_row]
-    first = np.repeat(np.arange(chunk.nnz), per_entry)
-    offsets = np.arange(len(first)) - np.repeat(np.cumsum(per_entry) - per_entry, per_entry)
-    second = np.repeat(chunk.indptr[entry_row], per_entry) + offsets
-    keys = chunk.indices[first].astype(np.int64) * width + chunk.indices[second]
-    where = np.searchsorted(strong_keys, keys)
-    where[where == len(strong_keys)] = 0
-    hit = strong_keys[where] == keys if len(strong_keys) else np.zeros(len(keys), dtype=bool)
-    partnered = np.bincount(first[hit], minlength=chunk.nnz) > 0
-    rows_kept = np.bincount(entry_row[partnered], minlength=chunk.shape[0])
-    keep_rows = rows_kept >= 2
-    keep_entries = partnered & keep_rows[entry_row]
+    for start in range(0, matrix.shape[0], block):
+        stop = min(start + block, matrix.shape[0])
+        indptr = matrix.indptr[start : stop + 1]
+        lengths = np.diff(indptr)
+        entry_row = np.repeat(np.arange(start, stop), lengths)
+        entries = np.arange(indptr[0], indptr[-1])
+        per_entry = lengths[entry_row - start]
+        first = np.repeat(entries, per_entry)
+        offsets = np.arange(len(first)) - np.repeat(np.cumsum(per_entry) - per_entry, per_entry)
+        second = np.repeat(matrix.indptr[entry_row], per_entry) + offsets
+        distinct = first != second
+        yield first[distinct], second[distinct], np.repeat(entry_row, per_entry)[distinct]
+
+
+def is_frequent_pair(keys: np.ndarray, pair_keys: np.ndarray) -> np.ndarray:
+    """Whether each key ``x * width + y`` is among the sorted ``pair_keys``."""
+    if len(pair_keys) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    where = np.minimum(np.searchsorted(pair_keys, keys), len(pair_keys) - 1)
+    return pair_keys[where] == keys
+
+
+def _keep_partnered(matrix: sp.csr_matrix, pair_keys: np.ndarray) -> sp.csr_matrix:
+    """Baskets reduced to the items with a frequent partner in the same basket; baskets left
+    with fewer than two items are dropped."""
+    width = matrix.shape[1]
+    partnered = np.zeros(matrix.nnz, dtype=bool)
+    for first, second, _ in within_basket_pairs(matrix):
+        keys = matrix.indices[first].astype(np.int64) * width + matrix.indices[second]
+        partnered[first[is_frequent_pair(keys, pair_keys)]] = True
+    entry_row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    keep_rows = np.bincount(entry_row[partnered], minlength=matrix.shape[0]) >= 2
+    keep = partnered & keep_rows[entry_row]
     new_rows = np.cumsum(keep_rows) - 1
-    return sp.csr_matrix(
-        (np.ones(int(keep_entries.sum()), dtype=bool), (new_rows[entry_row[keep_entries]], chunk.indices[keep_entries])),
-        shape=(int(keep_rows.sum()), chunk.shape[1]),
+    reduced = sp.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=bool), (new_rows[entry_row[keep]], matrix.indices[keep])),
+        shape=(int(keep_rows.sum()), width),
     )
+    reduced.sort_indices()
+    return reduced
 
 
 def reduce_for_mining(baskets: Baskets, item_counts: np.ndarray, min_count: int, *, block: int = 4096) -> Reduced:
@@ -83,25 +109,27 @@ def reduce_for_mining(baskets: Baskets, item_counts: np.ndarray, min_count: int,
     by_item = matrix.T.tocsr()
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
+    counts_kept: list[np.ndarray] = []
     for start in range(0, matrix.shape[1], block):
         # Pair counts of a block of items against all items; only frequent pairs are kept.
         counts = (by_item[start : start + block] @ matrix).tocoo()
         strong = (counts.data >= min_count) & (counts.row + start != counts.col)
-        rows.append(counts.row[strong] + start)
-        cols.append(counts.col[strong])
+        rows.append(counts.row[strong].astype(np.int64) + start)
+        cols.append(counts.col[strong].astype(np.int64))
+        counts_kept.append(counts.data[strong].astype(np.int64))
     pair_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     pair_cols = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    adjacency = sp.csr_matrix(
-        (np.ones(len(pair_rows), dtype=np.int32), (pair_rows, pair_cols)), shape=(matrix.shape[1],) * 2
+    pair_counts = np.concatenate(counts_kept) if counts_kept else np.zeros(0, dtype=np.int64)
+    partnered = np.unique(pair_rows)
+    position = np.full(matrix.shape[1], -1, dtype=np.int64)
+    position[partnered] = np.arange(len(partnered))
+    pair_rows, pair_cols = position[pair_rows], position[pair_cols]
+    order = np.argsort(pair_rows * len(partnered) + pair_cols)
+    pair_keys = (pair_rows * len(partnered) + pair_cols)[order]
+    upper = pair_rows[order] < pair_cols[order]
+    return Reduced(
+        items=frequent[partnered],
+        matrix=_keep_partnered(matrix[:, partnered].tocsr(), pair_keys),
+        pair_keys=pair_keys,
+        pairs=(pair_rows[order][upper], pair_cols[order][upper], pair_counts[order][upper]),
     )
-    partnered = np.flatnonzero(adjacency.getnnz(axis=0) > 0)
-    matrix = matrix[:, partnered].tocsr()
-    adjacency = adjacency[partnered][:, partnered].tocsr()
-    # Within each basket, keep an item only if one of its frequent partners is there too.
-    strong_keys = np.sort(adjacency.tocoo().row.astype(np.int64) * len(partnered) + adjacency.tocoo().col)
-    kept: list[sp.csr_matrix] = []
-    for start in range(0, matrix.shape[0], block):
-        kept.append(_keep_partnered(matrix[start : start + block], strong_keys, len(partnered)))
-    reduced = sp.vstack(kept, format="csr") if kept else sp.csr_matrix((0, len(partnered)), dtype=bool)
-    reduced.sort_indices()
-    return Reduced(items=frequent[partnered], matrix=reduced, pair_count=len(pair_rows) // 2)

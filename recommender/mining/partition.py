@@ -1,0 +1,130 @@
+"""Conditional databases: the frequent-itemset problem cut into independent pieces.
+
+Every frequent itemset of three or more items has one least frequent item ``x``; the rest of it
+lies in the baskets holding ``x``, among the items more frequent than ``x`` that form a frequent
+pair with it. That is ``x``'s conditional database (as in FP-growth's first step and in
+Spark's parallel FP-growth). Mining each of them for itemsets of two or more items finds every
+frequent itemset of three or more items exactly once, with its exact count.
+
+Conditional databases share no columns, so many of them are stacked block-diagonally into one
+matrix (a batch) that one call of the miner handles: no itemset can span two blocks, and the
+count threshold is absolute. Batches are sized so that the miner's own dense copy of a batch
+stays small, and they are independent, so they can go to several processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .encode import is_frequent_pair, within_basket_pairs
+
+__all__ = ["ConditionalBatch", "conditional_batches"]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class ConditionalBatch:
+    """Conditional databases stacked block-diagonally.
+
+    Column ``c`` of ``matrix`` stands for item ``member[c]`` in the conditional database of
+    item ``owner[c]`` (both column indices of the matrix the batch was cut from).
+    """
+
+    matrix: sp.csr_matrix
+    owner: np.ndarray
+    member: np.ndarray
+
+    @property
+    def cost(self) -> int:
+        return int(self.matrix.nnz)
+
+
+def conditional_batches(
+    matrix: sp.csr_matrix,
+    pair_keys: np.ndarray,
+    *,
+    min_count: int,
+    max_cells: int = 1 << 25,
+) -> list[ConditionalBatch]:
+    """Cut ``matrix`` (baskets x items, boolean) into batches of conditional databases.
+
+    ``pair_keys`` are the frequent pairs as sorted keys ``x * width + y`` (both orders).
+    Databases with fewer than ``min_count`` baskets of two or more items cannot hold a
+    frequent itemset and are left out. ``max_cells`` bounds rows x columns of a batch.
+    """
+    width = matrix.shape[1]
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
+    # Rank: more frequent first, ties by column, as FP-growth orders its tree.
+    order = np.lexsort((np.arange(width), -counts))
+    rank = np.empty(width, dtype=np.int64)
+    rank[order] = np.arange(width)
+
+    owners: list[np.ndarray] = []
+    baskets: list[np.ndarray] = []
+    members: list[np.ndarray] = []
+    for first, second, basket in within_basket_pairs(matrix):
+        x = matrix.indices[first].astype(np.int64)
+        y = matrix.indices[second].astype(np.int64)
+        keep = (rank[y] < rank[x]) & is_frequent_pair(x * width + y, pair_keys)
+        owners.append(x[keep])
+        baskets.append(basket[keep])
+        members.append(y[keep])
+    if not owners:
+        return []
+    owner = np.concatenate(owners)
+    basket = np.concatenate(baskets)
+    member = np.concatenate(members)
+
+    # Rows of a database are (owner, basket) with at least two members.
+    sort = np.lexsort((member, basket, owner))
+    owner, basket, member = owner[sort], basket[sort], member[sort]
+    row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
+    row_id = np.cumsum(row_start) - 1
+    row_size = np.bincount(row_id)
+    keep = row_size[row_id] >= 2
+    owner, basket, member, row_id = owner[keep], basket[keep], member[keep], row_id[keep]
+    if len(owner) == 0:
+        return []
+    _, row_id = np.unique(row_id, return_inverse=True)
+    row_owner = np.zeros(row_id.max() + 1, dtype=np.int64)
+    row_owner[row_id] = owner
+    rows_per_owner = np.bincount(row_owner, minlength=width)
+
+    # Columns of a database: its distinct members.
+    column_key = owner * width + member
+    column_keys, column_of_entry = np.unique(column_key, return_inverse=True)
+    column_owner, column_member = np.divmod(column_keys, width)
+    columns_per_owner = np.bincount(column_owner, minlength=width)
+
+    viable = np.flatnonzero(rows_per_owner >= min_count)
+    # Big databases first so batches fill evenly; each batch stays under max_cells.
+    viable = viable[np.argsort(-(rows_per_owner[viable] * columns_per_owner[viable]), kind="stable")]
+    groups: list[list[int]] = []
+    rows_in = cols_in = 0
+    for x in viable.tolist():
+        r, c = int(rows_per_owner[x]), int(columns_per_owner[x])
+        if groups and (rows_in + r) * (cols_in + c) <= max_cells:
+            groups[-1].append(x)
+            rows_in, cols_in = rows_in + r, cols_in + c
+        else:
+            groups.append([x])
+            rows_in, cols_in = r, c
+
+    batches: list[ConditionalBatch] = []
+    for group in groups:
+        in_group = np.isin(owner, group)
+        rows = row_id[in_group]
+        cols = column_of_entry[in_group]
+        _, local_rows = np.unique(rows, return_inverse=True)
+        used_cols, local_cols = np.unique(cols, return_inverse=True)
+        block = sp.csr_matrix(
+            (np.ones(len(rows), dtype=bool), (local_rows, local_cols)),
+            shape=(int(local_rows.max()) + 1, len(used_cols)),
+        )
+        block.sort_indices()
+        batches.append(
+            ConditionalBatch(matrix=block, owner=column_owner[used_cols], member=column_member[used_cols])
+        )
+    return batches
