@@ -142,7 +142,9 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
     """
     target = Path(path)
     if target.is_dir():
-        raise ArtifactError(f"cannot write the model to {str(target)!r}: it is a folder; name a file such as model.rcm.")
+        raise ArtifactError(
+            f"cannot write the model to {str(target)!r}: it is a folder; name a file such as model.rcm."
+        )
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise ArtifactError(
@@ -180,16 +182,16 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         with open(source, "rb") as handle:
             line = handle.readline(_MAX_HEADER)
     except FileNotFoundError:
-        raise ArtifactError(f"model file {str(source)!r} does not exist; check the path or run `recommender mine`.") from None
+        raise ArtifactError(
+            f"model file {str(source)!r} does not exist; check the path or run `recommender mine`."
+        ) from None
     except OSError as error:
         raise ArtifactError(f"cannot read model file {str(source)!r}: {error.strerror}.") from None
     return _parse_header(line, source)
 
 
 def _parse_header(line: bytes, source: Path) -> dict[str, Any]:
-    not_model = (
-        f"{str(source)!r} is not a recommender model file; pass a file written by `recommender mine`."
-    )
+    not_model = f"{str(source)!r} is not a recommender model file; pass a file written by `recommender mine`."
     if not line.endswith(b"\n"):
         raise ArtifactError(not_model)
     try:
@@ -219,7 +221,9 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
     try:
         raw = source.read_bytes()
     except FileNotFoundError:
-        raise ArtifactError(f"model file {str(source)!r} does not exist; check the path or run `recommender mine`.") from None
+        raise ArtifactError(
+            f"model file {str(source)!r} does not exist; check the path or run `recommender mine`."
+        ) from None
     except IsADirectoryError:
         raise ArtifactError(f"model path {str(source)!r} is a folder; pass the model file itself.") from None
     except OSError as error:
@@ -254,7 +258,13 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
     antecedents = tuple(tuple(int(i) for i in a) for a in rules_raw["antecedents"])
     consequents = tuple(int(c) for c in rules_raw["consequents"])
     for antecedent, consequent in zip(antecedents, consequents):
-        if not antecedent or consequent >= n_items or max(antecedent) >= n_items or min(antecedent) < 0 or consequent < 0:
+        if (
+            not antecedent
+            or consequent >= n_items
+            or max(antecedent) >= n_items
+            or min(antecedent) < 0
+            or consequent < 0
+        ):
             raise ValueError("a rule refers to an item outside the model")
     rules = RuleCounts(
         antecedents=antecedents,
@@ -264,7 +274,8 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
     )
     sets = payload["itemsets"]
     itemsets = tuple(
-        (tuple(int(i) for i in members), int(count)) for members, count in zip(sets["items"], sets["counts"], strict=True)
+        (tuple(int(i) for i in members), int(count))
+        for members, count in zip(sets["items"], sets["counts"], strict=True)
     )
     raw_catalog = payload["catalog"]
     ids = raw_catalog["item_id"]

@@ -18,8 +18,18 @@ from .exceptions import RecommenderError
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
-RULE_SORT_KEYS = ("lift", "confidence", "support", "count", "leverage", "conviction",
-                  "zhangs_metric", "jaccard", "certainty", "kulczynski")
+RULE_SORT_KEYS = (
+    "lift",
+    "confidence",
+    "support",
+    "count",
+    "leverage",
+    "conviction",
+    "zhangs_metric",
+    "jaccard",
+    "certainty",
+    "kulczynski",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,47 +61,86 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", help="run the built-in sample shop end to end",
+        "demo",
+        help="run the built-in sample shop end to end",
         description="Generate the built-in sample shop (a year of orders and a catalog), mine it, "
-                    "save the model and show what it found.",
+        "save the model and show what it found.",
     )
-    demo.add_argument("--out", default="recommender-demo", metavar="DIR",
-                      help="folder for orders.csv, catalog.csv and model.rcm (default: %(default)s)")
+    demo.add_argument(
+        "--out",
+        default="recommender-demo",
+        metavar="DIR",
+        help="folder for orders.csv, catalog.csv and model.rcm (default: %(default)s)",
+    )
     demo.add_argument("--seed", type=int, default=7, help="seed of the sample shop (default: %(default)s)")
     demo.set_defaults(run=_demo)
 
     mine = commands.add_parser(
-        "mine", help="mine an order file into a model file",
+        "mine",
+        help="mine an order file into a model file",
         description="Read orders (long CSV/Parquet, or one basket per line) and mine association "
-                    "rules into one model file.",
+        "rules into one model file.",
     )
     mine.add_argument("input", metavar="INPUT", help="orders: .csv/.parquet (any compression) or .dat baskets")
     mine.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (e.g. model.rcm)")
-    mine.add_argument("--min-support", type=float, default=DEFAULT_MIN_SUPPORT, metavar="F",
-                      help="least share of baskets for an itemset, inclusive (default: %(default)s)")
-    mine.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE, metavar="F",
-                      help="least confidence of a rule, inclusive (default: %(default)s)")
-    mine.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="N",
-                      help="most items in a rule, both sides (2-10, default: %(default)s)")
+    mine.add_argument(
+        "--min-support",
+        type=float,
+        default=DEFAULT_MIN_SUPPORT,
+        metavar="F",
+        help="least share of baskets for an itemset, inclusive (default: %(default)s)",
+    )
+    mine.add_argument(
+        "--min-confidence",
+        type=float,
+        default=DEFAULT_MIN_CONFIDENCE,
+        metavar="F",
+        help="least confidence of a rule, inclusive (default: %(default)s)",
+    )
+    mine.add_argument(
+        "--max-len",
+        type=int,
+        default=DEFAULT_MAX_LEN,
+        metavar="N",
+        help="most items in a rule, both sides (2-10, default: %(default)s)",
+    )
     mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
     mine.add_argument("--engine", choices=("mlxtend",), default="mlxtend", help="itemset miner (default: %(default)s)")
-    mine.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                      help="processes to mine in (default: the machine's cores, at most 8)")
-    mine.add_argument("--format", choices=("auto", "long", "basket"), default="auto",
-                      help="long = one row per order line; basket = one basket per line (default: %(default)s)")
+    mine.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes to mine in (default: the machine's cores, at most 8)",
+    )
+    mine.add_argument(
+        "--format",
+        choices=("auto", "long", "basket"),
+        default="auto",
+        help="long = one row per order line; basket = one basket per line (default: %(default)s)",
+    )
     columns = mine.add_argument_group("column options (long format; found by usual names when omitted)")
-    for role, example in (("order", "InvoiceNo"), ("item", "StockCode"), ("quantity", "Quantity"),
-                          ("price", "UnitPrice"), ("customer", "CustomerID"), ("time", "InvoiceDate"),
-                          ("name", "Description")):
+    for role, example in (
+        ("order", "InvoiceNo"),
+        ("item", "StockCode"),
+        ("quantity", "Quantity"),
+        ("price", "UnitPrice"),
+        ("customer", "CustomerID"),
+        ("time", "InvoiceDate"),
+        ("name", "Description"),
+    ):
         columns.add_argument(f"--{role}-col", metavar="NAME", help=f"the {role} column (e.g. {example})")
     mine.set_defaults(run=_mine)
 
     rules = commands.add_parser(
-        "rules", help="list the rules of a model file",
+        "rules",
+        help="list the rules of a model file",
         description="Print the rules of a model, strongest first.",
     )
     rules.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
-    rules.add_argument("--sort", choices=RULE_SORT_KEYS, default="lift", help="metric to sort by (default: %(default)s)")
+    rules.add_argument(
+        "--sort", choices=RULE_SORT_KEYS, default="lift", help="metric to sort by (default: %(default)s)"
+    )
     rules.add_argument("--top", type=_positive_int, default=None, metavar="N", help="only the first N rules")
     rules.add_argument("--format", choices=("table", "csv", "json"), default="table", help="(default: %(default)s)")
     rules.set_defaults(run=_rules)
@@ -138,21 +187,25 @@ def _run_with_progress(work: Callable[[Callable[[str], None]], Any]) -> Any:
 def _mine(args: argparse.Namespace) -> int:
     from .mining import mine
 
-    columns = {role: getattr(args, f"{role}_col") for role in
-               ("order", "item", "quantity", "price", "customer", "time", "name")}
+    columns = {
+        role: getattr(args, f"{role}_col")
+        for role in ("order", "item", "quantity", "price", "customer", "time", "name")
+    }
     started = time.perf_counter()
-    model = _run_with_progress(lambda progress: mine(
-        args.input,
-        min_support=args.min_support,
-        min_confidence=args.min_confidence,
-        max_len=args.max_len,
-        catalog=args.catalog,
-        format=args.format,
-        columns=columns,
-        engine=args.engine,
-        workers=args.workers,
-        progress=progress,
-    ))
+    model = _run_with_progress(
+        lambda progress: mine(
+            args.input,
+            min_support=args.min_support,
+            min_confidence=args.min_confidence,
+            max_len=args.max_len,
+            catalog=args.catalog,
+            format=args.format,
+            columns=columns,
+            engine=args.engine,
+            workers=args.workers,
+            progress=progress,
+        )
+    )
     path = model.save(args.output)
     _print_mining_summary(model, seconds=time.perf_counter() - started)
     print(f"model written to {path} (id {model.id})")
@@ -186,8 +239,7 @@ def _demo(args: argparse.Namespace) -> int:
     print("strongest rules (by lift):")
     print(_rules_table(model.rules.head(10)))
     print(
-        f"\nnext: recommender rules {result.model_path} --top 20\n"
-        f"      recommender mine YOUR_ORDERS.csv -o model.rcm"
+        f"\nnext: recommender rules {result.model_path} --top 20\n      recommender mine YOUR_ORDERS.csv -o model.rcm"
     )
     return 0
 
@@ -202,7 +254,7 @@ def _rules(args: argparse.Namespace) -> int:
     if args.top:
         table = table.head(args.top)
     if args.format == "json":
-        records = [_rule_record(row) for row in table.to_dict("records")]
+        records = [_rule_record({str(k): v for k, v in row.items()}) for row in table.to_dict("records")]
         json.dump(records, sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.format == "csv":
@@ -234,13 +286,18 @@ def _rule_record(row: dict[str, Any]) -> dict[str, Any]:
 
 def _rules_table(table: Any) -> str:
     shown = table.assign(
-        rule=[
-            f"{' + '.join(a)} -> {c}" for a, c in zip(table["antecedent_names"], table["consequent_name"])
-        ]
+        rule=[f"{' + '.join(a)} -> {c}" for a, c in zip(table["antecedent_names"], table["consequent_name"])]
     )[["rule", "count", "support", "confidence", "lift"]]
-    return str(shown.to_string(index=False, formatters={
-        "support": "{:.4f}".format, "confidence": "{:.3f}".format, "lift": "{:.2f}".format,
-    }))
+    return str(
+        shown.to_string(
+            index=False,
+            formatters={
+                "support": "{:.4f}".format,
+                "confidence": "{:.3f}".format,
+                "lift": "{:.2f}".format,
+            },
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

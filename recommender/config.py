@@ -47,7 +47,7 @@ class MiningConfig:
     Traceback (most recent call last):
     ...
     recommender.exceptions.ConfigError: min_support must be a share of baskets in (0, 1], got 2.0; pass e.g. 0.001 for one basket in a thousand.
-    """
+    """  # noqa: E501
 
     min_support: float = DEFAULT_MIN_SUPPORT
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
@@ -67,9 +67,7 @@ class MiningConfig:
                 "pass e.g. 0.1 for rules right at least one time in ten."
             )
         if isinstance(self.max_len, bool) or not isinstance(self.max_len, int):
-            raise ConfigError(
-                f"max_len must be a whole number of items, got {self.max_len!r}; pass e.g. 3."
-            )
+            raise ConfigError(f"max_len must be a whole number of items, got {self.max_len!r}; pass e.g. 3.")
         if not 2 <= self.max_len <= MAX_MAX_LEN:
             raise ConfigError(
                 f"max_len must be between 2 and {MAX_MAX_LEN} items per rule, got {self.max_len}; "

@@ -50,7 +50,7 @@ class Model:
     (2, 3)
     """
 
-    def __init__(self, data: ModelData, *, baskets: "Baskets | None" = None) -> None:
+    def __init__(self, data: ModelData, *, baskets: Baskets | None = None) -> None:
         self.data = data
         self.baskets = baskets
 
@@ -81,7 +81,7 @@ class Model:
         return write_model(self.data, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "Model":
+    def load(cls, path: str | os.PathLike[str]) -> Model:
         """Read a model file written by :meth:`save` (refuses truncated or corrupt files)."""
         return cls(read_model(path))
 

@@ -18,9 +18,15 @@ BASKETS = [["tea", "kettle", "mug"], ["tea", "kettle"], ["tea", "mug"], ["tea"],
 
 @pytest.fixture
 def model():
-    catalog = pd.DataFrame({"item_id": ["tea", "kettle", "mug"], "name": ["Green tea", "Kettle", "Mug"],
-                            "category": ["tea", "appliances", "tableware"], "price": [3.5, 20.0, None],
-                            "in_stock": ["yes", "no", "yes"]})
+    catalog = pd.DataFrame(
+        {
+            "item_id": ["tea", "kettle", "mug"],
+            "name": ["Green tea", "Kettle", "Mug"],
+            "category": ["tea", "appliances", "tableware"],
+            "price": [3.5, 20.0, None],
+            "in_stock": ["yes", "no", "yes"],
+        }
+    )
     return mine(BASKETS, min_support=0.2, min_confidence=0.3, max_len=3, catalog=catalog)
 
 
@@ -41,8 +47,13 @@ def test_provenance_is_recorded(tmp_path, model):
     assert provenance["counts"]["rules"] == len(model.rules)
     assert len(provenance["input"]["sha256"]) == 64
     assert set(provenance["versions"]) >= {"recommender", "python", "mlxtend", "pandas", "scipy", "numpy"}
-    assert model.config == {"min_support": 0.2, "min_confidence": 0.3, "max_len": 3, "min_count": 3,
-                            "engine": "mlxtend"}
+    assert model.config == {
+        "min_support": 0.2,
+        "min_confidence": 0.3,
+        "max_len": 3,
+        "min_count": 3,
+        "engine": "mlxtend",
+    }
 
 
 def test_the_same_input_gives_the_same_content_digest(tmp_path):

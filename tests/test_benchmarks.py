@@ -18,9 +18,21 @@ def test_mining_benchmark_small_preset(tmp_path):
     out = tmp_path / "mining.json"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_mining.py"), "--preset", "small", "--data", str(DATA),
-         "--json", str(out)],
-        check=True, capture_output=True, text=True, env=env, timeout=600,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "bench_mining.py"),
+            "--preset",
+            "small",
+            "--data",
+            str(DATA),
+            "--json",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     result = json.loads(out.read_text())
     assert result["same_rules"] is True

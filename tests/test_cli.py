@@ -35,8 +35,19 @@ def test_no_command_prints_usage_and_exits_2(capsys):
 def test_mine_then_rules_as_json_csv_and_table(tmp_path, capsys):
     groceries = data_file("groceries.csv")
     model = tmp_path / "groceries.rcm"
-    status, out, err = run(capsys, "mine", str(groceries), "-o", str(model), "--min-support", "0.001",
-                           "--min-confidence", "0.5", "--max-len", "10")
+    status, out, err = run(
+        capsys,
+        "mine",
+        str(groceries),
+        "-o",
+        str(model),
+        "--min-support",
+        "0.001",
+        "--min-confidence",
+        "0.5",
+        "--max-len",
+        "10",
+    )
     assert status == 0, err
     assert "9,835 baskets" in out and "5,668 rules" in out and str(model) in out
 
@@ -70,15 +81,18 @@ def test_installed_console_script_reports_errors_without_traceback(tmp_path):
     script = shutil.which("recommender")
     if script is None:
         pytest.skip("the package is not installed (pip install -e .) in this environment")
-    result = subprocess.run([script, "mine", str(tmp_path / "none.csv"), "-o", str(tmp_path / "m.rcm")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [script, "mine", str(tmp_path / "none.csv"), "-o", str(tmp_path / "m.rcm")], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("recommender mine: error:") and "Traceback" not in result.stderr
 
 
 def test_import_is_light():
     """`import recommender` and the error types pull in neither pandas, scipy nor mlxtend."""
-    code = ("import sys, recommender\nfrom recommender import RecommenderError\n"
-            "print(sorted(m for m in ('pandas', 'scipy', 'mlxtend', 'numpy') if m in sys.modules))")
+    code = (
+        "import sys, recommender\nfrom recommender import RecommenderError\n"
+        "print(sorted(m for m in ('pandas', 'scipy', 'mlxtend', 'numpy') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

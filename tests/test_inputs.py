@@ -27,7 +27,13 @@ LONG_CSV = (
 def expected_long(baskets):
     assert sorted(map(sorted, baskets)) == [["KETTLE", "TEA"], ["MUG"], ["TEA"]]
     s = baskets.summary
-    assert (s.rows_read, s.cancelled_rows, s.returned_rows, s.missing_item_rows, s.repeated_item_rows) == (8, 1, 1, 1, 1)
+    assert (s.rows_read, s.cancelled_rows, s.returned_rows, s.missing_item_rows, s.repeated_item_rows) == (
+        8,
+        1,
+        1,
+        1,
+        1,
+    )
 
 
 def test_long_csv_with_online_retail_conventions(tmp_path):
@@ -127,8 +133,12 @@ def test_unreadable_files(tmp_path, capsys):
 def test_bad_thresholds_exit_2(tmp_path, capsys):
     path = tmp_path / "b.dat"
     path.write_text("a b\n")
-    for option, value, fragment in (("--min-support", "0", "min_support"), ("--min-confidence", "1.5", "min_confidence"),
-                                    ("--max-len", "1", "max_len"), ("--max-len", "11", "max_len")):
+    for option, value, fragment in (
+        ("--min-support", "0", "min_support"),
+        ("--min-confidence", "1.5", "min_confidence"),
+        ("--max-len", "1", "max_len"),
+        ("--max-len", "11", "max_len"),
+    ):
         status, _, err = run_cli(capsys, "mine", str(path), "-o", str(tmp_path / "m.rcm"), option, value)
         assert status == 2 and fragment in err, (option, value, err)
 

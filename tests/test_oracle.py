@@ -105,7 +105,14 @@ def test_batches_are_split_and_mined_in_processes(monkeypatch):
     from recommender.mining import encode, mlxtend_engine, partition
 
     monkeypatch.setattr(mlxtend_engine, "PARALLEL_MIN_ENTRIES", 0)
-    baskets = [["a", "b", "c", "d"], ["a", "b", "c"], ["b", "c", "d"], ["a", "c", "d"], ["a", "b", "d"], ["e", "a", "b"]] * 3
+    baskets = [
+        ["a", "b", "c", "d"],
+        ["a", "b", "c"],
+        ["b", "c", "d"],
+        ["a", "c", "d"],
+        ["a", "b", "d"],
+        ["e", "a", "b"],
+    ] * 3
     parsed = read_baskets(baskets)
     reduced = encode.reduce_for_mining(parsed, parsed.item_counts(), 3)
     batches = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=3, max_cells=20)

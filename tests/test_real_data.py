@@ -51,11 +51,21 @@ def test_groceries_matches_mlxtend_the_tutorial_way(groceries_model):
     itemsets = fpgrowth(frame, min_support=0.001, use_colnames=True, max_len=10)
     expected = association_rules(itemsets, num_itemsets=len(frame), metric="confidence", min_threshold=0.5)
     expected = expected[expected["consequents"].map(len) == 1]
-    theirs = {(frozenset(a), next(iter(c))): (s, l) for a, c, s, l in
-              zip(expected["antecedents"], expected["consequents"], expected["support"], expected["lift"])}
-    ours = {(frozenset(a), c): (s, l) for a, c, s, l in
-            zip(groceries_model.rules["antecedents"], groceries_model.rules["consequent"],
-                groceries_model.rules["support"], groceries_model.rules["lift"])}
+    theirs = {
+        (frozenset(a), next(iter(c))): (sup, lift)
+        for a, c, sup, lift in zip(
+            expected["antecedents"], expected["consequents"], expected["support"], expected["lift"]
+        )
+    }
+    ours = {
+        (frozenset(a), c): (sup, lift)
+        for a, c, sup, lift in zip(
+            groceries_model.rules["antecedents"],
+            groceries_model.rules["consequent"],
+            groceries_model.rules["support"],
+            groceries_model.rules["lift"],
+        )
+    }
     assert ours.keys() == theirs.keys()
     for key, (support, lift) in ours.items():
         assert support == pytest.approx(theirs[key][0])

@@ -20,8 +20,10 @@ BASKETS = [["tea", "kettle", "mug"], ["tea", "kettle"], ["tea", "mug"], ["tea"],
 @pytest.fixture(scope="module")
 def rules():
     model = mine(BASKETS, min_support=0.4, min_confidence=0.5, max_len=3)
-    return {(a, c): row for a, c, row in zip(model.rules["antecedents"], model.rules["consequent"],
-                                              model.rules.to_dict("records"))}
+    return {
+        (a, c): row
+        for a, c, row in zip(model.rules["antecedents"], model.rules["consequent"], model.rules.to_dict("records"))
+    }
 
 
 def test_exactly_the_four_rules_at_inclusive_thresholds(rules):
@@ -79,14 +81,23 @@ def test_same_metrics_as_mlxtend_association_rules():
     expected = association_rules(itemsets, num_itemsets=len(frame), metric="confidence", min_threshold=0.5)
     ours = mine(BASKETS, min_support=0.4, min_confidence=0.5, max_len=3).rules
     assert len(ours) == len(expected)
-    theirs = {(tuple(sorted(a)), next(iter(c))): row for a, c, row in
-              zip(expected["antecedents"], expected["consequents"], expected.to_dict("records"))}
+    theirs = {
+        (tuple(sorted(a)), next(iter(c))): row
+        for a, c, row in zip(expected["antecedents"], expected["consequents"], expected.to_dict("records"))
+    }
     for row in ours.to_dict("records"):
         other = theirs[(row["antecedents"], row["consequent"])]
-        for ours_name, their_name in (("support", "support"), ("confidence", "confidence"), ("lift", "lift"),
-                                      ("leverage", "leverage"), ("conviction", "conviction"),
-                                      ("zhangs_metric", "zhangs_metric"), ("jaccard", "jaccard"),
-                                      ("certainty", "certainty"), ("kulczynski", "kulczynski"),
-                                      ("antecedent_support", "antecedent support"),
-                                      ("consequent_support", "consequent support")):
+        for ours_name, their_name in (
+            ("support", "support"),
+            ("confidence", "confidence"),
+            ("lift", "lift"),
+            ("leverage", "leverage"),
+            ("conviction", "conviction"),
+            ("zhangs_metric", "zhangs_metric"),
+            ("jaccard", "jaccard"),
+            ("certainty", "certainty"),
+            ("kulczynski", "kulczynski"),
+            ("antecedent_support", "antecedent support"),
+            ("consequent_support", "consequent support"),
+        ):
             assert row[ours_name] == pytest.approx(other[their_name]), ours_name

@@ -54,7 +54,7 @@ def read_baskets(
     --------
     >>> read_baskets([["tea", "kettle"], ["tea", "tea", "mug"], []]).summary.describe()
     '5 rows read: 2 baskets of 3 distinct items; dropped 1 empty baskets; 1 repeated lines of an item merged into its basket'
-    """
+    """  # noqa: E501
     if format not in FORMATS:
         raise InputError(f"format must be one of {FORMATS}, got {format!r}.")
     if isinstance(source, Baskets):

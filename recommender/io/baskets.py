@@ -163,7 +163,7 @@ class Baskets:
         return digest.hexdigest()
 
     @classmethod
-    def from_lists(cls, baskets: Iterable[Iterable[Any]], *, name: str = "<baskets>") -> "Baskets":
+    def from_lists(cls, baskets: Iterable[Iterable[Any]], *, name: str = "<baskets>") -> Baskets:
         """Baskets from Python iterables of item ids (converted with ``str``).
 
         Raises
@@ -227,7 +227,8 @@ def baskets_from_pairs(
     if len(order_codes) == 0:
         dropped = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in (extra_summary or {}).items() if v)
         raise InputError(
-            f"{what} holds no purchases" + (f" (dropped: {dropped})" if dropped else "")
+            f"{what} holds no purchases"
+            + (f" (dropped: {dropped})" if dropped else "")
             + "; check that it is the right file and that its order and item columns are filled."
         )
     # Hash-factorise, then sort only the distinct labels: np.unique would sort every label.

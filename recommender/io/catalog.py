@@ -77,9 +77,9 @@ def catalog_from_frame(frame: pd.DataFrame, *, what: str = "the catalog", header
     found: dict[str, str] = {}
     for role, names in _ALIASES.items():
         for name in names:
-            column = by_normal.get(name)
-            if column is not None and column not in found.values():
-                found[role] = column
+            candidate = by_normal.get(name)
+            if candidate is not None and candidate not in found.values():
+                found[role] = candidate
                 break
     if "item_id" not in found:
         raise InputError(
@@ -92,9 +92,7 @@ def catalog_from_frame(frame: pd.DataFrame, *, what: str = "the catalog", header
         raise InputError(f"{what}: line {line} has no item id; fill it in or remove the line.")
     duplicated = ids[ids.duplicated()]
     if len(duplicated):
-        raise InputError(
-            f"{what} lists item {duplicated.iloc[0]!r} more than once; keep one line per item."
-        )
+        raise InputError(f"{what} lists item {duplicated.iloc[0]!r} more than once; keep one line per item.")
     out = pd.DataFrame(index=pd.Index(ids.to_numpy(dtype=object), name="item_id"))
     for role in ("name", "category", "family", "brand"):
         if role in found:
@@ -112,9 +110,7 @@ def catalog_from_frame(frame: pd.DataFrame, *, what: str = "the catalog", header
     return out[list(CATALOG_COLUMNS)]
 
 
-def catalog_from_lines(
-    items: pd.Series, *, names: pd.Series | None, prices: pd.Series | None
-) -> pd.DataFrame:
+def catalog_from_lines(items: pd.Series, *, names: pd.Series | None, prices: pd.Series | None) -> pd.DataFrame:
     """A catalog derived from order lines: the most common description, the median positive price."""
     frame = pd.DataFrame({"item_id": items.to_numpy(dtype=object)})
     out = pd.DataFrame(index=pd.Index(sorted(frame["item_id"].unique()), name="item_id"))
@@ -178,7 +174,7 @@ def _flags(frame: pd.DataFrame, column: str | None, what: str, header_rows: int)
     numeric = pd.to_numeric(text, errors="coerce")
     result = []
     for position, (value, number) in enumerate(zip(text.tolist(), numeric.tolist())):
-        if value is None or value is pd.NA or value == "":
+        if pd.isna(value) or value == "":
             result.append(True)
         elif value in _TRUE:
             result.append(True)

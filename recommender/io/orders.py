@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,18 +24,72 @@ __all__ = ["ColumnSpec", "read_long", "long_from_frame", "header_names_orders"]
 
 # Known names, compared after lower-casing and dropping everything but letters and digits.
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "order": ("orderid", "order", "invoiceno", "invoice", "invoiceid", "basketid", "basket",
-              "transaction", "transactionid", "transactionno", "receipt", "receiptid", "ticket",
-              "ticketid", "cartid", "orderno", "ordernumber", "billno", "tid"),
-    "item": ("itemid", "item", "productid", "product", "stockcode", "sku", "skuid", "itemcode",
-             "productcode", "article", "articleid", "itemdescription", "upc", "ean"),
+    "order": (
+        "orderid",
+        "order",
+        "invoiceno",
+        "invoice",
+        "invoiceid",
+        "basketid",
+        "basket",
+        "transaction",
+        "transactionid",
+        "transactionno",
+        "receipt",
+        "receiptid",
+        "ticket",
+        "ticketid",
+        "cartid",
+        "orderno",
+        "ordernumber",
+        "billno",
+        "tid",
+    ),
+    "item": (
+        "itemid",
+        "item",
+        "productid",
+        "product",
+        "stockcode",
+        "sku",
+        "skuid",
+        "itemcode",
+        "productcode",
+        "article",
+        "articleid",
+        "itemdescription",
+        "upc",
+        "ean",
+    ),
     "quantity": ("quantity", "qty", "units", "count", "amount"),
     "price": ("unitprice", "price", "itemprice", "priceeach", "unitcost"),
     "line_total": ("salesvalue", "linetotal", "sales", "revenue", "total", "value", "netsales"),
-    "customer": ("customerid", "customer", "clientid", "client", "userid", "user", "householdid",
-                 "household", "memberid", "membernumber", "member", "accountid"),
-    "time": ("invoicedate", "timestamp", "transactiontimestamp", "orderdate", "datetime", "date",
-             "time", "ordertime", "createdat", "purchasedate"),
+    "customer": (
+        "customerid",
+        "customer",
+        "clientid",
+        "client",
+        "userid",
+        "user",
+        "householdid",
+        "household",
+        "memberid",
+        "membernumber",
+        "member",
+        "accountid",
+    ),
+    "time": (
+        "invoicedate",
+        "timestamp",
+        "transactiontimestamp",
+        "orderdate",
+        "datetime",
+        "date",
+        "time",
+        "ordertime",
+        "createdat",
+        "purchasedate",
+    ),
     "name": ("description", "name", "productname", "itemname", "title", "productdescription"),
 }
 
@@ -61,7 +114,7 @@ class ColumnSpec:
     name: str | None = None
 
     @classmethod
-    def coerce(cls, value: "ColumnSpec | Mapping[str, str | None] | None") -> "ColumnSpec":
+    def coerce(cls, value: ColumnSpec | Mapping[str, str | None] | None) -> ColumnSpec:
         if value is None:
             return cls()
         if isinstance(value, ColumnSpec):
@@ -69,9 +122,7 @@ class ColumnSpec:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(value) - known)
         if unknown:
-            raise InputError(
-                f"unknown column role(s) {unknown}; the roles are {sorted(known)}."
-            )
+            raise InputError(f"unknown column role(s) {unknown}; the roles are {sorted(known)}.")
         return cls(**dict(value))
 
 
@@ -91,8 +142,7 @@ def _resolve(columns: list[str], spec: ColumnSpec, what: str) -> dict[str, str |
         if wanted is not None:
             if wanted not in columns:
                 raise InputError(
-                    f"{what} has no column {wanted!r} (given as the {role} column); "
-                    f"its columns are {columns}."
+                    f"{what} has no column {wanted!r} (given as the {role} column); its columns are {columns}."
                 )
             found[role] = wanted
             taken.add(wanted)
@@ -101,10 +151,10 @@ def _resolve(columns: list[str], spec: ColumnSpec, what: str) -> dict[str, str |
             continue
         found[role] = None
         for candidate in CANDIDATES[role]:
-            column = by_normal.get(candidate)
-            if column is not None and column not in taken:
-                found[role] = column
-                taken.add(column)
+            match = by_normal.get(candidate)
+            if match is not None and match not in taken:
+                found[role] = match
+                taken.add(match)
                 break
     for role, option in (("order", "--order-col"), ("item", "--item-col")):
         if found[role] is None:
@@ -139,9 +189,7 @@ def read_long(path: Path, *, columns: ColumnSpec, what: str, source: SourceInfo)
         raise
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputError(
-            f"cannot read {what}: {message}; check that it is a complete CSV or Parquet file."
-        ) from None
+        raise InputError(f"cannot read {what}: {message}; check that it is a complete CSV or Parquet file.") from None
     return long_from_frame(frame, columns=columns, what=what, source=source, header_rows=1)
 
 
@@ -178,8 +226,8 @@ def long_from_frame(
     role = _resolve(names, spec, what)
     rows_read = len(frame)
 
-    order = _text(frame[role["order"]])  # type: ignore[index]
-    item = _text(frame[role["item"]])  # type: ignore[index]
+    order = _text(frame[role["order"]])
+    item = _text(frame[role["item"]])
     keep = item.notna() & order.notna()
     missing_item = int((~keep).sum())
 
@@ -209,13 +257,10 @@ def long_from_frame(
     if customers is not None:
         first_customer = customers.iloc[kept].groupby(codes).first()
         basket_customers = tuple(
-            None if pd.isna(c) else str(c)
-            for c in first_customer.reindex(range(len(uniques))).tolist()
+            None if pd.isna(c) else str(c) for c in first_customer.reindex(range(len(uniques))).tolist()
         )
     if times is not None:
-        basket_times = (
-            times.iloc[kept].groupby(codes).min().reindex(range(len(uniques))).to_numpy()
-        )
+        basket_times = times.iloc[kept].groupby(codes).min().reindex(range(len(uniques))).to_numpy()
 
     unit_price = price
     if unit_price is None and line_total is not None:
@@ -293,4 +338,3 @@ def _times(frame: pd.DataFrame, column: str | None, what: str, header_rows: int)
                 "another column."
             )
     return parsed.dt.tz_localize(None).astype("datetime64[ns]")
-

@@ -8,8 +8,8 @@ import hashlib
 import io
 import lzma
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 from ..exceptions import InputError
@@ -27,9 +27,7 @@ def check_readable(path: Path, what: str) -> None:
     if not path.exists():
         raise InputError(f"{what} file {str(path)!r} does not exist; check the path.")
     if path.is_dir() and not any(path.glob("*.parquet")):
-        raise InputError(
-            f"{what} path {str(path)!r} is a folder, not a file; pass the file itself."
-        )
+        raise InputError(f"{what} path {str(path)!r} is a folder, not a file; pass the file itself.")
     if path.is_file():
         if not os.access(path, os.R_OK):
             raise InputError(f"{what} file {str(path)!r} is not readable; check its permissions.")
@@ -100,4 +98,3 @@ def guess_format(path: Path, *, header_has_columns: Callable[[str], bool]) -> st
         f"cannot tell the format of {str(path)!r} from its suffix {suffix!r}; name it .csv, "
         ".parquet or .dat, or pass --format long|basket."
     )
-

@@ -7,7 +7,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def mine(
     ...              min_support=0.5, min_confidence=0.6)
     >>> model.rules[["antecedents", "consequent", "count", "confidence", "lift"]].to_dict("records")
     [{'antecedents': ('kettle',), 'consequent': 'tea', 'count': 2, 'confidence': 1.0, 'lift': 1.3333333333333333}, {'antecedents': ('tea',), 'consequent': 'kettle', 'count': 2, 'confidence': 0.6666666666666666, 'lift': 1.3333333333333333}]
-    """
+    """  # noqa: E501
     config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len)
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
@@ -122,7 +122,7 @@ def mine(
     lap("rules")
 
     merged_catalog = merge_catalogs(given_catalog, baskets.catalog)
-    created_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    created_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     content = baskets.source.sha256 or baskets.content_sha256()
     n_frequent = int((item_counts >= min_count).sum())
     data = ModelData(
@@ -179,28 +179,27 @@ def _frequent_itemsets(reduced: Reduced, *, min_count: int, max_len: int, worker
 def _catalog_entries(catalog: pd.DataFrame | None) -> dict[str, CatalogEntry]:
     if catalog is None:
         return {}
-    entries: dict[str, CatalogEntry] = {}
-    for item_id, row in zip(catalog.index, catalog.to_dict("records")):
-
-        def text(key: str) -> str | None:
-            value = row.get(key)
-            return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-
-        def number(key: str) -> float | None:
-            value = row.get(key)
-            return None if value is None or pd.isna(value) else float(value)
-
-        entries[str(item_id)] = CatalogEntry(
-            name=text("name"),
-            category=text("category"),
-            family=text("family"),
-            brand=text("brand"),
-            price=number("price"),
-            margin=number("margin"),
+    return {
+        str(item_id): CatalogEntry(
+            name=_text(row.get("name")),
+            category=_text(row.get("category")),
+            family=_text(row.get("family")),
+            brand=_text(row.get("brand")),
+            price=_number(row.get("price")),
+            margin=_number(row.get("margin")),
             in_stock=bool(row.get("in_stock", True)),
             active=bool(row.get("active", True)),
         )
-    return entries
+        for item_id, row in zip(catalog.index, catalog.to_dict("records"))
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _versions(engine: str) -> dict[str, Any]:
@@ -220,5 +219,3 @@ def _versions(engine: str) -> dict[str, Any]:
 
         versions["mlxtend"] = mlxtend_version()
     return versions
-
-

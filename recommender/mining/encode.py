@@ -75,7 +75,8 @@ def is_frequent_pair(keys: np.ndarray, pair_keys: np.ndarray) -> np.ndarray:
     if len(pair_keys) == 0:
         return np.zeros(len(keys), dtype=bool)
     where = np.minimum(np.searchsorted(pair_keys, keys), len(pair_keys) - 1)
-    return pair_keys[where] == keys
+    hit: np.ndarray = pair_keys[where] == keys
+    return hit
 
 
 def _keep_partnered(matrix: sp.csr_matrix, pair_keys: np.ndarray) -> sp.csr_matrix:

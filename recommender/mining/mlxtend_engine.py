@@ -35,7 +35,8 @@ def mine_matrix(matrix: sp.csr_matrix, *, min_count: int, max_len: int) -> list[
     n_rows, n_columns = matrix.shape
     if n_rows < min_count or n_columns == 0:
         return []
-    frame = pd.DataFrame.sparse.from_spmatrix(matrix.astype(bool), columns=[str(j) for j in range(n_columns)])
+    columns = [str(j) for j in range(n_columns)]
+    frame = pd.DataFrame.sparse.from_spmatrix(matrix.astype(bool), columns=columns)  # type: ignore[attr-defined]
     # mlxtend turns the share back into a count with ceil(min_support * rows); half a basket
     # below the count keeps that exact whatever the rounding of the division.
     min_support = min(1.0, (min_count - 0.5) / n_rows)

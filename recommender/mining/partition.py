@@ -124,7 +124,5 @@ def conditional_batches(
             shape=(int(local_rows.max()) + 1, len(used_cols)),
         )
         block.sort_indices()
-        batches.append(
-            ConditionalBatch(matrix=block, owner=column_owner[used_cols], member=column_member[used_cols])
-        )
+        batches.append(ConditionalBatch(matrix=block, owner=column_owner[used_cols], member=column_member[used_cols]))
     return batches

@@ -8,6 +8,7 @@ disagree with another.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+
 import numpy as np
 
 from ..artifact import RuleCounts
@@ -54,9 +55,7 @@ def rules_from_itemsets(
             continue
         for position, consequent in enumerate(itemset):
             antecedent = itemset[:position] + itemset[position + 1 :]
-            antecedent_count = (
-                int(item_counts[antecedent[0]]) if len(antecedent) == 1 else itemset_counts[antecedent]
-            )
+            antecedent_count = int(item_counts[antecedent[0]]) if len(antecedent) == 1 else itemset_counts[antecedent]
             # Inclusive threshold, compared as the share it is (as arules does).
             if count / antecedent_count >= min_confidence:
                 found.append((antecedent, consequent, count, antecedent_count))
