@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +71,18 @@ def test_mine_then_rules_as_json_csv_and_table(tmp_path, capsys):
     assert "Instant food products + soda -> hamburger meat" in out and len(out.strip().splitlines()) == 4
 
 
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    status, out, err = run(capsys, "demo", "--out", str(tmp_path / "demo"))
+    assert status == 0, err
+    assert (tmp_path / "demo" / "orders.csv").exists() and (tmp_path / "demo" / "catalog.csv").exists()
+    assert "cancellation rows" in out and "strongest rules" in out
+    # The model it wrote is complete and names products by their catalog names.
+    status, out, _ = run(capsys, "rules", str(tmp_path / "demo" / "model.rcm"), "--format", "json", "--top", "5")
+    rules = json.loads(out)
+    assert len(rules) == 5 and all(rule["lift"] > 3 for rule in rules)
+    assert all(rule["consequent_name"] != rule["consequent"] for rule in rules)
+
+
 def test_rules_of_a_damaged_model_exit_2(tmp_path, capsys):
     bad = tmp_path / "bad.rcm"
     bad.write_text("not a model\n")
@@ -78,7 +91,8 @@ def test_rules_of_a_damaged_model_exit_2(tmp_path, capsys):
 
 
 def test_installed_console_script_reports_errors_without_traceback(tmp_path):
-    script = shutil.which("recommender")
+    beside = Path(sys.executable).parent / "recommender"
+    script = str(beside) if beside.exists() else shutil.which("recommender")
     if script is None:
         pytest.skip("the package is not installed (pip install -e .) in this environment")
     result = subprocess.run(
