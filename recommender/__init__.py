@@ -26,7 +26,9 @@ __all__ = [
     "__version__",
     "mine",
     "Model",
+    "Recommender",
     "MiningConfig",
+    "RankingConfig",
     "read_baskets",
     "RecommenderError",
     "InputError",
@@ -36,15 +38,18 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .config import MiningConfig
+    from .config import MiningConfig, RankingConfig
     from .io import read_baskets
     from .mining import mine
     from .model import Model
+    from .ranking import Recommender
 
 _LAZY = {
     "mine": ("recommender.mining", "mine"),
     "Model": ("recommender.model", "Model"),
+    "Recommender": ("recommender.ranking", "Recommender"),
     "MiningConfig": ("recommender.config", "MiningConfig"),
+    "RankingConfig": ("recommender.config", "RankingConfig"),
     "read_baskets": ("recommender.io", "read_baskets"),
 }
 

@@ -73,7 +73,9 @@ class RuleCounts:
 class ModelData:
     """Everything a model file holds, as plain Python values.
 
-    Item ``i`` is ``items[i]``; rules and itemsets refer to items by index.
+    Item ``i`` is ``items[i]``; rules and itemsets refer to items by index. ``tradeups`` are
+    ``(a, b, customers)``: how many customers who bought ``a`` later bought the pricier ``b`` of
+    the same family; ``buyers`` the customers who bought each item (empty without customers).
     """
 
     model_id: str
@@ -83,6 +85,8 @@ class ModelData:
     item_counts: tuple[int, ...]
     rules: RuleCounts
     itemsets: tuple[tuple[tuple[int, ...], int], ...]
+    tradeups: tuple[tuple[int, int, int], ...] = ()
+    buyers: tuple[int, ...] = ()
     catalog: Mapping[str, CatalogEntry] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
@@ -105,6 +109,12 @@ class ModelData:
                 "items": [list(items) for items, _ in self.itemsets],
                 "counts": [count for _, count in self.itemsets],
             },
+            "tradeups": {
+                "from": [a for a, _, _ in self.tradeups],
+                "to": [b for _, b, _ in self.tradeups],
+                "customers": [c for _, _, c in self.tradeups],
+            },
+            "buyers": list(self.buyers),
             "catalog": {
                 "item_id": catalog_ids,
                 **{
@@ -277,6 +287,16 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
         (tuple(int(i) for i in members), int(count))
         for members, count in zip(sets["items"], sets["counts"], strict=True)
     )
+    raw_tradeups = payload["tradeups"]
+    tradeups = tuple(
+        (int(a), int(b), int(c))
+        for a, b, c in zip(raw_tradeups["from"], raw_tradeups["to"], raw_tradeups["customers"], strict=True)
+    )
+    if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in tradeups):
+        raise ValueError("a trade-up refers to an item outside the model")
+    buyers = tuple(int(c) for c in payload["buyers"])
+    if buyers and len(buyers) != n_items:
+        raise ValueError("items and buyers differ in length")
     raw_catalog = payload["catalog"]
     ids = raw_catalog["item_id"]
     catalog = {
@@ -301,6 +321,8 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
         item_counts=item_counts,
         rules=rules,
         itemsets=itemsets,
+        tradeups=tradeups,
+        buyers=buyers,
         catalog=catalog,
         config=dict(payload["config"]),
         provenance=dict(payload["provenance"]),

@@ -18,6 +18,15 @@ from .exceptions import RecommenderError
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
+# What the demo shows: carts of the sample shop that bring out every kind of suggestion.
+DEMO_FREE_SHIPPING = 50.0
+DEMO_CARTS = (
+    (("KET-BASIC",), 19.99),
+    (("COF-ESPRESSO-BASIC", "COF-BEANS-SINGLE"), 165.98),
+    (("PAN-20",), 17.99),
+    ((), 0.0),
+)
+DEMO_BUNDLE = "COF-ESPRESSO-BASIC"
 RULE_SORT_KEYS = (
     "lift",
     "confidence",
@@ -52,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .config import DEFAULT_MAX_LEN, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT
+    from .config import DEFAULT_MAX_LEN, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, OBJECTIVES
 
     parser = argparse.ArgumentParser(
         prog="recommender",
@@ -144,6 +153,47 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--top", type=_positive_int, default=None, metavar="N", help="only the first N rules")
     rules.add_argument("--format", choices=("table", "csv", "json"), default="table", help="(default: %(default)s)")
     rules.set_defaults(run=_rules)
+
+    recommend = commands.add_parser(
+        "recommend",
+        help="suggestions for a cart",
+        description="What the checkout would show for a cart: at most LIMIT suggestions, each with its reason.",
+    )
+    recommend.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
+    recommend.add_argument("items", metavar="ITEM", nargs="+", help="item ids in the cart")
+    recommend.add_argument("--limit", type=_positive_int, default=3, metavar="K", help="(default: %(default)s)")
+    recommend.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="confidence",
+        help="rank by likelihood, lift, expected revenue or margin (default: %(default)s)",
+    )
+    recommend.add_argument(
+        "--cart-total", type=float, default=None, metavar="AMOUNT", help="the cart's value, for the free-shipping nudge"
+    )
+    recommend.add_argument(
+        "--free-shipping",
+        type=float,
+        default=None,
+        metavar="AMOUNT",
+        help="free-shipping threshold: add-ons that reach it come first",
+    )
+    recommend.add_argument("--exclude", nargs="*", default=[], metavar="ITEM", help="items not to suggest")
+    recommend.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
+    recommend.set_defaults(run=_recommend)
+
+    bundle = commands.add_parser(
+        "bundle",
+        help="the product-page bundle of an item",
+        description="The two or three items bought together with ITEM, with the bundle price.",
+    )
+    bundle.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
+    bundle.add_argument("item", metavar="ITEM", help="item id of the product page")
+    bundle.add_argument(
+        "--discount", type=float, default=0.1, metavar="F", help="bundle price = total x (1 - F) (default: %(default)s)"
+    )
+    bundle.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
+    bundle.set_defaults(run=_bundle)
     return parser
 
 
@@ -237,9 +287,29 @@ def _demo(args: argparse.Namespace) -> int:
     _print_mining_summary(model, seconds=time.perf_counter() - started)
     print(f"model written to {result.model_path} (id {model.id})\n")
     print("strongest rules (by lift):")
-    print(_rules_table(model.rules.head(10)))
+    print(_rules_table(model.rules.head(8)))
+
+    from .config import RankingConfig
+    from .ranking import Recommender
+
+    recommender = Recommender(model.data, config=RankingConfig(free_shipping_threshold=DEMO_FREE_SHIPPING))
+    for cart, total in DEMO_CARTS:
+        answer = recommender.recommend(cart, cart_total=total)
+        names = ", ".join(recommender.table.label(recommender.table.index[i]) for i in cart) or "an empty cart"
+        print(f"\ncheckout with {names} (cart total {total:.2f}, free shipping from {DEMO_FREE_SHIPPING:g}):")
+        for suggestion in answer.items:
+            print(
+                f"  - {suggestion.name or suggestion.item_id} ({suggestion.kind}): {suggestion.reason.get('text', '')}"
+            )
+        if answer.fallback:
+            print(f"  ({answer.fallback.replace('_', ' ')} items filled in)")
+    print()
+    print(_bundle_text(recommender.bundle(DEMO_BUNDLE)))
     print(
-        f"\nnext: recommender rules {result.model_path} --top 20\n      recommender mine YOUR_ORDERS.csv -o model.rcm"
+        f"\nnext: recommender rules {result.model_path} --top 20\n"
+        f"      recommender recommend {result.model_path} KET-BASIC TEA-GREEN --format json\n"
+        f"      recommender bundle {result.model_path} COF-ESPRESSO-BASIC\n"
+        f"      recommender mine YOUR_ORDERS.csv -o model.rcm"
     )
     return 0
 
@@ -269,6 +339,58 @@ def _rules(args: argparse.Namespace) -> int:
         else:
             print(_rules_table(table))
     return 0
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    from .config import RankingConfig
+    from .ranking import Recommender
+
+    config = RankingConfig(limit=args.limit, objective=args.objective, free_shipping_threshold=args.free_shipping)
+    answer = Recommender.load(args.model, config=config).recommend(
+        args.items, cart_total=args.cart_total, exclude=args.exclude
+    )
+    if args.format == "json":
+        json.dump(answer.to_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    for rank, suggestion in enumerate(answer.items, start=1):
+        label = suggestion.name or suggestion.item_id
+        price = f"  {suggestion.price:.2f}" if suggestion.price is not None else ""
+        print(f"{rank}. {label} [{suggestion.item_id}]{price}  ({suggestion.kind}, score {suggestion.score:.3f})")
+        print(f"   {suggestion.reason.get('text', '')}")
+    if not answer.items:
+        print("no suggestions: every candidate is in the cart, excluded, blocked or out of stock")
+    if answer.unknown_items:
+        print(f"unknown items (not in the model): {', '.join(answer.unknown_items)}")
+    if answer.fallback:
+        print(f"fallback: {answer.fallback.replace('_', ' ')} items filled in where the rules had too little")
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from .config import RankingConfig
+    from .ranking import Recommender
+
+    bundle = Recommender.load(args.model, config=RankingConfig(bundle_discount=args.discount)).bundle(args.item)
+    if args.format == "json":
+        json.dump(bundle.to_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    print(_bundle_text(bundle))
+    return 0
+
+
+def _bundle_text(bundle: Any) -> str:
+    if not bundle.found:
+        return f"no bundle for {bundle.item_id}: {bundle.reason}"
+    lines = [f"bundle for {bundle.names[0]} [{bundle.item_id}]: {' + '.join(bundle.names)}"]
+    if bundle.total_price is not None:
+        lines.append(
+            f"   {bundle.total_price:.2f} bought separately, {bundle.bundle_price:.2f} as a bundle "
+            f"({bundle.discount:.0%} off)"
+        )
+    lines.append(f"   {bundle.reason} ({bundle.baskets} baskets)")
+    return "\n".join(lines)
 
 
 def _rule_record(row: dict[str, Any]) -> dict[str, Any]:

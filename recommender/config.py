@@ -12,7 +12,7 @@ from typing import Any
 
 from .exceptions import ConfigError
 
-__all__ = ["MiningConfig", "DEFAULT_MIN_SUPPORT", "DEFAULT_MIN_CONFIDENCE", "DEFAULT_MAX_LEN"]
+__all__ = ["MiningConfig", "RankingConfig", "DEFAULT_MIN_SUPPORT", "DEFAULT_MIN_CONFIDENCE", "DEFAULT_MAX_LEN"]
 
 # A typical shop has hundreds to thousands of products and tens of thousands of orders:
 # one basket in a thousand is about the least evidence worth a rule there (tens of
@@ -113,3 +113,114 @@ def _as_float(name: str, value: object) -> float:
     if math.isnan(result):
         raise ConfigError(f"{name} must be a number, got NaN.")
     return result
+
+
+OBJECTIVES = ("confidence", "lift", "revenue", "margin")
+COMBINATIONS = ("max", "noisy_or")
+KINDS = ("cross_sell", "upgrade", "popular")
+MAX_LIMIT = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankingConfig:
+    """How suggestions are chosen, capped and ordered.
+
+    Parameters
+    ----------
+    limit : int
+        Suggestions per answer (default 3: a shopper decides better among three than ten).
+    objective : {"confidence", "lift", "revenue", "margin"}
+        What a suggestion is worth: its likelihood, its lift, likelihood x price (for an
+        upgrade, x the price difference), or likelihood x price x margin.
+    combine : {"max", "noisy_or"}
+        How several rules for one item add up: the strongest rule's confidence, or
+        ``1 - prod(1 - confidence)`` over all of them (treats rules as independent evidence).
+    max_per_category : int or None
+        Diversity: at most this many suggestions of one category (None: no limit).
+    max_upgrades : int
+        At most this many upgrades in one answer.
+    upgrade_band : (float, float)
+        An upgrade costs between these multiples of the item it replaces (default +10% to +100%).
+    bundle_discount : float
+        Bundle price = the items' total x (1 - discount).
+    bundle_triple_share : float
+        A bundle takes a third item when that trio is bought at least this share as often as
+        the best pair.
+    min_lift : float
+        Rules whose lift is below this are not used for cross-sell: a rule of lift near 1 says
+        only that the item is popular, which the popular fallback says better.
+    free_shipping_threshold : float or None
+        With ``cart_total`` given, add-ons that take the cart over it come first.
+    pins : tuple of (key, items)
+        Merchandiser's choices: when the cart holds item ``key`` (or an item of category
+        ``"category:NAME"``), these items come first.
+    blocked : frozenset of str
+        Items never suggested.
+
+    Examples
+    --------
+    >>> RankingConfig(limit=5, pins=(("tea", ("kettle",)),)).limit
+    5
+    >>> RankingConfig(objective="profit")
+    Traceback (most recent call last):
+    ...
+    recommender.exceptions.ConfigError: objective must be one of ('confidence', 'lift', 'revenue', 'margin'), got 'profit'.
+    """  # noqa: E501
+
+    limit: int = 3
+    objective: str = "confidence"
+    combine: str = "max"
+    max_per_category: int | None = 1
+    max_upgrades: int = 1
+    upgrade_band: tuple[float, float] = (1.1, 2.0)
+    bundle_discount: float = 0.1
+    bundle_triple_share: float = 0.5
+    min_lift: float = 1.5
+    free_shipping_threshold: float | None = None
+    pins: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    blocked: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        check_limit(self.limit)
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}.")
+        if self.combine not in COMBINATIONS:
+            raise ConfigError(f"combine must be one of {COMBINATIONS}, got {self.combine!r}.")
+        if self.max_per_category is not None and (
+            isinstance(self.max_per_category, bool)
+            or not isinstance(self.max_per_category, int)
+            or self.max_per_category < 1
+        ):
+            raise ConfigError(f"max_per_category must be at least 1 or None, got {self.max_per_category!r}.")
+        if isinstance(self.max_upgrades, bool) or not isinstance(self.max_upgrades, int) or self.max_upgrades < 0:
+            raise ConfigError(f"max_upgrades must be a whole number, 0 or more, got {self.max_upgrades!r}.")
+        low, high = (_as_float("upgrade_band", v) for v in self.upgrade_band)
+        if not 1.0 <= low <= high:
+            raise ConfigError(
+                f"upgrade_band must be (low, high) price multiples with 1 <= low <= high, got {self.upgrade_band!r}; "
+                "e.g. (1.1, 2.0) for +10% to +100%."
+            )
+        object.__setattr__(self, "upgrade_band", (low, high))
+        if not 0.0 <= _as_float("bundle_discount", self.bundle_discount) < 1.0:
+            raise ConfigError(f"bundle_discount must be in [0, 1), got {self.bundle_discount!r}; e.g. 0.1 for 10%.")
+        if not 0.0 <= _as_float("bundle_triple_share", self.bundle_triple_share) <= 1.0:
+            raise ConfigError(f"bundle_triple_share must be in [0, 1], got {self.bundle_triple_share!r}.")
+        if _as_float("min_lift", self.min_lift) < 0:
+            raise ConfigError(f"min_lift must be 0 or more, got {self.min_lift!r}; 1.5 keeps rules 50% above chance.")
+        if (
+            self.free_shipping_threshold is not None
+            and _as_float("free_shipping_threshold", self.free_shipping_threshold) <= 0
+        ):
+            raise ConfigError(
+                f"free_shipping_threshold must be a positive amount or None, got {self.free_shipping_threshold!r}."
+            )
+        pins = tuple((str(key), tuple(str(item) for item in items)) for key, items in dict(self.pins).items())
+        object.__setattr__(self, "pins", pins)
+        object.__setattr__(self, "blocked", frozenset(str(item) for item in self.blocked))
+
+
+def check_limit(limit: object) -> int:
+    """``limit`` as a number of suggestions between 1 and :data:`MAX_LIMIT`, or a ConfigError."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise ConfigError(f"limit must be a whole number of suggestions from 1 to {MAX_LIMIT}, got {limit!r}.")
+    return limit

@@ -23,6 +23,7 @@ from ..model import Model
 from .encode import Reduced, reduce_for_mining
 from .partition import conditional_batches
 from .rules import rules_from_itemsets
+from .tradeups import count_tradeups
 
 __all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
 
@@ -122,6 +123,9 @@ def mine(
     lap("rules")
 
     merged_catalog = merge_catalogs(given_catalog, baskets.catalog)
+    say("counting trade-ups")
+    tradeups, buyers = count_tradeups(baskets, merged_catalog)
+    lap("tradeups")
     created_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     content = baskets.source.sha256 or baskets.content_sha256()
     n_frequent = int((item_counts >= min_count).sum())
@@ -133,6 +137,8 @@ def mine(
         item_counts=tuple(int(c) for c in item_counts),
         rules=rules,
         itemsets=bundles,
+        tradeups=tradeups,
+        buyers=buyers,
         catalog=_catalog_entries(merged_catalog),
         config={**config.as_dict(), "min_count": min_count, "engine": engine},
         provenance={

@@ -1,0 +1,73 @@
+"""Product-page bundles: the two or three items bought together with one product."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..artifact import ModelData
+from .items import ItemTable
+from .results import Bundle
+
+__all__ = ["BundleIndex"]
+
+
+class BundleIndex:
+    """Frequent itemsets of two and three items, by the products they contain."""
+
+    def __init__(self, data: ModelData) -> None:
+        self.containing: dict[int, list[tuple[tuple[int, ...], int]]] = defaultdict(list)
+        for members, count in data.itemsets:
+            for item in members:
+                self.containing[item].append((members, count))
+        self.n_baskets = data.n_baskets
+
+    def best(
+        self, item: int, table: ItemTable, *, discount: float, triple_share: float, model: dict[str, str]
+    ) -> Bundle:
+        """The bundle of ``item``: the pair its buyers most often take, extended by a third item
+        when that trio is bought at least ``triple_share`` as often; only sellable items."""
+        item_id = table.ids[item]
+        options = [
+            (members, count)
+            for members, count in self.containing.get(item, ())
+            if all(table.sellable[m] for m in members if m != item)
+        ]
+        if not options or not table.sellable[item]:
+            reason = "not for sale" if not table.sellable[item] else "no items are often bought with it"
+            return Bundle(item_id=item_id, reason=reason, model=model)
+
+        def key(option: tuple[tuple[int, ...], int]) -> tuple[int, tuple[str, ...]]:
+            return (-option[1], tuple(table.ids[m] for m in option[0]))
+
+        pairs = sorted((o for o in options if len(o[0]) == 2), key=key)
+        trios = sorted((o for o in options if len(o[0]) == 3), key=key)
+        members, count = pairs[0]
+        if trios and trios[0][1] >= triple_share * count:
+            members, count = trios[0]
+        ordered = (item, *sorted((m for m in members if m != item), key=lambda m: (-table.counts[m], table.ids[m])))
+        prices = [table.prices[m] for m in ordered]
+        total = round(sum(p for p in prices if p is not None), 2) if all(p is not None for p in prices) else None
+        confidence = count / table.counts[item]
+        expected = 1.0
+        for m in ordered:
+            expected *= table.support[m]
+        lift = (count / self.n_baskets) / expected if expected else 0.0
+        names = tuple(table.label(m) for m in ordered)
+        return Bundle(
+            item_id=item_id,
+            items=tuple(table.ids[m] for m in ordered),
+            names=names,
+            baskets=count,
+            support=count / self.n_baskets,
+            confidence=confidence,
+            lift=lift,
+            total_price=total,
+            bundle_price=None if total is None else round(total * (1 - discount), 2),
+            discount=discount,
+            reason=(
+                f"{confidence:.0%} of the baskets with {names[0]} also had "
+                + " and ".join(names[1:])
+                + f", {lift:.1f}x as often as chance"
+            ),
+            model=model,
+        )

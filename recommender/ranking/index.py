@@ -1,0 +1,73 @@
+"""Rule matching for a whole cart: a trie of antecedents, built once at load time.
+
+A rule ``A -> c`` applies to a cart when ``A`` is inside the cart. Antecedents are sorted
+tuples of item indices stored in a trie; walking it with the cart's sorted items visits only
+the antecedents (and their prefixes) made of cart items, so the cost follows the cart and its
+matches, never the number of rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..artifact import ModelData
+
+__all__ = ["RuleIndex", "MatchedRule"]
+
+# (consequent, confidence, lift, basket count, antecedent)
+MatchedRule = tuple[int, float, float, int, tuple[int, ...]]
+_Node = tuple[dict[int, "_Node"], list[MatchedRule]]
+
+
+class RuleIndex:
+    """Antecedent trie over the rules of a model.
+
+    Rules below ``min_lift`` are left out. Each antecedent keeps at most ``per_antecedent`` rules, the most confident first: an answer
+    shows a few items, and an antecedent with hundreds of consequents only ever contributes its
+    strongest ones after filtering.
+    """
+
+    def __init__(self, data: ModelData, *, min_lift: float = 0.0, per_antecedent: int = 64) -> None:
+        self.root: _Node = ({}, [])
+        self.n_rules = 0
+        rules = data.rules
+        n = data.n_baskets
+        counts_of_items = data.item_counts
+        for antecedent, consequent, count, antecedent_count in zip(
+            rules.antecedents, rules.consequents, rules.counts, rules.antecedent_counts
+        ):
+            confidence = count / antecedent_count
+            lift = confidence * n / counts_of_items[consequent]
+            if lift < min_lift:
+                continue
+            node = self.root
+            for item in antecedent:
+                node = node[0].setdefault(item, ({}, []))
+            node[1].append((consequent, confidence, lift, count, antecedent))
+            self.n_rules += 1
+        self._freeze(self.root, per_antecedent)
+
+    def _freeze(self, node: _Node, keep: int) -> None:
+        stack = [node]
+        while stack:
+            children, found = stack.pop()
+            # Strongest first, full key for determinism: confidence, lift, count, then ids.
+            found.sort(key=lambda r: (-r[1], -r[2], -r[3], r[0]))
+            del found[keep:]
+            stack.extend(children.values())
+
+    def match(self, cart: Sequence[int]) -> list[list[MatchedRule]]:
+        """The rule lists of every antecedent inside ``cart`` (sorted item indices)."""
+        matched: list[list[MatchedRule]] = []
+        stack: list[tuple[dict[int, _Node], int]] = [(self.root[0], 0)]
+        size = len(cart)
+        while stack:
+            children, start = stack.pop()
+            for position in range(start, size):
+                child = children.get(cart[position])
+                if child is not None:
+                    if child[1]:
+                        matched.append(child[1])
+                    if child[0]:
+                        stack.append((child[0], position + 1))
+        return matched

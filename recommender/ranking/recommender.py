@@ -1,0 +1,378 @@
+"""The recommender: a loaded model answering carts with capped, explained suggestions.
+
+Everything here is plain Python over the model file's data (no pandas, numpy, scipy or
+mlxtend): loading builds the indexes once, and answering a cart costs what the cart matches.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from ..artifact import ModelData, read_model
+from ..config import KINDS, OBJECTIVES, RankingConfig, check_limit
+from ..exceptions import ConfigError
+from . import explain
+from .bundles import BundleIndex
+from .index import RuleIndex
+from .items import ItemTable
+from .policy import Candidate, select
+from .results import Bundle, Recommendations, Suggestion
+from .upgrades import upgrade_index
+
+__all__ = ["Recommender"]
+
+POPULAR_KEPT = 200
+# Candidates taken into the policy: enough that caps and diversity rarely run short; when they
+# do, every candidate is taken.
+CANDIDATES_PER_SLOT = 8
+
+
+class Recommender:
+    """Suggestions for a whole cart, bundles for a product page, from one model.
+
+    Parameters
+    ----------
+    data : ModelData
+        A model, as :func:`recommender.artifact.read_model` returns it.
+    config : RankingConfig, optional
+        Limits, objective, diversity, pins, blocks, price band, discounts.
+
+    Examples
+    --------
+    >>> from recommender import mine
+    >>> baskets = [["tea", "kettle"], ["tea", "kettle"], ["mug"], ["mug"], ["mug", "cake"]]
+    >>> rec = Recommender(mine(baskets, min_support=0.2).data)
+    >>> answer = rec.recommend(["kettle"], limit=2)
+    >>> [(s.item_id, s.kind) for s in answer.items], answer.fallback
+    ([('tea', 'cross_sell'), ('mug', 'popular')], 'popular')
+    >>> answer.items[0].reason["text"]
+    'because kettle is in the cart: 100% of those baskets also had tea, 2.5x the usual rate'
+    """
+
+    def __init__(self, data: ModelData, *, config: RankingConfig | None = None) -> None:
+        self.data = data
+        self.config = config or RankingConfig()
+        self.table = ItemTable(data, blocked=self.config.blocked)
+        self.rules = RuleIndex(data, min_lift=self.config.min_lift)
+        self.upgrades = upgrade_index(data, self.table, band=self.config.upgrade_band)
+        self.bundles = BundleIndex(data)
+        table = self.table
+        by_popularity = sorted(
+            (i for i in range(len(table)) if table.counts[i] > 0 and table.sellable[i]),
+            key=lambda i: (-table.counts[i], table.ids[i]),
+        )
+        self.popular = by_popularity[:POPULAR_KEPT]
+        self.popular_in: dict[str, list[int]] = {}
+        for item in by_popularity:
+            category = table.categories[item]
+            if category is not None:
+                members = self.popular_in.setdefault(category, [])
+                if len(members) < CANDIDATES_PER_SLOT * 4:
+                    members.append(item)
+        self.pins: dict[str, list[str]] = {key: list(items) for key, items in self.config.pins}
+        self.model_info = {"id": data.model_id, "created_at": data.created_at}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, config: RankingConfig | None = None) -> Recommender:
+        """Load a model file (refusing a truncated or corrupt one) and build the indexes."""
+        return cls(read_model(path), config=config)
+
+    def describe(self) -> dict[str, Any]:
+        """What model is loaded: id, time, counts, thresholds."""
+        return {
+            **self.model_info,
+            "baskets": self.data.n_baskets,
+            "items": len(self.data.items),
+            "rules": self.rules.n_rules,
+            "bundles": len(self.data.itemsets),
+            "upgrades": sum(len(v) for v in self.upgrades.values()),
+            "thresholds": dict(self.data.config),
+            "input": dict(self.data.provenance.get("input", {})),
+        }
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    def recommend(
+        self,
+        cart: Iterable[str],
+        *,
+        limit: int | None = None,
+        cart_total: float | None = None,
+        exclude: Iterable[str] = (),
+        kinds: Iterable[str] | None = None,
+        objective: str | None = None,
+    ) -> Recommendations:
+        """At most ``limit`` suggestions for the whole cart, best first, each with its reason.
+
+        Never an item of the cart, of ``exclude``, blocked, inactive or out of stock. Unknown
+        cart items are reported in ``unknown_items``; when the rules give fewer than ``limit``
+        suggestions, popular items (of the cart's categories first) fill in and ``fallback``
+        says so.
+        """
+        limit = check_limit(self.config.limit if limit is None else limit)
+        wanted = self._kinds(kinds)
+        objective = self._objective(objective)
+        table = self.table
+        known: list[int] = []
+        unknown: list[str] = []
+        for raw in cart:
+            item_id = str(raw).strip()
+            item = table.index.get(item_id)
+            if item is None:
+                if item_id and item_id not in unknown:
+                    unknown.append(item_id)
+            elif item not in known:
+                known.append(item)
+        blocked = set(known)
+        for raw in exclude:
+            excluded = table.index.get(str(raw).strip())
+            if excluded is not None:
+                blocked.add(excluded)
+
+        candidates: dict[int, Candidate] = {}
+        if "cross_sell" in wanted and known:
+            for candidate in self._cross_sell(sorted(known), blocked, objective, limit):
+                candidates[candidate.item] = candidate
+        if "upgrade" in wanted and self.config.max_upgrades and known:
+            for candidate in self._upgrades(known, blocked, objective):
+                if candidate.item not in candidates:
+                    candidates[candidate.item] = candidate
+        self._pin(known, candidates, blocked)
+        self._free_shipping(candidates.values(), cart_total)
+
+        chosen = select(
+            candidates.values(),
+            table,
+            limit=limit,
+            blocked=set(blocked),
+            max_per_category=self.config.max_per_category,
+            max_per_kind={"upgrade": self.config.max_upgrades},
+        )
+        fallback = None
+        if len(chosen) < limit and "popular" in wanted:
+            chosen, fallback = self._fill(chosen, known, blocked, objective, limit)
+        return Recommendations(
+            items=tuple(self._suggestion(c) for c in chosen),
+            unknown_items=tuple(unknown),
+            fallback=fallback,
+            model=self.model_info,
+        )
+
+    def recommend_many(self, carts: Iterable[Iterable[str]], **options: Any) -> list[Recommendations]:
+        """:meth:`recommend` for each cart, with the same options."""
+        return [self.recommend(cart, **options) for cart in carts]
+
+    def bundle(self, item_id: str) -> Bundle:
+        """The product-page bundle of ``item_id`` (empty, with a reason, when it has none)."""
+        item = self.table.index.get(str(item_id).strip())
+        if item is None:
+            return Bundle(item_id=str(item_id), reason="unknown item", model=self.model_info)
+        return self.bundles.best(
+            item,
+            self.table,
+            discount=self.config.bundle_discount,
+            triple_share=self.config.bundle_triple_share,
+            model=self.model_info,
+        )
+
+    # -- candidates ------------------------------------------------------------------------------
+
+    def _value(self, objective: str, item: int, likelihood: float, replaces: int | None = None) -> float:
+        """What suggesting ``item`` is worth under the objective (upgrades: over what they replace)."""
+        table = self.table
+        if objective == "confidence":
+            return likelihood
+        if objective == "lift":
+            support = table.support[item]
+            return likelihood / support if support else 0.0
+        price = table.prices[item] or 0.0
+        if objective == "margin":
+            price *= table.margins[item] if table.margins[item] is not None else 1.0  # type: ignore[operator]
+        if replaces is not None:
+            old = table.prices[replaces] or 0.0
+            if objective == "margin" and table.margins[replaces] is not None:
+                old *= table.margins[replaces]  # type: ignore[operator]
+            price -= old
+        return likelihood * price
+
+    def _cross_sell(self, cart: list[int], blocked: set[int], objective: str, limit: int) -> list[Candidate]:
+        sellable = self.table.sellable
+        noisy_or = self.config.combine == "noisy_or"
+        best: dict[int, list[Any]] = {}
+        for rules in self.rules.match(cart):
+            for consequent, confidence, lift, count, antecedent in rules:
+                if consequent in blocked or not sellable[consequent]:
+                    continue
+                found = best.get(consequent)
+                if found is None:
+                    best[consequent] = [confidence, lift, count, antecedent, 1.0 - confidence, 1]
+                else:
+                    if (confidence, lift, count) > (found[0], found[1], found[2]):
+                        found[0], found[1], found[2], found[3] = confidence, lift, count, antecedent
+                    found[4] *= 1.0 - confidence
+                    found[5] += 1
+        ids = self.table.ids
+        scored = []
+        for item, (confidence, lift, count, antecedent, missing, n_rules) in best.items():
+            likelihood = 1.0 - missing if noisy_or else confidence
+            scored.append((-self._value(objective, item, likelihood), -confidence, -count, ids[item], item))
+        keep = CANDIDATES_PER_SLOT * limit
+        top = heapq.nsmallest(keep, scored) if len(scored) > keep else sorted(scored)
+        result = []
+        for negative_score, _, _, _, item in top:
+            confidence, lift, count, antecedent, missing, n_rules = best[item]
+            reason: dict[str, Any] = {
+                "because": [ids[i] for i in antecedent],
+                "confidence": confidence,
+                "lift": lift,
+                "baskets": count,
+                "text": explain.cross_sell_text(self.table, antecedent, item, confidence, lift),
+            }
+            if noisy_or:
+                reason["rules"] = n_rules
+                reason["combined_confidence"] = 1.0 - missing
+            result.append(
+                Candidate(
+                    item=item, kind="cross_sell", score=-negative_score, strength=confidence, count=count, reason=reason
+                )  # fmt: skip
+            )
+        return result
+
+    def _upgrades(self, known: list[int], blocked: set[int], objective: str) -> list[Candidate]:
+        table = self.table
+        found: dict[int, Candidate] = {}
+        for replaces in known:
+            for item, likelihood, customers, basis in self.upgrades.get(replaces, ()):
+                if item in blocked or not table.sellable[item]:
+                    continue
+                score = self._value(objective, item, likelihood, replaces)
+                old = found.get(item)
+                if old is not None and (old.score, old.strength) >= (score, likelihood):
+                    continue
+                price, old_price = table.prices[item], table.prices[replaces]
+                found[item] = Candidate(
+                    item=item,
+                    kind="upgrade",
+                    score=score,
+                    strength=likelihood,
+                    count=customers,
+                    reason={
+                        "replaces": table.ids[replaces],
+                        "basis": basis,
+                        "customers": customers,
+                        "share": likelihood,
+                        "price_difference": None if price is None or old_price is None else round(price - old_price, 2),
+                        "text": explain.upgrade_text(table, replaces, item, likelihood, customers, basis),
+                    },
+                )
+        return list(found.values())
+
+    def _pin(self, known: list[int], candidates: dict[int, Candidate], blocked: set[int]) -> None:
+        if not self.pins:
+            return
+        table = self.table
+        rank = 0
+        for item in known:
+            for key in (table.ids[item], f"category:{table.categories[item]}"):
+                for pinned_id in self.pins.get(key, ()):
+                    pinned = table.index.get(pinned_id)
+                    if pinned is None or pinned in blocked or not table.sellable[pinned]:
+                        continue
+                    rank += 1
+                    candidate = candidates.get(pinned)
+                    if candidate is None:
+                        candidate = Candidate(item=pinned, kind="cross_sell", score=0.0, strength=0.0, count=0,
+                                              reason={"because": [table.ids[item]]})  # fmt: skip
+                        candidates[pinned] = candidate
+                    if not candidate.pinned:
+                        candidate.pinned = rank
+                        candidate.reason["pinned"] = key
+                        candidate.reason.setdefault("text", f"chosen by the shop for {table.label(item)}")
+
+    def _free_shipping(self, candidates: Iterable[Candidate], cart_total: float | None) -> None:
+        threshold = self.config.free_shipping_threshold
+        if threshold is None or cart_total is None or cart_total >= threshold:
+            return
+        table = self.table
+        missing = threshold - cart_total
+        for candidate in candidates:
+            price = table.prices[candidate.item]
+            if price is None:
+                continue
+            if candidate.kind == "upgrade":
+                price -= table.prices[table.index[candidate.reason["replaces"]]] or 0.0
+            if price >= missing:
+                candidate.bridges = True
+                candidate.reason["free_shipping"] = {"threshold": threshold, "missing": round(missing, 2)}
+                candidate.reason["text"] = (
+                    candidate.reason.get("text", "") + "; " + explain.free_shipping_text(threshold, missing)
+                ).lstrip("; ")
+
+    def _fill(
+        self, chosen: list[Candidate], known: list[int], blocked: set[int], objective: str, limit: int
+    ) -> tuple[list[Candidate], str | None]:
+        """Popular items after the rules' suggestions: the cart's categories first, then the shop."""
+        table = self.table
+        taken = set(blocked) | {c.item for c in chosen}
+        categories = list(dict.fromkeys(table.categories[i] for i in known if table.categories[i] is not None))
+        pools: list[tuple[str, list[int]]] = [
+            ("category_popular", [i for c in categories for i in self.popular_in.get(c, ())]),
+            ("popular", self.popular),
+        ]
+        used = None
+        for max_per_category in (self.config.max_per_category, None):
+            for name, pool in pools:
+                fill = [
+                    Candidate(item=i, kind="popular", score=self._value(objective, i, table.support[i]),
+                              strength=table.support[i], count=table.counts[i],
+                              reason={"popular": True, "category": table.categories[i] if name != "popular" else None,
+                                      "baskets": table.counts[i], "share": table.support[i],
+                                      "text": explain.popular_text(table.support[i],
+                                                                   table.categories[i] if name != "popular" else None)})
+                    for i in pool[: CANDIDATES_PER_SLOT * limit * 2]
+                    if i not in taken
+                ]  # fmt: skip
+                more = select(
+                    fill,
+                    table,
+                    limit=limit - len(chosen),
+                    blocked=set(taken),
+                    max_per_category=max_per_category,
+                    max_per_kind={},
+                )
+                if more:
+                    chosen = chosen + more
+                    taken.update(c.item for c in more)
+                    used = used or name
+                if len(chosen) >= limit:
+                    return chosen, used
+        return chosen, used
+
+    def _suggestion(self, candidate: Candidate) -> Suggestion:
+        item = candidate.item
+        return Suggestion(
+            item_id=self.table.ids[item],
+            kind=candidate.kind,
+            score=candidate.score,
+            reason=candidate.reason,
+            name=self.table.names[item],
+            price=self.table.prices[item],
+        )
+
+    def _kinds(self, kinds: Iterable[str] | None) -> frozenset[str]:
+        if kinds is None:
+            return frozenset(KINDS)
+        chosen = frozenset(str(k) for k in kinds)
+        unknown = sorted(chosen - set(KINDS))
+        if unknown:
+            raise ConfigError(f"unknown kind(s) {unknown}; the kinds are {list(KINDS)}.")
+        return chosen
+
+    def _objective(self, objective: str | None) -> str:
+        objective = self.config.objective if objective is None else objective
+        if objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {OBJECTIVES}, got {objective!r}.")
+        return objective

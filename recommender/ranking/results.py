@@ -1,0 +1,102 @@
+"""What the ranking layer answers: suggestions with their reasons, and bundles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Suggestion", "Recommendations", "Bundle"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suggestion:
+    """One suggested item: its kind, its score (in the unit of the objective) and why."""
+
+    item_id: str
+    kind: str
+    score: float
+    reason: Mapping[str, Any]
+    name: str | None = None
+    price: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "kind": self.kind,
+            "score": self.score,
+            "name": self.name,
+            "price": self.price,
+            "reason": dict(self.reason),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recommendations:
+    """The answer for one cart: at most ``limit`` suggestions, best first.
+
+    ``unknown_items`` are cart items the model has never seen (reported, not fatal);
+    ``fallback`` says when popular items filled in (``"category_popular"`` or ``"popular"``).
+    """
+
+    items: tuple[Suggestion, ...]
+    unknown_items: tuple[str, ...] = ()
+    fallback: str | None = None
+    model: Mapping[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(s.item_id for s in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by ``recommender recommend --format json`` and the HTTP service."""
+        return {
+            "model": dict(self.model),
+            "items": [s.to_dict() for s in self.items],
+            "unknown_items": list(self.unknown_items),
+            "fallback": self.fallback,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bundle:
+    """Items bought together with one product, for its product page.
+
+    ``items`` starts with the product itself; empty when the product has no bundle.
+    ``confidence`` is the share of the product's baskets that held the whole bundle.
+    """
+
+    item_id: str
+    items: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    baskets: int = 0
+    support: float = 0.0
+    confidence: float = 0.0
+    lift: float = 0.0
+    total_price: float | None = None
+    bundle_price: float | None = None
+    discount: float = 0.0
+    reason: str = ""
+    model: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": dict(self.model),
+            "item_id": self.item_id,
+            "items": [{"item_id": i, "name": n} for i, n in zip(self.items, self.names)],
+            "baskets": self.baskets,
+            "support": self.support,
+            "confidence": self.confidence,
+            "lift": self.lift,
+            "total_price": self.total_price,
+            "bundle_price": self.bundle_price,
+            "discount": self.discount,
+            "reason": self.reason,
+        }
