@@ -216,7 +216,7 @@ class Recommender:
                     found[5] += 1
         ids = self.table.ids
         scored = []
-        for item, (confidence, lift, count, antecedent, missing, n_rules) in best.items():
+        for item, (confidence, _, count, _, missing, _) in best.items():
             likelihood = 1.0 - missing if noisy_or else confidence
             scored.append((-self._value(objective, item, likelihood), -confidence, -count, ids[item], item))
         keep = CANDIDATES_PER_SLOT * limit
@@ -317,7 +317,7 @@ class Recommender:
         """Popular items after the rules' suggestions: the cart's categories first, then the shop."""
         table = self.table
         taken = set(blocked) | {c.item for c in chosen}
-        categories = list(dict.fromkeys(table.categories[i] for i in known if table.categories[i] is not None))
+        categories = [c for c in dict.fromkeys(table.categories[i] for i in known) if c is not None]
         pools: list[tuple[str, list[int]]] = [
             ("category_popular", [i for c in categories for i in self.popular_in.get(c, ())]),
             ("popular", self.popular),
