@@ -2,8 +2,9 @@
 the free-shipping nudge and the popular fallback. Every rule of what a shopper may see is here.
 
 Order of an answer, by a full key: pinned items first (in the merchandiser's order), then items
-that take the cart over the free-shipping threshold, then by score, then by the strength of the
-evidence, then by basket count, then by item id.
+that take the cart over the free-shipping threshold, then the suggestions of the rules, then the
+popular items of the cart's categories, then the shop's popular items; within each, by score,
+then by the strength of the evidence, then by basket count, then by item id.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ class Candidate:
     reason: dict[str, Any] = field(default_factory=dict)
     pinned: int = 0  # 0: not pinned; otherwise the pin's rank, 1 first
     bridges: bool = False  # takes the cart over the free-shipping threshold
+    fill: int = 0  # 0: from the rules; 1: popular in the cart's categories; 2: popular in the shop
 
     def key(self, table: ItemTable) -> tuple[Any, ...]:
         return (
             self.pinned == 0,
             self.pinned,
             not self.bridges,
+            self.fill,
             -self.score,
             -self.strength,
             -self.count,
@@ -50,16 +53,23 @@ def select(
     blocked: set[int],
     max_per_category: int | None,
     max_per_kind: dict[str, int],
+    already: Iterable[Candidate] = (),
 ) -> list[Candidate]:
     """At most ``limit`` candidates, in order, one per item, within the caps.
 
     ``blocked`` holds the cart, the caller's exclusions and anything already shown; items the
     catalog marks inactive or out of stock (or the configuration blocks) are never taken.
-    Pinned items are exempt from the diversity cap but count towards it.
+    Pinned items are exempt from the diversity cap but count towards it. ``already`` chosen
+    candidates count towards the caps.
     """
     chosen: list[Candidate] = []
     per_category: dict[str | None, int] = {}
     per_kind: dict[str, int] = {}
+    for earlier in already:
+        per_kind[earlier.kind] = per_kind.get(earlier.kind, 0) + 1
+        category = table.categories[earlier.item]
+        if category is not None:
+            per_category[category] = per_category.get(category, 0) + 1
     for candidate in sorted(candidates, key=lambda c: c.key(table)):
         item = candidate.item
         if item in blocked or not table.sellable[item]:

@@ -314,42 +314,52 @@ class Recommender:
     def _fill(
         self, chosen: list[Candidate], known: list[int], blocked: set[int], objective: str, limit: int
     ) -> tuple[list[Candidate], str | None]:
-        """Popular items after the rules' suggestions: the cart's categories first, then the shop."""
+        """Popular items after the rules' suggestions: the cart's categories first, then the shop.
+
+        Diversity holds where it can; when it leaves the answer short, it gives way.
+        """
         table = self.table
-        taken = set(blocked) | {c.item for c in chosen}
         categories = [c for c in dict.fromkeys(table.categories[i] for i in known) if c is not None]
-        pools: list[tuple[str, list[int]]] = [
-            ("category_popular", [i for c in categories for i in self.popular_in.get(c, ())]),
-            ("popular", self.popular),
-        ]
-        used = None
+        in_categories = [i for c in categories for i in self.popular_in.get(c, ())]
+        pool = [(1, i) for i in in_categories] + [(2, i) for i in self.popular if i not in set(in_categories)]
+        taken = set(blocked) | {c.item for c in chosen}
+        fill = [self._popular(item, group, objective) for group, item in pool if item not in taken]
+        added: list[Candidate] = []
         for max_per_category in (self.config.max_per_category, None):
-            for name, pool in pools:
-                fill = [
-                    Candidate(item=i, kind="popular", score=self._value(objective, i, table.support[i]),
-                              strength=table.support[i], count=table.counts[i],
-                              reason={"popular": True, "category": table.categories[i] if name != "popular" else None,
-                                      "baskets": table.counts[i], "share": table.support[i],
-                                      "text": explain.popular_text(table.support[i],
-                                                                   table.categories[i] if name != "popular" else None)})
-                    for i in pool[: CANDIDATES_PER_SLOT * limit * 2]
-                    if i not in taken
-                ]  # fmt: skip
-                more = select(
-                    fill,
-                    table,
-                    limit=limit - len(chosen),
-                    blocked=set(taken),
-                    max_per_category=max_per_category,
-                    max_per_kind={},
-                )
-                if more:
-                    chosen = chosen + more
-                    taken.update(c.item for c in more)
-                    used = used or name
-                if len(chosen) >= limit:
-                    return chosen, used
-        return chosen, used
+            added += select(
+                fill,
+                table,
+                limit=limit - len(chosen) - len(added),
+                blocked=taken | {c.item for c in added},
+                max_per_category=max_per_category,
+                max_per_kind={},
+                already=chosen + added,
+            )
+            if len(chosen) + len(added) >= limit or max_per_category is None:
+                break
+        if not added:
+            return chosen, None
+        added.sort(key=lambda c: c.key(table))
+        return chosen + added, "category_popular" if added[0].fill == 1 else "popular"
+
+    def _popular(self, item: int, group: int, objective: str) -> Candidate:
+        table = self.table
+        category = table.categories[item] if group == 1 else None
+        return Candidate(
+            item=item,
+            kind="popular",
+            score=self._value(objective, item, table.support[item]),
+            strength=table.support[item],
+            count=table.counts[item],
+            fill=group,
+            reason={
+                "popular": True,
+                "category": category,
+                "baskets": table.counts[item],
+                "share": table.support[item],
+                "text": explain.popular_text(table.support[item], category),
+            },
+        )
 
     def _suggestion(self, candidate: Candidate) -> Suggestion:
         item = candidate.item
