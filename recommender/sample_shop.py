@@ -1,14 +1,15 @@
 """The built-in sample shop: a seeded, believable small online shop for demos, notebooks and tests.
 
-A home-and-kitchen and electronics shop of about a hundred products in twelve categories, with
-product families in price tiers (a basic, a better and a best kettle), brands, margins, stock
-and discontinued flags, and a year of orders by returning customers in which complements are
-planted (coffee beans with paper filters, a phone with a case and a screen protector, ...) and
-customers trade up within families over time. Nothing is downloaded; the same seed gives the
-same shop, byte for byte.
+A home-and-kitchen and electronics shop of 88 products in twelve categories, with product
+families in price tiers (a basic, a glass and a smart kettle), brands, margins, stock and
+discontinued flags, and a year of orders by returning customers. Planted in the orders, so that
+mining has something true to find: complements bought together (coffee beans with paper
+filters, a phone with a case and a screen protector), customers trading up within a family
+later in the year, a few returns, and products discontinued part-way through. Nothing is
+downloaded; the same seed gives the same shop in every run and process.
 
 >>> shop = generate_sample_shop(seed=7, n_customers=100)
->>> sorted(shop.catalog.columns) == sorted(CATALOG_COLUMNS)
+>>> tuple(shop.orders.columns) == ORDER_COLUMNS
 True
 >>> bool(shop.orders["order_id"].str.startswith("C").any())  # a few returns, Online Retail style
 True
@@ -17,7 +18,6 @@ True
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,8 @@ __all__ = ["CATALOG_COLUMNS", "ORDER_COLUMNS", "SampleShop", "generate_sample_sh
 CATALOG_COLUMNS = ("item_id", "name", "category", "family", "tier", "brand", "price", "margin", "in_stock", "active")
 ORDER_COLUMNS = ("order_id", "item_id", "description", "quantity", "unit_price", "customer_id", "timestamp")
 
-# item_id, name, category, family (None: a product of its own), tier, brand, price
+# item_id, name, category, family (None: a product of its own), tier, brand, price.
+# "Larder" is the cheaper house brand.
 _PRODUCTS: tuple[tuple[str, str, str, str | None, int, str, float], ...] = (
     ("COF-BEANS-HOUSE", "House Blend Coffee Beans 500g", "coffee", "coffee-beans", 1, "Larder", 9.99),
     ("COF-BEANS-SINGLE", "Single-Origin Coffee Beans 500g", "coffee", "coffee-beans", 2, "Roastery & Co", 16.99),
@@ -121,79 +122,62 @@ _PRODUCTS: tuple[tuple[str, str, str, str | None, int, str, float], ...] = (
     ("GIFT-CARD-25", "Gift Card 25", "gifts", None, 1, "Larder", 25.00),
 )
 
-# anchor -> (complement, probability that a basket with the anchor also gets it)
-_COMPLEMENTS: dict[str, tuple[tuple[str, float], ...]] = {
-    "COF-BEANS-HOUSE": (("COF-FILTERS", 0.45),),
-    "COF-BEANS-SINGLE": (("COF-FILTERS", 0.35),),
-    "COF-DRIPPER": (("COF-FILTERS", 0.6), ("COF-BEANS-SINGLE", 0.35)),
-    "COF-FRENCH-PRESS": (("COF-BEANS-HOUSE", 0.4),),
-    "COF-ESPRESSO-BASIC": (("COF-MILK-JUG", 0.5), ("COF-BEANS-SINGLE", 0.45), ("COF-DESCALER", 0.25)),
-    "COF-ESPRESSO-PLUS": (("COF-MILK-JUG", 0.5), ("COF-BEANS-SINGLE", 0.45), ("COF-DESCALER", 0.25)),
-    "COF-ESPRESSO-PRO": (("COF-MILK-JUG", 0.45), ("COF-BEANS-RESERVE", 0.4)),
-    "COF-GRINDER-BLADE": (("COF-BEANS-HOUSE", 0.4),),
-    "COF-GRINDER-BURR": (("COF-BEANS-SINGLE", 0.45),),
-    "KET-BASIC": (("TEA-BREAKFAST", 0.45), ("MUG-CLASSIC", 0.3)),
-    "KET-GLASS": (("TEA-GREEN", 0.4),),
-    "KET-SMART": (("TEA-OOLONG", 0.4),),
-    "TEA-POT": (("TEA-INFUSER", 0.5), ("TEA-GREEN", 0.35)),
-    "TEA-GREEN": (("TEA-INFUSER", 0.25),),
-    "TOAST-2": (("BAKE-PAPER", 0.02),),
-    "BLEND-BASIC": (("BLEND-BOTTLE", 0.5),),
-    "PHONE-LITE": (("CASE-SILICONE", 0.55), ("SCREEN-PROT", 0.45), ("CHARGER-USB", 0.3)),
-    "PHONE-STD": (("CASE-SILICONE", 0.5), ("SCREEN-PROT", 0.45), ("CHARGER-USB", 0.3)),
-    "PHONE-PRO": (("CASE-LEATHER", 0.45), ("SCREEN-PROT", 0.45), ("CHARGER-FAST", 0.35)),
-    "PHONE-MAX": (("CASE-LEATHER", 0.5), ("SCREEN-PROT", 0.4), ("CHARGER-FAST", 0.4)),
-    "CHARGER-USB": (("CABLE-USBC", 0.35),),
-    "PAN-20": (("SPATULA", 0.45),),
-    "PAN-28-PRO": (("SPATULA", 0.4),),
-    "PAN-CASTIRON": (("OVEN-GLOVES", 0.35),),
-    "KNIFE-CHEF": (("BOARD-BAMBOO", 0.45), ("KNIFE-SHARPENER", 0.2)),
-    "KNIFE-CHEF-PRO": (("BOARD-BAMBOO", 0.4), ("KNIFE-SHARPENER", 0.3)),
-    "BAKE-TRAY": (("BAKE-PAPER", 0.55),),
-    "MIX-BOWL": (("WHISK", 0.45),),
-    "CAKE-TIN": (("BAKE-PAPER", 0.4),),
-    "MIXER-HAND": (("MIX-BOWL", 0.35),),
-    "MOUSE": (("MOUSE-PAD", 0.45),),
-    "MOUSE-ERGO": (("MOUSE-PAD", 0.4),),
-    "KEYBOARD": (("MOUSE", 0.35),),
-    "EARBUDS-WIRELESS": (("HEADPHONE-CASE", 0.35),),
-    "HEADPHONES-NC": (("HEADPHONE-CASE", 0.45),),
-    "CANDLE": (("GIFT-WRAP", 0.4),),
-    "CHOC-BOX": (("GIFT-WRAP", 0.35),),
-    "DISH-BRUSH": (("SPONGES", 0.45), ("DISH-SOAP", 0.3)),
-    "PLATE-SET": (("NAPKINS", 0.35),),
-}
-# Pairs the tests check are recovered (each anchor is bought often enough to show it).
-_CHECKED_COMPLEMENTS = (
-    ("COF-BEANS-HOUSE", "COF-FILTERS"),
-    ("COF-DRIPPER", "COF-FILTERS"),
-    ("COF-ESPRESSO-BASIC", "COF-MILK-JUG"),
-    ("KET-BASIC", "TEA-BREAKFAST"),
-    ("TEA-POT", "TEA-INFUSER"),
-    ("PHONE-STD", "CASE-SILICONE"),
-    ("PHONE-STD", "SCREEN-PROT"),
-    ("PAN-20", "SPATULA"),
-    ("KNIFE-CHEF", "BOARD-BAMBOO"),
-    ("BAKE-TRAY", "BAKE-PAPER"),
-    ("MIX-BOWL", "WHISK"),
-    ("MOUSE", "MOUSE-PAD"),
-    ("CANDLE", "GIFT-WRAP"),
-    ("DISH-BRUSH", "SPONGES"),
-    ("BLEND-BASIC", "BLEND-BOTTLE"),
-)
+# What a basket holding the anchor brings along, and how often: (anchor, items, probability).
+# A bundle of three is planted as the full bundle plus each part alone, as real baskets show it.
+_PLANTED: tuple[tuple[str, tuple[str, ...], float], ...] = (
+    ("COF-BEANS-HOUSE", ("COF-FILTERS",), 0.45), ("COF-DRIPPER", ("COF-FILTERS",), 0.55),
+    ("KET-GLASS", ("TEA-GREEN",), 0.4), ("TEA-POT", ("TEA-INFUSER",), 0.5),
+    ("PAN-20", ("SPATULA",), 0.45), ("KNIFE-CHEF", ("BOARD-BAMBOO",), 0.45),
+    ("BAKE-TRAY", ("BAKE-PAPER",), 0.5), ("MIX-BOWL", ("WHISK",), 0.45),
+    ("MOUSE", ("MOUSE-PAD",), 0.45), ("CANDLE", ("GIFT-WRAP",), 0.4),
+    ("DISH-BRUSH", ("SPONGES",), 0.45), ("BLEND-BASIC", ("BLEND-BOTTLE",), 0.5),
+    ("CHARGER-USB", ("CABLE-USBC",), 0.4),
+    ("COF-ESPRESSO-BASIC", ("COF-BEANS-SINGLE", "COF-MILK-JUG"), 0.3),
+    ("COF-ESPRESSO-BASIC", ("COF-BEANS-SINGLE",), 0.15), ("COF-ESPRESSO-BASIC", ("COF-MILK-JUG",), 0.15),
+    ("PHONE-STD", ("CASE-SILICONE", "SCREEN-PROT"), 0.3),
+    ("PHONE-STD", ("CASE-SILICONE",), 0.2), ("PHONE-STD", ("SCREEN-PROT",), 0.15),
+    ("KET-BASIC", ("TEA-BREAKFAST", "MUG-CLASSIC"), 0.25),
+    ("KET-BASIC", ("TEA-BREAKFAST",), 0.25), ("KET-BASIC", ("MUG-CLASSIC",), 0.1),
+)  # fmt: skip
 _OUT_OF_STOCK = ("COF-GRINDER-PRO", "MIXER-STAND", "CASE-LEATHER", "SPEAKER-HOME")
-# Discontinued products and the day of the year after which they are no longer sold.
-_DISCONTINUED = {"PHONE-LITE": 150, "EARBUDS-WIRED": 200}
+# Discontinued products and the share of the period after which the next tier replaces them.
+_DISCONTINUED = {"PHONE-LITE": 0.4, "EARBUDS-WIRED": 0.55}
 _MARGINS = {
     "coffee": 0.45, "tea": 0.55, "kitchen appliances": 0.25, "cookware": 0.4, "baking": 0.45, "tableware": 0.5,
     "phones": 0.15, "phone accessories": 0.55, "audio": 0.3, "home office": 0.4, "cleaning": 0.5, "gifts": 0.35,
 }  # fmt: skip
-_TRADE_UP_PROBABILITY = 0.45
+_TRADE_UP = 0.4  # chance that an owner of a tier comes back for the next one up
+_RETURN_SHARE = 0.01
+_DAY = 86_400
+# Shoppers buy in the day and evening, and a little more at weekends (Monday first).
+_HOUR_WEIGHTS = np.array([1, 1, 1, 1, 1, 1, 2, 4, 6, 7, 8, 8, 9, 9, 8, 8, 8, 9, 10, 11, 11, 9, 6, 3], dtype=float)
+_WEEKDAY_WEIGHTS = np.array([1.0, 0.95, 0.95, 1.0, 1.1, 1.3, 1.25])
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False)  # eq=False: DataFrames have no truth value to compare by
 class SampleShop:
-    """A generated shop: its catalog, its order lines, and what was planted in them."""
+    """A generated shop: its catalog, its order lines, and the structure planted in them.
+
+    Attributes
+    ----------
+    catalog : pandas.DataFrame
+        One row per product, columns :data:`CATALOG_COLUMNS`.
+    orders : pandas.DataFrame
+        One row per order line, columns :data:`ORDER_COLUMNS`, in time order; returns are
+        orders whose id starts with ``"C"`` and whose quantity is negative.
+    planted_complements : tuple of (str, str)
+        ``(anchor, complement)`` item ids planted as bought together.
+    planted_upgrades : tuple of (str, str)
+        ``(cheaper, pricier)`` item ids of one family, adjacent tiers, that customers trade up along.
+    seed : int
+        The seed the shop was generated from.
+
+    Examples
+    --------
+    >>> shop = generate_sample_shop(seed=1, n_customers=50, days=90)
+    >>> ("COF-BEANS-HOUSE", "COF-FILTERS") in shop.planted_complements
+    True
+    """
 
     catalog: pd.DataFrame
     orders: pd.DataFrame
@@ -203,154 +187,248 @@ class SampleShop:
 
 
 def _catalog(rng: np.random.Generator) -> pd.DataFrame:
-    rows = []
-    for item_id, name, category, family, tier, brand, price in _PRODUCTS:
-        # Margins vary a little around the category's: dearer tiers earn a bit more.
-        margin = float(np.clip(_MARGINS[category] + 0.03 * (tier - 1) + rng.normal(0, 0.03), 0.15, 0.6))
-        rows.append(
-            {
-                "item_id": item_id,
-                "name": name,
-                "category": category,
-                "family": family or item_id.lower(),
-                "tier": tier,
-                "brand": brand,
-                "price": price,
-                "margin": round(margin, 3),
-                "in_stock": item_id not in _OUT_OF_STOCK,
-                "active": item_id not in _DISCONTINUED,
-            }
-        )
-    return pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
+    frame = pd.DataFrame(list(_PRODUCTS), columns=["item_id", "name", "category", "family", "tier", "brand", "price"])
+    # A product of its own is a family of one, so that every row names one.
+    frame["family"] = frame["family"].fillna(frame["item_id"].str.lower())
+    base = frame["category"].map(_MARGINS).to_numpy(dtype=float)
+    # Dearer tiers earn a little more; the house brand a little less.
+    margin = base + 0.03 * (frame["tier"].to_numpy() - 1) - 0.03 * (frame["brand"] == "Larder").to_numpy()
+    frame["margin"] = np.clip(margin + rng.normal(0.0, 0.02, len(frame)), 0.15, 0.6).round(3)
+    frame["in_stock"] = ~frame["item_id"].isin(_OUT_OF_STOCK)
+    frame["active"] = ~frame["item_id"].isin(list(_DISCONTINUED))
+    return frame.astype({"tier": "int64", "price": "float64"})[list(CATALOG_COLUMNS)]
+
+
+def _with_complements(
+    order: np.ndarray, item: np.ndarray, rng: np.random.Generator, index: dict[str, int]
+) -> pd.DataFrame:
+    """The lines ``(order, item)`` plus the planted complements drawn for them, one line per distinct item."""
+    orders, items = [order], [item]
+    for anchor, brought, probability in _PLANTED:
+        holders = order[(item == index[anchor]) & (rng.random(len(item)) < probability)]
+        for complement in brought:
+            orders.append(holders)
+            items.append(np.full(len(holders), index[complement]))
+    lines = pd.DataFrame({"order": np.concatenate(orders), "item": np.concatenate(items)})
+    return lines.drop_duplicates(ignore_index=True)  # the first of repeated lines is kept, in basket order
+
+
+def _trade_ups(
+    customer: np.ndarray,
+    item: np.ndarray,
+    when: np.ndarray,
+    successor: np.ndarray,
+    period: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Purchases of the next tier up by owners of a tier, weeks later, and from there the one above.
+
+    Returns the customers, items and times (seconds into the period) of the new purchases.
+    """
+    customers, items, times = [customer[:0]], [item[:0]], [when[:0]]
+    while len(item):
+        higher = successor[item]
+        later = when + rng.integers(14 * _DAY, 120 * _DAY, size=len(item))
+        go = (higher >= 0) & (rng.random(len(item)) < _TRADE_UP) & (later < period)
+        customer, item, when = customer[go], higher[go], later[go]
+        customers.append(customer)
+        items.append(item)
+        times.append(when)
+    return np.concatenate(customers), np.concatenate(items), np.concatenate(times)
+
+
+def _check(name: str, value: object, smallest: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < smallest:
+        raise ValueError(f"{name} must be a whole number >= {smallest}, got {value!r}.")
+    return int(value)
 
 
 def generate_sample_shop(
     *, seed: int = 7, n_customers: int = 1200, days: int = 365, start: str = "2025-01-01"
 ) -> SampleShop:
-    """Generate the sample shop: about 11,000 orders of about a hundred products over a year.
+    """Generate the sample shop: about 11,000 orders of 88 products by 1,200 customers over a year.
+
+    Every draw comes from one ``numpy.random.default_rng(seed)`` in a fixed order, so the same
+    arguments give identical frames in every run and process.
 
     Parameters
     ----------
     seed : int
-        Seed of the one random generator everything is drawn from.
+        Seed of the random generator.
     n_customers : int
-        Returning customers; each places a gamma-Poisson number of orders over the year.
+        Returning customers (``"C00001"``, ...); each places a gamma-Poisson number of orders,
+        so a few loyal customers buy far more often than most.
     days : int
-        Length of the order history.
+        Length of the order history in days.
     start : str
-        Date of its first day.
+        Date of its first day, anything :class:`pandas.Timestamp` reads.
+
+    Returns
+    -------
+    SampleShop
+        The catalog, the order lines (timestamps as ``"YYYY-MM-DD HH:MM:SS"`` strings, order
+        ids numbered in time order) and the planted complements and trade-ups.
+
+    Raises
+    ------
+    ValueError
+        For a negative seed, fewer than one customer or day, or an unreadable start date.
+
+    Examples
+    --------
+    >>> shop = generate_sample_shop(seed=3, n_customers=200, days=120)
+    >>> shop.catalog.shape
+    (88, 10)
+    >>> bool(shop.orders["timestamp"].is_monotonic_increasing)
+    True
     """
+    seed = _check("seed", seed, 0)
+    n_customers = _check("n_customers", n_customers, 1)
+    days = _check("days", days, 1)
+    try:
+        origin = pd.Timestamp(start).normalize()
+    except (TypeError, ValueError):
+        raise ValueError(f"start must be a date such as '2025-01-01', got {start!r}.") from None
+    if pd.isna(origin):
+        raise ValueError(f"start must be a date such as '2025-01-01', got {start!r}.")
     rng = np.random.default_rng(seed)
     catalog = _catalog(rng)
-    ids = catalog["item_id"].tolist()
-    names = catalog["name"].tolist()
-    prices = catalog["price"].tolist()
-    family_of = catalog["family"].tolist()
-    tier_of = catalog["tier"].tolist()
+    ids = catalog["item_id"].to_numpy(dtype=object)
     index = {item: k for k, item in enumerate(ids)}
-    categories = sorted(set(catalog["category"]))
-    members_of = {c: np.flatnonzero(catalog["category"].to_numpy() == c) for c in categories}
-    # Popularity within a category: Zipf-like over a shuffled order, entry tiers favoured.
-    cumulative = {}
-    for category, members in members_of.items():
-        weights = (rng.permutation(len(members)) + 1.0) ** -0.6 / catalog["tier"].to_numpy()[members]
-        cumulative[category] = np.cumsum(weights) / weights.sum()
-    category_weight = rng.dirichlet(np.full(len(categories), 4.0))
-    members_of_family: dict[str, list[int]] = defaultdict(list)
-    for k, family in enumerate(family_of):
-        members_of_family[family].append(k)
-    successor = {
-        k: next((m for m in members_of_family[family_of[k]] if tier_of[m] == tier_of[k] + 1), None)
-        for k in range(len(ids))
-    }
-    sold_until = {index[i]: day * 86400 for i, day in _DISCONTINUED.items()}
-    complements = {index[a]: [(index[c], p) for c, p in pairs] for a, pairs in _COMPLEMENTS.items()}
+    n_items, period = len(ids), days * _DAY
+    tier = catalog["tier"].to_numpy()
+    family = pd.factorize(catalog["family"])[0]
+    # The next tier up of the same family, or -1 at the top.
+    successor = np.full(n_items, -1)
+    for k in range(n_items):
+        up = np.flatnonzero((family == family[k]) & (tier == tier[k] + 1))
+        successor[k] = up[0] if len(up) else -1
 
-    def available(item: int, when: float) -> int:
-        # A discontinued product is replaced by its family's next tier once it is gone.
-        while item in sold_until and when >= sold_until[item] and successor[item] is not None:
-            item = successor[item]  # type: ignore[assignment]
-        return item
+    # Popularity is Zipf-like over a seeded ranking in which cheap products and planted anchors
+    # rank higher, add-ons lower: anchors must be bought often enough for their pairs to be
+    # measurable, and add-ons sell mostly alongside their anchors.
+    anchors = catalog["item_id"].isin(sorted({anchor for anchor, _, _ in _PLANTED})).to_numpy()
+    add_ons = catalog["item_id"].isin(sorted({b for _, brought, _ in _PLANTED for b in brought})).to_numpy()
+    price_level = np.log10(catalog["price"].to_numpy())
+    key = 1.5 * rng.random(n_items) + 0.6 * price_level - 0.5 * anchors + 0.3 * add_ons
+    rank = np.argsort(np.argsort(key))
+    popularity = 1.0 / (rank + 8.0)  # Zipf-Mandelbrot: a long tail under a flattened head
+    # Each customer leans towards a few categories of the shop.
+    category = pd.factorize(catalog["category"])[0]
+    n_categories = category.max() + 1
+    taste = rng.dirichlet(np.full(n_categories, 0.8), size=n_customers)
+    preference = popularity * (0.15 + taste[:, category])
+    cumulative = np.cumsum(preference, axis=1)
+    cumulative /= cumulative[:, -1:]
 
-    period = days * 86400
-    orders: list[tuple[float, int, list[int]]] = []
-    upgrades: set[tuple[str, str]] = set()
-    n_orders = rng.poisson(rng.gamma(1.5, 6.0, size=n_customers)) + 1
-    for customer in range(n_customers):
-        taste = np.cumsum(rng.dirichlet(category_weight * 12.0))
-        owned: dict[str, tuple[int, float]] = {}  # family -> first item bought of it, and when
-        for when in np.sort(rng.uniform(0, period, size=n_orders[customer])).tolist():
-            basket: list[int] = []
-            for _ in range(1 + rng.poisson(1.0)):
-                category = categories[min(int(np.searchsorted(taste, rng.random())), len(categories) - 1)]
-                pick = min(int(np.searchsorted(cumulative[category], rng.random())), len(members_of[category]) - 1)
-                basket.append(available(int(members_of[category][pick]), when))
-            for anchor in list(basket):
-                for complement, probability in complements.get(anchor, ()):
-                    if rng.random() < probability:
-                        basket.append(available(complement, when))
-            orders.append((when, customer, basket))
-            for item in basket:
-                if len(members_of_family[family_of[item]]) > 1:
-                    owned.setdefault(family_of[item], (item, when))
-        # Trade-ups: some owners of a lower tier come back for the next one up, and some of
-        # those later for the one above that.
-        for item, bought_at in owned.values():
-            higher = successor[item]
-            while higher is not None and rng.random() < _TRADE_UP_PROBABILITY:
-                later = bought_at + rng.uniform(20, 120) * 86400
-                if later >= period or available(higher, later) != higher:
-                    break
-                orders.append((later, customer, [higher]))
-                upgrades.add((ids[item], ids[higher]))
-                item, bought_at, higher = higher, later, successor[higher]
+    # Orders: a gamma-Poisson count per customer, at daytime hours, busier at weekends.
+    per_customer = 1 + rng.poisson(rng.gamma(1.3, 5.5, size=n_customers))
+    customer = np.repeat(np.arange(n_customers), per_customer)
+    n_orders = len(customer)
+    day_weights = _WEEKDAY_WEIGHTS[(origin.day_of_week + np.arange(days)) % 7]
+    day = rng.choice(days, size=n_orders, p=day_weights / day_weights.sum())
+    hour = rng.choice(24, size=n_orders, p=_HOUR_WEIGHTS / _HOUR_WEIGHTS.sum())
+    when = day * _DAY + hour * 3600 + rng.integers(0, 3600, size=n_orders)
 
-    orders.sort(key=lambda order: (order[0], order[1]))
-    columns: dict[str, list[object]] = {name: [] for name in ORDER_COLUMNS}
-    seconds: list[int] = []
-    returned: list[int] = []
-    for number, (when, customer, basket) in enumerate(orders, start=1):
-        for item in dict.fromkeys(basket):  # one line per distinct item, in basket order
-            price = prices[item]
-            columns["order_id"].append(f"O{number:06d}")
-            columns["item_id"].append(ids[item])
-            columns["description"].append(names[item])
-            columns["quantity"].append(1 if price > 20 or rng.random() < 0.8 else int(rng.integers(2, 4)))
-            columns["unit_price"].append(round(price * 0.9, 2) if rng.random() < 0.05 else price)
-            columns["customer_id"].append(f"C{customer + 1:05d}")
-            seconds.append(int(when))
-            if rng.random() < 0.01:
-                returned.append(len(seconds) - 1)
-    # About one line in a hundred comes back within three weeks: an Online Retail style "C" order.
-    for number, line in enumerate(returned, start=1):
-        for name in ORDER_COLUMNS[1:-1]:
-            columns[name].append(columns[name][line])
-        columns["order_id"].append(f"C{number:06d}")
-        columns["quantity"][-1] = -int(columns["quantity"][line])  # type: ignore[call-overload]
-        seconds.append(seconds[line] + int(rng.integers(1, 21)) * 86400)
-    columns["timestamp"] = list(pd.Timestamp(start) + pd.to_timedelta(np.asarray(seconds), unit="s"))
-    frame = pd.DataFrame(columns, columns=list(ORDER_COLUMNS))
-    frame = frame.sort_values(["timestamp", "order_id", "item_id"], kind="stable", ignore_index=True)
-    frame["timestamp"] = frame["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    # Lines drawn from each customer's preferences; a discontinued product is replaced by the
+    # next tier of its family once it is gone.
+    line_order = np.repeat(np.arange(n_orders), 1 + rng.poisson(1.6, size=n_orders))
+    draws = rng.random(len(line_order))
+    item = (cumulative[customer[line_order]] < draws[:, None]).sum(axis=1)
+    for discontinued, share in _DISCONTINUED.items():
+        gone = (item == index[discontinued]) & (when[line_order] >= share * period)
+        item[gone] = successor[index[discontinued]]
+    lines = _with_complements(line_order, item, rng, index)
+
+    # Trade-ups start from the first item each customer bought of each family.
+    bought = lines.assign(customer=customer[lines["order"]], when=when[lines["order"]], family=family[lines["item"]])
+    first = bought.sort_values(["when", "order"], kind="stable").drop_duplicates(["customer", "family"])
+    up_customer, up_item, up_when = _trade_ups(
+        first["customer"].to_numpy(), first["item"].to_numpy(), first["when"].to_numpy(), successor, period, rng
+    )
+    n_upgrades = len(up_item)
+    customer, when = np.concatenate([customer, up_customer]), np.concatenate([when, up_when])
+    # A trade-up is an order of its own, which brings its complements along like any other.
+    upgraded = _with_complements(np.arange(n_orders, n_orders + n_upgrades), up_item, rng, index)
+    lines = pd.concat([lines, upgraded], ignore_index=True)
+
+    # Quantities: cheap products sometimes by two or three; an occasional 10% promotion.
+    price = catalog["price"].to_numpy()[lines["item"]]
+    several = (price < 20) & (rng.random(len(lines)) < 0.2)
+    quantity = np.where(several, rng.integers(2, 4, size=len(lines)), 1)
+    unit_price = np.where(rng.random(len(lines)) < 0.04, (price * 0.9).round(2), price)
+
+    # Returns: a fixed share of lines, each sent back an hour to three weeks later (within the
+    # period) in an order of its own.
+    line_when = when[lines["order"].to_numpy()]
+    candidates = np.flatnonzero(line_when < period - 1 - 3600)
+    n_returns = min(round(_RETURN_SHARE * len(lines)), len(candidates))
+    returned = np.sort(rng.choice(candidates, size=n_returns, replace=False))
+    latest = np.minimum(line_when[returned] + 21 * _DAY, period - 1)
+    wait = (rng.random(n_returns) * (latest - line_when[returned] - 3600)).astype(np.int64)
+    return_when = line_when[returned] + 3600 + wait
+    n_purchases = n_orders + n_upgrades
+    order = np.concatenate([lines["order"].to_numpy(), n_purchases + np.arange(n_returns)])
+    item = np.concatenate([lines["item"].to_numpy(), lines["item"].to_numpy()[returned]])
+    quantity = np.concatenate([quantity, -quantity[returned]])
+    unit_price = np.concatenate([unit_price, unit_price[returned]])
+    customer = np.concatenate([customer, customer[lines["order"].to_numpy()[returned]]])
+    when = np.concatenate([when, return_when])
+
+    # Number every order, purchase or return, in time order: "O000123" or "C000124".
+    sequence = np.empty(len(when), dtype=np.int64)
+    sequence[np.lexsort((np.arange(len(when)), when))] = np.arange(1, len(when) + 1)
+    is_return = np.arange(len(when)) >= n_purchases
+    line_rank = np.arange(len(order))  # keeps each basket's lines in the order they were added
+    chosen = np.lexsort((line_rank, sequence[order]))
+    order, item = order[chosen], item[chosen]
+    prefix, number = np.where(is_return[order], "C", "O").tolist(), sequence[order].tolist()
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"{kind}{n:06d}" for kind, n in zip(prefix, number)],
+            "item_id": ids[item],
+            "description": catalog["name"].to_numpy(dtype=object)[item],
+            "quantity": quantity[chosen].astype(np.int64),
+            "unit_price": unit_price[chosen].astype(np.float64),
+            "customer_id": [f"C{number:05d}" for number in (customer[order] + 1).tolist()],
+            "timestamp": (origin + pd.to_timedelta(when[order], unit="s")).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+    )
+    frame = frame.astype({"order_id": str, "item_id": str, "description": str, "customer_id": str, "timestamp": str})
+    upgrades = tuple(sorted((ids[k], ids[successor[k]]) for k in range(n_items) if successor[k] >= 0))
+    complements = tuple(dict.fromkeys((anchor, b) for anchor, brought, _ in _PLANTED for b in brought))
     return SampleShop(
-        catalog=catalog,
-        orders=frame,
-        planted_complements=_CHECKED_COMPLEMENTS,
-        planted_upgrades=tuple(sorted(upgrades)),
-        seed=seed,
+        catalog=catalog, orders=frame, planted_complements=complements, planted_upgrades=upgrades, seed=seed
     )
 
 
 def write_sample_shop(directory: str | os.PathLike[str], *, seed: int = 7) -> tuple[Path, Path]:
-    """Write ``orders.csv`` and ``catalog.csv`` of the sample shop into ``directory``.
+    """Write ``orders.csv`` and ``catalog.csv`` of the default sample shop into ``directory``.
 
-    Returns the paths of the orders and the catalog.
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Where to write; created, with its parents, if missing. Existing files are replaced.
+    seed : int
+        Seed of :func:`generate_sample_shop`.
+
+    Returns
+    -------
+    tuple of Path
+        The paths of the orders and of the catalog.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     orders_path, catalog_path = write_sample_shop(folder)
+    ...     (orders_path.name, catalog_path.name, len(pd.read_csv(catalog_path)))
+    ('orders.csv', 'catalog.csv', 88)
     """
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     shop = generate_sample_shop(seed=seed)
-    orders_path = target / "orders.csv"
-    catalog_path = target / "catalog.csv"
+    orders_path, catalog_path = target / "orders.csv", target / "catalog.csv"
     shop.orders.to_csv(orders_path, index=False)
     shop.catalog.to_csv(catalog_path, index=False)
     return orders_path, catalog_path

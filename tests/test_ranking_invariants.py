@@ -105,7 +105,7 @@ def test_trie_matches_exactly_the_rules_inside_the_cart(model, data):
     index = RuleIndex(model.data, per_antecedent=10**6)
     n_items = len(model.data.items)
     cart = sorted(set(data.draw(st.lists(st.integers(0, n_items - 1), max_size=12))))
-    matched = {(r[4], r[0]) for rules in index.match(cart) for r in rules}
+    matched = {(r[4], r[3]) for rules in index.match(cart) for r in rules}
     rules = model.data.rules
     expected = {(a, c) for a, c in zip(rules.antecedents, rules.consequents) if set(a) <= set(cart)}
     assert matched == expected

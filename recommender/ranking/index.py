@@ -14,8 +14,9 @@ from ..artifact import ModelData
 
 __all__ = ["RuleIndex", "MatchedRule"]
 
-# (consequent, confidence, lift, basket count, antecedent)
-MatchedRule = tuple[int, float, float, int, tuple[int, ...]]
+# (-confidence, -lift, -basket count, consequent, antecedent): tuples that sort strongest first,
+# so that the matched lists merge without a key function.
+MatchedRule = tuple[float, float, int, int, tuple[int, ...]]
 _Node = tuple[dict[int, "_Node"], list[MatchedRule]]
 
 
@@ -43,7 +44,7 @@ class RuleIndex:
             node = self.root
             for item in antecedent:
                 node = node[0].setdefault(item, ({}, []))
-            node[1].append((consequent, confidence, lift, count, antecedent))
+            node[1].append((-confidence, -lift, -count, consequent, antecedent))
             self.n_rules += 1
         self._freeze(self.root, per_antecedent)
 
@@ -52,7 +53,7 @@ class RuleIndex:
         while stack:
             children, found = stack.pop()
             # Strongest first, full key for determinism: confidence, lift, count, then ids.
-            found.sort(key=lambda r: (-r[1], -r[2], -r[3], r[0]))
+            found.sort()
             del found[keep:]
             stack.extend(children.values())
 

@@ -199,19 +199,40 @@ class Recommender:
         return likelihood * price
 
     def _cross_sell(self, cart: list[int], blocked: set[int], objective: str, limit: int) -> list[Candidate]:
+        """Every rule inside the cart votes for its consequent; the best candidates, scored.
+
+        With the default objective and combination, a consequent's score is its strongest
+        rule's confidence, so merging the matched lists (each strongest first) and stopping
+        after enough distinct consequents gives the exact top without reading every rule.
+        """
         sellable = self.table.sellable
         noisy_or = self.config.combine == "noisy_or"
+        keep = CANDIDATES_PER_SLOT * limit
+        matched = self.rules.match(cart)
+        # item -> [confidence, lift, count, antecedent, product of (1 - confidence), rules]
         best: dict[int, list[Any]] = {}
-        for rules in self.rules.match(cart):
-            for consequent, confidence, lift, count, antecedent in rules:
-                if consequent in blocked or not sellable[consequent]:
+        if objective == "confidence" and not noisy_or:
+            boundary = -1.0
+            for negative_confidence, negative_lift, negative_count, consequent, antecedent in heapq.merge(*matched):
+                if consequent in best or consequent in blocked or not sellable[consequent]:
                     continue
-                found = best.get(consequent)
-                if found is None:
-                    best[consequent] = [confidence, lift, count, antecedent, 1.0 - confidence, 1]
-                else:
-                    if (confidence, lift, count) > (found[0], found[1], found[2]):
-                        found[0], found[1], found[2], found[3] = confidence, lift, count, antecedent
+                if -negative_confidence < boundary:
+                    break  # every later rule is weaker than the last one kept
+                best[consequent] = [-negative_confidence, -negative_lift, -negative_count, antecedent, 0.0, 1]
+                if len(best) == keep:
+                    boundary = -negative_confidence  # keep ties with the last one, for determinism
+        else:
+            for rules in matched:
+                for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
+                    if consequent in blocked or not sellable[consequent]:
+                        continue
+                    confidence = -negative_confidence
+                    found = best.get(consequent)
+                    if found is None:
+                        best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, 1.0 - confidence, 1]
+                        continue
+                    if (confidence, -negative_lift, -negative_count) > (found[0], found[1], found[2]):
+                        found[0], found[1], found[2], found[3] = confidence, -negative_lift, -negative_count, antecedent
                     found[4] *= 1.0 - confidence
                     found[5] += 1
         ids = self.table.ids
@@ -219,7 +240,6 @@ class Recommender:
         for item, (confidence, _, count, _, missing, _) in best.items():
             likelihood = 1.0 - missing if noisy_or else confidence
             scored.append((-self._value(objective, item, likelihood), -confidence, -count, ids[item], item))
-        keep = CANDIDATES_PER_SLOT * limit
         top = heapq.nsmallest(keep, scored) if len(scored) > keep else sorted(scored)
         result = []
         for negative_score, _, _, _, item in top:

@@ -1,0 +1,149 @@
+"""Recommendation latency: our rule index against the obvious pandas approach, in one run.
+
+Rules are mined once from a basket file; carts are random subsets (1 to 20 items) of real
+baskets of the same file, seeded. For each cart both answer the same question: the three most
+confident consequents of the rules whose antecedent lies inside the cart, none of them in the
+cart. Ours is ``Recommender.recommend`` (cross-sell only, no lift floor, no diversity, so both
+rank the same rules); the pandas approach filters the rules DataFrame with
+``antecedents <= cart``, drops consequents in the cart, sorts and takes the head. Latency is
+measured per cart with ``time.perf_counter_ns``; the answers are compared cart by cart.
+
+    python benchmarks/bench_recommend.py --preset full    # retail.dat.xz, support 0.0005, max_len 10
+    python benchmarks/bench_recommend.py --preset small   # groceries.csv, support 0.001, max_len 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+LIMIT = 3
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "small": {"file": "groceries.csv", "min_support": 0.001, "min_confidence": 0.1, "max_len": 10,
+              "carts": 1000, "pandas_carts": 100},
+    "full": {"file": "retail.dat.xz", "min_support": 0.0005, "min_confidence": 0.1, "max_len": 10,
+             "carts": 20000, "pandas_carts": 500},
+}  # fmt: skip
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def make_carts(baskets: list[tuple[str, ...]], count: int, seed: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    carts = []
+    while len(carts) < count:
+        basket = rng.choice(baskets)
+        size = min(len(basket), rng.randint(1, 20))
+        carts.append(rng.sample(list(basket), size))
+    return carts
+
+
+def pandas_rules(model: Any) -> Any:
+    """The rules as the tutorials hold them: one row per rule, antecedents as frozensets."""
+    rules = model.rules[["antecedents", "consequent", "confidence", "lift", "count"]].copy()
+    rules["antecedents"] = rules["antecedents"].map(frozenset)
+    return rules
+
+
+def pandas_recommend(rules: Any, cart: list[str]) -> tuple[str, ...]:
+    basket = frozenset(cart)
+    matched = rules[rules["antecedents"].map(basket.issuperset) & ~rules["consequent"].isin(basket)]
+    # The ranking's own key: confidence, then basket count (both descending), then the item id.
+    ranked = matched.sort_values(["confidence", "count", "consequent"], ascending=[False, False, True])
+    return tuple(ranked.drop_duplicates("consequent")["consequent"].head(LIMIT))
+
+
+def run(preset: str, data: Path, seed: int = 7) -> dict[str, Any]:
+    from recommender import RankingConfig, Recommender, mine, read_baskets
+
+    settings = PRESETS[preset]
+    path = data / settings["file"]
+    if not path.exists():
+        raise SystemExit(f"{path} is not here; pass --data with the folder of the shared data sets")
+    baskets = read_baskets(path)
+    model = mine(baskets, min_support=settings["min_support"], min_confidence=settings["min_confidence"],
+                 max_len=settings["max_len"])  # fmt: skip
+    carts = make_carts([b for b in baskets], settings["carts"], seed)
+    config = RankingConfig(min_lift=0.0, max_per_category=None, max_upgrades=0)
+
+    with tempfile.TemporaryDirectory() as folder:
+        model_path = model.save(Path(folder) / "model.rcm")
+        gc.collect()
+        tracemalloc.start()
+        started = time.perf_counter()
+        recommender = Recommender.load(model_path, config=config)
+        load_seconds = time.perf_counter() - started
+        _, load_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        size_bytes = model_path.stat().st_size
+
+    ours: list[float] = []
+    answers: list[tuple[str, ...]] = []
+    for cart in carts:
+        started_ns = time.perf_counter_ns()
+        answer = recommender.recommend(cart, limit=LIMIT, kinds=("cross_sell",))
+        ours.append((time.perf_counter_ns() - started_ns) / 1000)
+        answers.append(answer.item_ids)
+
+    rules = pandas_rules(model)
+    theirs: list[float] = []
+    agree = 0
+    for cart, answer in zip(carts[: settings["pandas_carts"]], answers):
+        started_ns = time.perf_counter_ns()
+        expected = pandas_recommend(rules, cart)
+        theirs.append((time.perf_counter_ns() - started_ns) / 1000)
+        agree += expected == answer
+    import platform
+
+    return {
+        "preset": preset,
+        **{k: v for k, v in settings.items()},
+        "date": time.strftime("%Y-%m-%d"),
+        "python": platform.python_version(),
+        "rules": len(model.rules),
+        "cart_sizes": {"min": min(map(len, carts)), "max": max(map(len, carts)),
+                       "mean": round(statistics.mean(map(len, carts)), 2)},  # fmt: skip
+        "ours_us": {"p50": round(percentile(ours, 0.5), 1), "p99": round(percentile(ours, 0.99), 1),
+                    "mean": round(statistics.mean(ours), 1)},  # fmt: skip
+        "pandas_us": {"p50": round(percentile(theirs, 0.5), 1), "p99": round(percentile(theirs, 0.99), 1),
+                      "mean": round(statistics.mean(theirs), 1)},  # fmt: skip
+        "speedup_p50": round(percentile(theirs, 0.5) / percentile(ours, 0.5), 1),
+        "speedup_mean": round(statistics.mean(theirs) / statistics.mean(ours), 1),
+        "same_answers": f"{agree}/{len(theirs)}",
+        "load": {"seconds": round(load_seconds, 3), "peak_python_mb": round(load_peak / 2**20, 1),
+                 "file_mb": round(size_bytes / 2**20, 2)},  # fmt: skip
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the shared data sets")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    result = run(args.preset, args.data)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    agreed, total = map(int, result["same_answers"].split("/"))
+    return 0 if agreed == total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
