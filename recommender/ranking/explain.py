@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .items import ItemTable
 
-__all__ = ["cross_sell_text", "upgrade_text", "popular_text", "free_shipping_text"]
+__all__ = ["text_for", "cross_sell_text", "upgrade_text", "popular_text", "free_shipping_text"]
 
 
 def _names(table: ItemTable, items: Sequence[int]) -> str:
@@ -39,3 +40,21 @@ def popular_text(share: float, category: str | None) -> str:
 
 def free_shipping_text(threshold: float, missing: float) -> str:
     return f"takes the cart over the free-shipping threshold of {threshold:g} (it was {missing:.2f} short)"
+
+
+def text_for(table: ItemTable, kind: str, item: int, reason: Mapping[str, Any]) -> str:
+    """The sentence for a suggestion, from the numbers of its reason."""
+    if "text" in reason:  # a pinned item's text, written by the pin
+        text = str(reason["text"])
+    elif kind == "cross_sell":
+        because = [table.index[i] for i in reason["because"]]
+        text = cross_sell_text(table, because, item, reason["confidence"], reason["lift"])
+    elif kind == "upgrade":
+        replaces = table.index[reason["replaces"]]
+        text = upgrade_text(table, replaces, item, reason["share"], reason["customers"], reason["basis"])
+    else:
+        text = popular_text(reason["share"], reason.get("category"))
+    shipping = reason.get("free_shipping")
+    if shipping:
+        text += "; " + free_shipping_text(shipping["threshold"], shipping["missing"])
+    return text

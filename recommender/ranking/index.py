@@ -23,12 +23,19 @@ _Node = tuple[dict[int, "_Node"], list[MatchedRule]]
 class RuleIndex:
     """Antecedent trie over the rules of a model.
 
-    Rules below ``min_lift`` are left out. Each antecedent keeps at most ``per_antecedent``
+    Rules below ``min_lift``, and rules into items that may not be sold, are left out. Each antecedent keeps at most ``per_antecedent``
     rules, the most confident first: an answer shows a few items, and an antecedent with
     hundreds of consequents only ever contributes its strongest ones after filtering.
     """
 
-    def __init__(self, data: ModelData, *, min_lift: float = 0.0, per_antecedent: int = 64) -> None:
+    def __init__(
+        self,
+        data: ModelData,
+        *,
+        min_lift: float = 0.0,
+        sellable: Sequence[bool] | None = None,
+        per_antecedent: int = 64,
+    ) -> None:
         self.root: _Node = ({}, [])
         self.n_rules = 0
         rules = data.rules
@@ -39,7 +46,7 @@ class RuleIndex:
         ):
             confidence = count / antecedent_count
             lift = confidence * n / counts_of_items[consequent]
-            if lift < min_lift:
+            if lift < min_lift or (sellable is not None and not sellable[consequent]):
                 continue
             node = self.root
             for item in antecedent:
@@ -58,17 +65,32 @@ class RuleIndex:
             stack.extend(children.values())
 
     def match(self, cart: Sequence[int]) -> list[list[MatchedRule]]:
-        """The rule lists of every antecedent inside ``cart`` (sorted item indices)."""
+        """The rule lists of every antecedent inside ``cart`` (item indices, any order).
+
+        Antecedents are sorted tuples, so each is reached by exactly one path; at every node
+        the walk tests whichever is fewer, the node's children or the cart's items.
+        """
         matched: list[list[MatchedRule]] = []
-        stack: list[tuple[dict[int, _Node], int]] = [(self.root[0], 0)]
-        size = len(cart)
+        items = set(cart)
+        size = len(items)
+        stack: list[dict[int, _Node]] = [self.root[0]]
+        append, push, pop = matched.append, stack.append, stack.pop
         while stack:
-            children, start = stack.pop()
-            for position in range(start, size):
-                child = children.get(cart[position])
-                if child is not None:
-                    if child[1]:
-                        matched.append(child[1])
-                    if child[0]:
-                        stack.append((child[0], position + 1))
+            children = pop()
+            if len(children) <= size:
+                for item, (grandchildren, rules) in children.items():
+                    if item in items:
+                        if rules:
+                            append(rules)
+                        if grandchildren:
+                            push(grandchildren)
+            else:
+                get = children.get
+                for item in items:
+                    child = get(item)
+                    if child is not None:
+                        if child[1]:
+                            append(child[1])
+                        if child[0]:
+                            push(child[0])
         return matched

@@ -18,9 +18,13 @@ from .items import ItemTable
 __all__ = ["Candidate", "select"]
 
 
-@dataclass(kw_only=True)
+@dataclass(slots=True)
 class Candidate:
-    """An item that may be suggested, with everything the order and the reason need."""
+    """An item that may be suggested, with everything the order and the reason need.
+
+    ``evidence`` holds a cross-sell's rule (antecedent, confidence, lift, count, rules
+    combined, combined confidence), turned into its reason only if it is shown.
+    """
 
     item: int
     kind: str
@@ -28,6 +32,7 @@ class Candidate:
     strength: float
     count: int
     reason: dict[str, Any] = field(default_factory=dict)
+    evidence: tuple[Any, ...] | None = None
     pinned: int = 0  # 0: not pinned; otherwise the pin's rank, 1 first
     bridges: bool = False  # takes the cart over the free-shipping threshold
     fill: int = 0  # 0: from the rules; 1: popular in the cart's categories; 2: popular in the shop

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..artifact import ModelData, read_model
@@ -24,10 +24,16 @@ from .upgrades import upgrade_index
 
 __all__ = ["Recommender"]
 
+
+def _head(rules: list[Any]) -> Any:
+    return rules[0]
+
+
 POPULAR_KEPT = 200
+POPULAR_PER_CATEGORY = 32
 # Candidates taken into the policy: enough that caps and diversity rarely run short; when they
 # do, every candidate is taken.
-CANDIDATES_PER_SLOT = 8
+CANDIDATES_PER_SLOT = 2
 
 
 class Recommender:
@@ -56,7 +62,7 @@ class Recommender:
         self.data = data
         self.config = config or RankingConfig()
         self.table = ItemTable(data, blocked=self.config.blocked)
-        self.rules = RuleIndex(data, min_lift=self.config.min_lift)
+        self.rules = RuleIndex(data, min_lift=self.config.min_lift, sellable=self.table.sellable)
         self.upgrades = upgrade_index(data, self.table, band=self.config.upgrade_band)
         self.bundles = BundleIndex(data)
         table = self.table
@@ -70,7 +76,7 @@ class Recommender:
             category = table.categories[item]
             if category is not None:
                 members = self.popular_in.setdefault(category, [])
-                if len(members) < CANDIDATES_PER_SLOT * 4:
+                if len(members) < POPULAR_PER_CATEGORY:
                     members.append(item)
         self.pins: dict[str, list[str]] = {key: list(items) for key, items in self.config.pins}
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
@@ -97,7 +103,7 @@ class Recommender:
 
     def recommend(
         self,
-        cart: Iterable[str],
+        cart: Sequence[str],
         *,
         limit: int | None = None,
         cart_total: float | None = None,
@@ -116,15 +122,20 @@ class Recommender:
         wanted = self._kinds(kinds)
         objective = self._objective(objective)
         table = self.table
+        index = table.index
+        # Item ids as they are looked up: the common case (clean strings) costs one dict probe.
+        items = [index.get(raw) if raw.__class__ is str else None for raw in cart]
         known: list[int] = []
         unknown: list[str] = []
-        for raw in cart:
-            item_id = str(raw).strip()
-            item = table.index.get(item_id)
+        for raw, item in zip(cart, items):
             if item is None:
-                if item_id and item_id not in unknown:
-                    unknown.append(item_id)
-            elif item not in known:
+                item_id = str(raw).strip()
+                item = index.get(item_id)
+                if item is None:
+                    if item_id and item_id not in unknown:
+                        unknown.append(item_id)
+                    continue
+            if item not in known:
                 known.append(item)
         blocked = set(known)
         for raw in exclude:
@@ -132,25 +143,31 @@ class Recommender:
             if excluded is not None:
                 blocked.add(excluded)
 
-        candidates: dict[int, Candidate] = {}
-        if "cross_sell" in wanted and known:
-            for candidate in self._cross_sell(sorted(known), blocked, objective, limit):
-                candidates[candidate.item] = candidate
-        if "upgrade" in wanted and self.config.max_upgrades and known:
-            for candidate in self._upgrades(known, blocked, objective):
-                if candidate.item not in candidates:
-                    candidates[candidate.item] = candidate
-        self._pin(known, candidates, blocked)
-        self._free_shipping(candidates.values(), cart_total)
-
-        chosen = select(
-            candidates.values(),
-            table,
-            limit=limit,
-            blocked=set(blocked),
-            max_per_category=self.config.max_per_category,
-            max_per_kind={"upgrade": self.config.max_upgrades},
-        )
+        # A few candidates per slot are almost always enough; when caps or diversity leave
+        # the answer short and more candidates exist, the answer is worked out from all of them.
+        keep: int | None = CANDIDATES_PER_SLOT * limit
+        while True:
+            candidates: dict[int, Candidate] = {}
+            complete = True
+            if "cross_sell" in wanted and known:
+                found, complete = self._cross_sell(sorted(known), blocked, objective, keep)
+                candidates.update((candidate.item, candidate) for candidate in found)
+            if "upgrade" in wanted and self.config.max_upgrades and known:
+                for candidate in self._upgrades(known, blocked, objective):
+                    candidates.setdefault(candidate.item, candidate)
+            self._pin(known, candidates, blocked)
+            self._free_shipping(candidates.values(), cart_total)
+            chosen = select(
+                candidates.values(),
+                table,
+                limit=limit,
+                blocked=set(blocked),
+                max_per_category=self.config.max_per_category,
+                max_per_kind={"upgrade": self.config.max_upgrades},
+            )
+            if len(chosen) == limit or complete or keep is None:
+                break
+            keep = None
         fallback = None
         if len(chosen) < limit and "popular" in wanted:
             chosen, fallback = self._fill(chosen, known, blocked, objective, limit)
@@ -198,8 +215,11 @@ class Recommender:
             price -= old
         return likelihood * price
 
-    def _cross_sell(self, cart: list[int], blocked: set[int], objective: str, limit: int) -> list[Candidate]:
-        """Every rule inside the cart votes for its consequent; the best candidates, scored.
+    def _cross_sell(
+        self, cart: list[int], blocked: set[int], objective: str, keep: int | None
+    ) -> tuple[list[Candidate], bool]:
+        """Every rule inside the cart votes for its consequent; the ``keep`` best candidates
+        (all of them for ``None``), scored, and whether they are all there were.
 
         With the default objective and combination, a consequent's score is its strongest
         rule's confidence, so merging the matched lists (each strongest first) and stopping
@@ -207,20 +227,46 @@ class Recommender:
         """
         sellable = self.table.sellable
         noisy_or = self.config.combine == "noisy_or"
-        keep = CANDIDATES_PER_SLOT * limit
+        wanted = keep if keep is not None else len(self.table)
+        complete = True
         matched = self.rules.match(cart)
         # item -> [confidence, lift, count, antecedent, product of (1 - confidence), rules]
         best: dict[int, list[Any]] = {}
         if objective == "confidence" and not noisy_or:
-            boundary = -1.0
-            for negative_confidence, negative_lift, negative_count, consequent, antecedent in heapq.merge(*matched):
-                if consequent in best or consequent in blocked or not sellable[consequent]:
-                    continue
-                if -negative_confidence < boundary:
-                    break  # every later rule is weaker than the last one kept
-                best[consequent] = [-negative_confidence, -negative_lift, -negative_count, antecedent, 0.0, 1]
-                if len(best) == keep:
-                    boundary = -negative_confidence  # keep ties with the last one, for determinism
+            # Threshold algorithm: lists are visited strongest head first, each read only while
+            # its rules can still beat the wanted-th best confidence found so far; ties with it
+            # are kept so that the final order is the same as from all the rules.
+            matched.sort(key=_head)
+            threshold = -1.0
+            # The wanted best confidences so far, one per consequent (a min-heap).
+            top: list[float] = []
+            for rules in matched:
+                if -rules[0][0] < threshold:
+                    complete = False
+                    break
+                for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
+                    confidence = -negative_confidence
+                    if confidence < threshold:
+                        complete = False
+                        break
+                    if consequent in blocked:
+                        continue
+                    found = best.get(consequent)
+                    if found is not None:
+                        if (confidence, -negative_lift, -negative_count) > (found[0], found[1], found[2]):
+                            found[0], found[1], found[2], found[3] = (
+                                confidence, -negative_lift, -negative_count, antecedent)  # fmt: skip
+                        # Its older, lower entry stays in the heap: the threshold can only be
+                        # too low (reading more), never too high (missing an item).
+                        continue
+                    best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, 0.0, 1]
+                    if len(top) < wanted:
+                        heapq.heappush(top, confidence)
+                        if len(top) == wanted:
+                            threshold = top[0]
+                    elif confidence > top[0]:
+                        threshold = heapq.heappushpop(top, confidence)
+                        threshold = top[0]
         else:
             for rules in matched:
                 for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
@@ -229,7 +275,14 @@ class Recommender:
                     confidence = -negative_confidence
                     found = best.get(consequent)
                     if found is None:
-                        best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, 1.0 - confidence, 1]
+                        best[consequent] = [
+                            confidence,
+                            -negative_lift,
+                            -negative_count,
+                            antecedent,
+                            1.0 - confidence,
+                            1,
+                        ]
                         continue
                     if (confidence, -negative_lift, -negative_count) > (found[0], found[1], found[2]):
                         found[0], found[1], found[2], found[3] = confidence, -negative_lift, -negative_count, antecedent
@@ -240,26 +293,17 @@ class Recommender:
         for item, (confidence, _, count, _, missing, _) in best.items():
             likelihood = 1.0 - missing if noisy_or else confidence
             scored.append((-self._value(objective, item, likelihood), -confidence, -count, ids[item], item))
-        top = heapq.nsmallest(keep, scored) if len(scored) > keep else sorted(scored)
+        if len(scored) > wanted:
+            complete = False
+            top = heapq.nsmallest(wanted, scored)
+        else:
+            top = sorted(scored)
         result = []
         for negative_score, _, _, _, item in top:
             confidence, lift, count, antecedent, missing, n_rules = best[item]
-            reason: dict[str, Any] = {
-                "because": [ids[i] for i in antecedent],
-                "confidence": confidence,
-                "lift": lift,
-                "baskets": count,
-                "text": explain.cross_sell_text(self.table, antecedent, item, confidence, lift),
-            }
-            if noisy_or:
-                reason["rules"] = n_rules
-                reason["combined_confidence"] = 1.0 - missing
-            result.append(
-                Candidate(
-                    item=item, kind="cross_sell", score=-negative_score, strength=confidence, count=count, reason=reason
-                )  # fmt: skip
-            )
-        return result
+            evidence = (antecedent, confidence, lift, count, n_rules if noisy_or else 0, 1.0 - missing)
+            result.append(Candidate(item, "cross_sell", -negative_score, confidence, count, evidence=evidence))
+        return result, complete
 
     def _upgrades(self, known: list[int], blocked: set[int], objective: str) -> list[Candidate]:
         table = self.table
@@ -285,7 +329,6 @@ class Recommender:
                         "customers": customers,
                         "share": likelihood,
                         "price_difference": None if price is None or old_price is None else round(price - old_price, 2),
-                        "text": explain.upgrade_text(table, replaces, item, likelihood, customers, basis),
                     },
                 )
         return list(found.values())
@@ -327,9 +370,6 @@ class Recommender:
             if price >= missing:
                 candidate.bridges = True
                 candidate.reason["free_shipping"] = {"threshold": threshold, "missing": round(missing, 2)}
-                candidate.reason["text"] = (
-                    candidate.reason.get("text", "") + "; " + explain.free_shipping_text(threshold, missing)
-                ).lstrip("; ")
 
     def _fill(
         self, chosen: list[Candidate], known: list[int], blocked: set[int], objective: str, limit: int
@@ -377,17 +417,25 @@ class Recommender:
                 "category": category,
                 "baskets": table.counts[item],
                 "share": table.support[item],
-                "text": explain.popular_text(table.support[item], category),
             },
         )
 
     def _suggestion(self, candidate: Candidate) -> Suggestion:
         item = candidate.item
+        # Reasons and texts are written only for what is shown, not for every candidate.
+        reason = dict(candidate.reason)
+        if candidate.evidence is not None:
+            antecedent, confidence, lift, count, n_rules, combined = candidate.evidence
+            reason.update(because=[self.table.ids[i] for i in antecedent], confidence=confidence, lift=lift,
+                          baskets=count)  # fmt: skip
+            if n_rules:
+                reason.update(rules=n_rules, combined_confidence=combined)
+        reason["text"] = explain.text_for(self.table, candidate.kind, item, reason)
         return Suggestion(
             item_id=self.table.ids[item],
             kind=candidate.kind,
             score=candidate.score,
-            reason=candidate.reason,
+            reason=reason,
             name=self.table.names[item],
             price=self.table.prices[item],
         )
