@@ -23,9 +23,10 @@ _Node = tuple[dict[int, "_Node"], list[MatchedRule]]
 class RuleIndex:
     """Antecedent trie over the rules of a model.
 
-    Rules below ``min_lift``, and rules into items that may not be sold, are left out. Each antecedent keeps at most ``per_antecedent``
-    rules, the most confident first: an answer shows a few items, and an antecedent with
-    hundreds of consequents only ever contributes its strongest ones after filtering.
+    Rules below ``min_lift``, and rules into items that may not be sold, are left out. Each
+    antecedent keeps at most ``per_antecedent`` rules, the most confident first: an answer
+    shows a few items, and an antecedent with hundreds of consequents only ever contributes
+    its strongest ones after filtering.
     """
 
     def __init__(

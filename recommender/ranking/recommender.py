@@ -178,7 +178,7 @@ class Recommender:
             model=self.model_info,
         )
 
-    def recommend_many(self, carts: Iterable[Iterable[str]], **options: Any) -> list[Recommendations]:
+    def recommend_many(self, carts: Iterable[Sequence[str]], **options: Any) -> list[Recommendations]:
         """:meth:`recommend` for each cart, with the same options."""
         return [self.recommend(cart, **options) for cart in carts]
 
@@ -239,7 +239,7 @@ class Recommender:
             matched.sort(key=_head)
             threshold = -1.0
             # The wanted best confidences so far, one per consequent (a min-heap).
-            top: list[float] = []
+            strongest: list[float] = []
             for rules in matched:
                 if -rules[0][0] < threshold:
                     complete = False
@@ -260,13 +260,13 @@ class Recommender:
                         # too low (reading more), never too high (missing an item).
                         continue
                     best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, 0.0, 1]
-                    if len(top) < wanted:
-                        heapq.heappush(top, confidence)
-                        if len(top) == wanted:
-                            threshold = top[0]
-                    elif confidence > top[0]:
-                        threshold = heapq.heappushpop(top, confidence)
-                        threshold = top[0]
+                    if len(strongest) < wanted:
+                        heapq.heappush(strongest, confidence)
+                        if len(strongest) == wanted:
+                            threshold = strongest[0]
+                    elif confidence > strongest[0]:
+                        heapq.heappushpop(strongest, confidence)
+                        threshold = strongest[0]
         else:
             for rules in matched:
                 for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
