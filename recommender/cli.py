@@ -19,7 +19,7 @@ __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
 # What the demo shows: carts of the sample shop that bring out every kind of suggestion.
-DEMO_FREE_SHIPPING = 50.0
+DEMO_FREE_SHIPPING = 25.0
 DEMO_CARTS = (
     (("KET-BASIC",), 19.99),
     (("COF-ESPRESSO-BASIC", "COF-BEANS-SINGLE"), 165.98),

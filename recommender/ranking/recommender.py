@@ -30,6 +30,7 @@ def _head(rules: list[Any]) -> Any:
 
 
 POPULAR_KEPT = 200
+TEXTS_KEPT = 100_000  # cached reason texts of rules, cleared when full
 POPULAR_PER_CATEGORY = 32
 # Candidates taken into the policy: enough that caps and diversity rarely run short; when they
 # do, every candidate is taken.
@@ -80,6 +81,7 @@ class Recommender:
                     members.append(item)
         self.pins: dict[str, list[str]] = {key: list(items) for key, items in self.config.pins}
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
+        self._texts: dict[tuple[tuple[int, ...], int], str] = {}
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, config: RankingConfig | None = None) -> Recommender:
@@ -422,15 +424,37 @@ class Recommender:
 
     def _suggestion(self, candidate: Candidate) -> Suggestion:
         item = candidate.item
-        # Reasons and texts are written only for what is shown, not for every candidate.
-        reason = dict(candidate.reason)
-        if candidate.evidence is not None:
-            antecedent, confidence, lift, count, n_rules, combined = candidate.evidence
-            reason.update(because=[self.table.ids[i] for i in antecedent], confidence=confidence, lift=lift,
-                          baskets=count)  # fmt: skip
+        # Reasons and texts are written only for what is shown, not for every candidate; the
+        # text of a plain rule is the same every time it is shown, so it is kept.
+        evidence = candidate.evidence
+        if evidence is not None and not candidate.reason:
+            antecedent, confidence, lift, count, n_rules, combined = evidence
+            ids = self.table.ids
+            reason: dict[str, Any] = {
+                "because": [ids[i] for i in antecedent],
+                "confidence": confidence,
+                "lift": lift,
+                "baskets": count,
+            }
             if n_rules:
-                reason.update(rules=n_rules, combined_confidence=combined)
-        reason["text"] = explain.text_for(self.table, candidate.kind, item, reason)
+                reason["rules"] = n_rules
+                reason["combined_confidence"] = combined
+            key = (antecedent, item)
+            text = self._texts.get(key)
+            if text is None:
+                if len(self._texts) > TEXTS_KEPT:
+                    self._texts.clear()
+                text = self._texts[key] = explain.cross_sell_text(self.table, antecedent, item, confidence, lift)
+            reason["text"] = text
+        else:
+            reason = dict(candidate.reason)
+            if evidence is not None:
+                antecedent, confidence, lift, count, n_rules, combined = evidence
+                reason.update(because=[self.table.ids[i] for i in antecedent], confidence=confidence, lift=lift,
+                              baskets=count)  # fmt: skip
+                if n_rules:
+                    reason.update(rules=n_rules, combined_confidence=combined)
+            reason["text"] = explain.text_for(self.table, candidate.kind, item, reason)
         return Suggestion(
             item_id=self.table.ids[item],
             kind=candidate.kind,
