@@ -155,12 +155,21 @@ def test_revenue_and_margin_objectives(model):
         ("kettle-pro", "upgrade", 3.4), ("tea", "cross_sell", 1.75)]  # fmt: skip
 
 
-def test_noisy_or_combines_rules(model):
-    rec = recommender(model, combine="noisy_or", min_lift=0)
-    # mug has two rules into cake? No: cake <- mug only. tea <- kettle (1.0) alone too; a cart
-    # of kettle and mug gives tea (1.0) and cake (2/3) each from one rule: same as max.
-    assert answer_of(rec, ["kettle", "mug"], kinds=["cross_sell"]) == (
-        [("tea", "cross_sell", 1.0), ("cake", "cross_sell", 2 / 3)], None)  # fmt: skip
+def test_noisy_or_combines_rules():
+    """Two rules into c: a -> c (2 of 4 baskets: 0.5) and b -> c (1 of 4: 0.25)."""
+    baskets = [["a", "c"], ["a", "c"], ["a"], ["a"], ["b", "c"], ["b"], ["b"], ["b"]]
+    data = mine(baskets, min_support=1 / 8, min_confidence=0.1, max_len=2).data
+    strongest = Recommender(data, config=RankingConfig(min_lift=0))
+    combined = Recommender(data, config=RankingConfig(min_lift=0, combine="noisy_or"))
+    assert answer_of(strongest, ["a", "b"], kinds=["cross_sell"]) == ([("c", "cross_sell", 0.5)], None)
+    # 1 - (1 - 0.5) x (1 - 0.25) = 0.625; the reason keeps the strongest rule.
+    assert answer_of(combined, ["a", "b"], kinds=["cross_sell"]) == ([("c", "cross_sell", 0.625)], None)
+    reason = combined.recommend(["a", "b"]).items[0].reason
+    assert reason["because"] == ["a"] and reason["rules"] == 2 and reason["combined_confidence"] == pytest.approx(0.625)
+
+
+def test_upgrades_can_be_switched_off(model):
+    assert "upgrade" not in {s.kind for s in recommender(model, max_upgrades=0).recommend(["kettle"]).items}
 
 
 def test_bundles(model):
