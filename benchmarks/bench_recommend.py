@@ -10,6 +10,7 @@ measured per cart with ``time.perf_counter_ns``; the answers are compared cart b
 
     python benchmarks/bench_recommend.py --preset full    # retail.dat.xz, support 0.0005, max_len 10
     python benchmarks/bench_recommend.py --preset small   # groceries.csv, support 0.001, max_len 10
+    python benchmarks/bench_recommend.py --preset full-max-len-3   # retail.dat.xz at the default max_len
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ PRESETS: dict[str, dict[str, Any]] = {
               "carts": 1000, "pandas_carts": 100},
     "full": {"file": "retail.dat.xz", "min_support": 0.0005, "min_confidence": 0.1, "max_len": 10,
              "carts": 20000, "pandas_carts": 500},
+    "full-max-len-3": {"file": "retail.dat.xz", "min_support": 0.0005, "min_confidence": 0.1, "max_len": 3,
+                       "carts": 20000, "pandas_carts": 500},
 }  # fmt: skip
 
 
