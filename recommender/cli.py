@@ -194,6 +194,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     bundle.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
     bundle.set_defaults(run=_bundle)
+
+    serve = commands.add_parser(
+        "serve", help="serve a model over HTTP (the `serve` extra)",
+        description="Serve a model file over HTTP (FastAPI on uvicorn): POST /v1/recommendations, "
+                    "GET /v1/bundles/ITEM, GET /v1/model, /healthz, /readyz. SIGHUP reloads the file; "
+                    "with RECOMMENDER_ADMIN_TOKEN set, so does POST /v1/admin/reload.",
+    )
+    serve.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="(default: %(default)s)")
+    serve.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+                       help="worker processes, each serving the same model (default: %(default)s)")
+    serve.add_argument("--free-shipping", type=float, default=None, metavar="AMOUNT",
+                       help="free-shipping threshold for the nudge")
+    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -391,6 +407,44 @@ def _bundle_text(bundle: Any) -> str:
         )
     lines.append(f"   {bundle.reason} ({bundle.baskets} baskets)")
     return "\n".join(lines)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+    import os
+
+    from .config import RankingConfig
+    from .service.settings import ServiceSettings, require_serve_extra
+
+    require_serve_extra()
+    import uvicorn
+
+    settings = ServiceSettings(
+        model_path=args.model,
+        admin_token=os.environ.get("RECOMMENDER_ADMIN_TOKEN") or None,
+        ranking=RankingConfig(free_shipping_threshold=args.free_shipping),
+    )
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.workers == 1:
+        from .service import create_app
+
+        app = create_app(settings)  # loads the model now: a bad file stops here, with exit status 2
+        uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level=args.log_level)
+        return 0
+    from .ranking import Recommender
+
+    Recommender.load(settings.model_path)  # refuse a bad file before starting any worker
+    os.environ.update(settings.to_env())
+    uvicorn.run(
+        "recommender.service.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_level=args.log_level,
+    )
+    return 0
 
 
 def _rule_record(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,157 @@
+"""The FastAPI application: thin synchronous handlers over the live :class:`Recommender`."""
+
+# No `from __future__ import annotations` here: FastAPI reads the handlers' annotations at run
+# time, and the request model is built per app (its caps come from the settings).
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import signal
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from ..exceptions import ArtifactError, RecommenderError
+from .holder import ModelHolder
+from .middleware import ServiceMiddleware
+from .schemas import (
+    BundleResponse,
+    ErrorResponse,
+    Health,
+    ModelResponse,
+    RecommendationResponse,
+    request_model,
+)
+from .settings import ServiceSettings
+
+__all__ = ["create_app", "app_from_env"]
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> FastAPI:
+    """Build the service for ``settings``; the model is loaded now, so a bad file fails here.
+
+    ``handle_sighup``: reload the model file on SIGHUP (when the app runs in the main thread
+    of a process with an event loop that supports signal handlers).
+    """
+    holder = ModelHolder(settings.model_path, settings.ranking)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if handle_sighup:
+            loop = asyncio.get_running_loop()
+
+            def on_sighup() -> None:
+                # Loading takes a moment: off the event loop, which keeps serving meanwhile.
+                loop.run_in_executor(None, _reload_quietly, holder)
+
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signal.SIGHUP, on_sighup)
+        yield
+
+    app = FastAPI(
+        title="recommender",
+        summary="Capped, explained cross-sell, upgrade and bundle suggestions from association rules.",
+        version="1",
+        lifespan=lifespan,
+        responses={413: {"model": ErrorResponse, "description": "request body too large"}},
+    )
+    app.state.holder = holder
+    Request_ = request_model(settings.max_cart_items)
+
+    @app.exception_handler(RecommenderError)
+    def bad_value(request: Request, error: RecommenderError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(error)})
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # Where, what and why, without echoing the input: an input such as NaN cannot even be
+        # written back as JSON (FastAPI's default handler fails on it with a 500).
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in error.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+    @app.post(
+        "/v1/recommendations",
+        response_model=RecommendationResponse,
+        responses={422: {"model": ErrorResponse, "description": "invalid request"}},
+        summary="At most `limit` suggestions for the whole cart, each with its reason",
+    )
+    def recommendations(body: Request_) -> dict[str, Any]:  # type: ignore[valid-type]
+        recommender = holder.current  # one model for the whole request, even during a reload
+        answer = recommender.recommend(
+            body.cart,  # type: ignore[attr-defined]
+            limit=body.limit,  # type: ignore[attr-defined]
+            cart_total=body.cart_total,  # type: ignore[attr-defined]
+            exclude=body.exclude,  # type: ignore[attr-defined]
+            kinds=body.kinds,  # type: ignore[attr-defined]
+            objective=body.objective,  # type: ignore[attr-defined]
+        )
+        return answer.to_dict()
+
+    @app.get(
+        "/v1/bundles/{item_id}",
+        response_model=BundleResponse,
+        summary="The product-page bundle of one item (empty items when it has none)",
+    )
+    def bundle(item_id: Annotated[str, Path(min_length=1, max_length=128)]) -> dict[str, Any]:
+        return holder.current.bundle(item_id).to_dict()
+
+    @app.get("/v1/model", response_model=ModelResponse, summary="The model being served")
+    def model() -> dict[str, Any]:
+        return {
+            **holder.current.describe(),
+            "loaded_at": holder.loaded_at,
+            "reloads": holder.reloads,
+            "failed_reloads": holder.failed_reloads,
+        }
+
+    @app.get("/healthz", response_model=Health, summary="Liveness")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", response_model=Health, summary="Ready: a model is loaded")
+    def readyz() -> dict[str, str]:
+        return {"status": "ready"}
+
+    if settings.admin_token:
+        token = settings.admin_token
+
+        @app.post(
+            "/v1/admin/reload",
+            response_model=ModelResponse,
+            responses={
+                401: {"model": ErrorResponse, "description": "missing or wrong token"},
+                409: {"model": ErrorResponse, "description": "the file was refused; the old model keeps serving"},
+            },
+            summary="Load the model file again (Authorization: Bearer TOKEN)",
+        )
+        def reload(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+            given = (authorization or "").removeprefix("Bearer ").strip()
+            if not hmac.compare_digest(given.encode(), token.encode()):
+                raise HTTPException(status_code=401, detail="missing or wrong admin token")
+            try:
+                holder.reload()
+            except ArtifactError as error:
+                raise HTTPException(status_code=409, detail=f"{error} The old model keeps serving.") from None
+            return model()
+
+    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def _reload_quietly(holder: ModelHolder) -> None:
+    with contextlib.suppress(ArtifactError):
+        holder.reload()
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn's worker processes call: settings from ``RECOMMENDER_*`` variables."""
+    return create_app(ServiceSettings.from_env())

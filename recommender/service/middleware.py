@@ -1,0 +1,113 @@
+"""Pure ASGI middleware: request ids, structured access logs and the request-size cap."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+__all__ = ["ServiceMiddleware"]
+
+access_log = logging.getLogger("recommender.service.access")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+class ServiceMiddleware:
+    """Echoes (or assigns) ``X-Request-ID``, logs one JSON line per request, and answers 413
+    to bodies over ``max_body_bytes`` before the application reads them."""
+
+    def __init__(self, app: Any, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = ""
+        length = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:128]
+            elif name == b"content-length":
+                length = value
+        request_id = request_id or uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            too_large = length is not None and (not length.isdigit() or int(length) > self.max_body_bytes)
+            if too_large:
+                await self._refuse(send_with_id)
+                return
+            if scope["method"] in ("POST", "PUT", "PATCH"):
+                body, ok = await self._read(receive)
+                if not ok:
+                    await self._refuse(send_with_id)
+                    return
+                receive = _replay(body, receive)
+            await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 3),
+                    }
+                )
+            )
+
+    async def _read(self, receive: Any) -> tuple[bytes, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks), True
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return b"", False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), True
+
+    async def _refuse(self, send: Any) -> None:
+        body = json.dumps({"detail": f"request body over {self.max_body_bytes} bytes"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(body: bytes, original: Any) -> Any:
+    """A receive that gives the body read already, then waits on the client as before."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        message: Message = await original()
+        return message
+
+    return receive

@@ -1,0 +1,215 @@
+"""The HTTP service in-process: every route, every error path, reloads under load, and a fuzz
+test generated from its own OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the service tests need the `serve` extra")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from recommender import mine  # noqa: E402
+from recommender.sample_shop import generate_sample_shop  # noqa: E402
+from recommender.service import ServiceSettings, create_app  # noqa: E402
+
+TOKEN = "t" * 24
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """Two different models of the sample shop (seeds 7 and 8), saved once."""
+    folder = tmp_path_factory.mktemp("models")
+    paths = []
+    for seed in (7, 8):
+        shop = generate_sample_shop(seed=seed, n_customers=400)
+        paths.append(mine(shop.orders, catalog=shop.catalog).save(folder / f"seed{seed}.rcm"))
+    return paths
+
+
+@pytest.fixture
+def live(models, tmp_path):
+    """A served copy of the first model, which tests may overwrite to reload."""
+    path = tmp_path / "live.rcm"
+    shutil.copy(models[0], path)
+    return path
+
+
+def client_for(path, **settings):
+    return TestClient(create_app(ServiceSettings(model_path=str(path), **settings), handle_sighup=False))
+
+
+def test_recommendations_shape_and_semantics(live):
+    with client_for(live) as client:
+        response = client.post("/v1/recommendations", json={"cart": ["KET-BASIC", "nope"], "limit": 2})
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == {"model", "items", "unknown_items", "fallback"}
+        assert set(body["model"]) == {"id", "created_at"}
+        assert body["unknown_items"] == ["nope"] and len(body["items"]) == 2
+        first = next(item for item in body["items"] if item["kind"] == "cross_sell")
+        assert first["item_id"] == "TEA-BREAKFAST"  # the planted complement of the kettle
+        assert first["reason"]["because"] == ["KET-BASIC"] and first["reason"]["baskets"] > 0
+        assert {"confidence", "lift", "text"} <= set(first["reason"])
+        empty = client.post("/v1/recommendations", json={}).json()
+        assert empty["fallback"] == "popular" and len(empty["items"]) == 3
+
+
+def test_bundles_model_health(live):
+    with client_for(live) as client:
+        bundle = client.get("/v1/bundles/COF-DRIPPER").json()
+        assert [i["item_id"] for i in bundle["items"]][:2] == ["COF-DRIPPER", "COF-FILTERS"]
+        assert bundle["bundle_price"] == pytest.approx(round(bundle["total_price"] * 0.9, 2))
+        assert client.get("/v1/bundles/nope").json()["items"] == []
+        info = client.get("/v1/model").json()
+        assert info["rules"] > 0 and info["thresholds"]["max_len"] == 3 and info["reloads"] == 0
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_request_ids_are_echoed_or_made(live):
+    with client_for(live) as client:
+        assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+        made = client.get("/healthz").headers["x-request-id"]
+        assert len(made) == 32 and made != client.get("/healthz").headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"cart": "KET-BASIC"}, 422),
+        ({"cart": ["a"] * 6}, 422),  # over max_cart_items (5 here)
+        ({"cart": [""]}, 422),
+        ({"cart": ["x" * 129]}, 422),
+        ({"cart": [], "limit": 0}, 422),
+        ({"cart": [], "limit": 51}, 422),
+        ({"cart": [], "limit": "three"}, 422),
+        ({"cart": [], "cart_total": -1}, 422),
+        ({"cart": [], "kinds": ["bundle"]}, 422),
+        ({"cart": [], "kinds": []}, 422),
+        ({"cart": [], "objective": "profit"}, 422),
+        ({"cart": [], "colour": "red"}, 422),
+        ([1, 2], 422),
+    ],
+)
+def test_bad_requests_get_a_4xx_with_a_reason(live, body, status):
+    with client_for(live, max_cart_items=5) as client:
+        response = client.post("/v1/recommendations", json=body)
+        assert response.status_code == status
+        assert response.json()["detail"]
+
+
+def test_malformed_and_oversized_bodies(live):
+    with client_for(live, max_body_bytes=1000) as client:
+        assert client.post("/v1/recommendations", content=b"{nope").status_code == 422
+        assert client.post("/v1/recommendations", content=b'{"cart_total": NaN}',
+                           headers={"content-type": "application/json"}).status_code == 422  # fmt: skip
+        big = json.dumps({"cart": ["x"] * 400}).encode()
+        response = client.post("/v1/recommendations", content=big, headers={"content-type": "application/json"})
+        assert response.status_code == 413 and "1000 bytes" in response.json()["detail"]
+
+        def chunks():  # no Content-Length: counted as it streams
+            for _ in range(20):
+                yield b" " * 100
+
+        assert client.post("/v1/recommendations", content=chunks()).status_code == 413
+        assert client.get("/v1/nowhere").status_code == 404
+        assert client.get("/v1/recommendations").status_code == 405
+
+
+def test_admin_reload_is_off_without_a_token(live):
+    with client_for(live) as client:
+        assert client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 404
+
+
+def test_reload_good_truncated_corrupt_and_missing(live, models):
+    with client_for(live, admin_token=TOKEN) as client:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        first = client.get("/v1/model").json()["id"]
+        assert client.post("/v1/admin/reload").status_code == 401
+        assert client.post("/v1/admin/reload", headers={"Authorization": "Bearer wrong"}).status_code == 401
+
+        shutil.copy(models[1], live)
+        reloaded = client.post("/v1/admin/reload", headers=auth)
+        assert reloaded.status_code == 200
+        second = reloaded.json()["id"]
+        assert second != first and client.get("/v1/model").json()["reloads"] == 1
+
+        raw = models[0].read_bytes()
+        for damaged in (raw[: len(raw) // 2], raw[:-1] + bytes([raw[-1] ^ 0xFF]), b"not a model\n"):
+            live.write_bytes(damaged)
+            refused = client.post("/v1/admin/reload", headers=auth)
+            assert refused.status_code == 409 and "old model keeps serving" in refused.json()["detail"]
+            assert client.get("/v1/model").json()["id"] == second
+            assert client.post("/v1/recommendations", json={"cart": ["KET-BASIC"]}).status_code == 200
+        live.unlink()
+        assert client.post("/v1/admin/reload", headers=auth).status_code == 409
+        assert client.get("/v1/model").json()["failed_reloads"] == 4
+
+
+def test_requests_in_flight_survive_reloads(live, models):
+    """Requests hammer the service while it reloads good and bad files: all answered, 200."""
+    with client_for(live, admin_token=TOKEN) as client:
+        ids = {client.get("/v1/model").json()["id"]}
+        statuses: list[int] = []
+        seen: set[str] = set()
+        stop = threading.Event()
+
+        def shop() -> None:
+            while not stop.is_set():
+                response = client.post("/v1/recommendations", json={"cart": ["KET-BASIC", "PHONE-STD"]})
+                statuses.append(response.status_code)
+                seen.add(response.json()["model"]["id"])
+
+        workers = [threading.Thread(target=shop) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        for round_ in range(6):
+            source = models[round_ % 2]
+            live.write_bytes(source.read_bytes() if round_ != 3 else b"truncated")
+            status = client.post("/v1/admin/reload", headers=auth).status_code
+            assert status == (409 if round_ == 3 else 200)
+            ids.add(client.get("/v1/model").json()["id"])
+        stop.set()
+        for worker in workers:
+            worker.join()
+        assert statuses and set(statuses) == {200}
+        assert seen <= ids and len(ids) == 2
+
+
+def test_openapi_describes_the_routes(live):
+    with client_for(live, admin_token=TOKEN) as client:
+        document = client.get("/openapi.json").json()
+        assert {"/v1/recommendations", "/v1/bundles/{item_id}", "/v1/model", "/healthz", "/readyz",
+                "/v1/admin/reload"} <= set(document["paths"])  # fmt: skip
+        request = document["components"]["schemas"]["RecommendationRequest"]["properties"]
+        assert request["cart"]["maxItems"] == 100 and request["limit"]["maximum"] == 50
+
+
+def test_fuzz_from_the_openapi_document_finds_no_5xx(live):
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+
+    app = create_app(ServiceSettings(model_path=str(live), admin_token=TOKEN), handle_sighup=False)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures = []
+    calls = []
+    for operation in schema.get_all_operations():
+        operation = operation.ok()
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @given(case=operation.as_strategy())
+        def probe(case):
+            response = case.call()
+            calls.append(response.status_code)
+            if response.status_code >= 500:
+                failures.append((case.method, case.path, response.status_code, response.text[:200]))
+
+        probe()
+    assert failures == []
+    assert len(calls) >= 150 and 200 in calls and any(400 <= status < 500 for status in calls)
