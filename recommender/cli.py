@@ -196,18 +196,25 @@ def _parser() -> argparse.ArgumentParser:
     bundle.set_defaults(run=_bundle)
 
     serve = commands.add_parser(
-        "serve", help="serve a model over HTTP (the `serve` extra)",
+        "serve",
+        help="serve a model over HTTP (the `serve` extra)",
         description="Serve a model file over HTTP (FastAPI on uvicorn): POST /v1/recommendations, "
-                    "GET /v1/bundles/ITEM, GET /v1/model, /healthz, /readyz. SIGHUP reloads the file; "
-                    "with RECOMMENDER_ADMIN_TOKEN set, so does POST /v1/admin/reload.",
+        "GET /v1/bundles/ITEM, GET /v1/model, /healthz, /readyz. SIGHUP reloads the file; "
+        "with RECOMMENDER_ADMIN_TOKEN set, so does POST /v1/admin/reload.",
     )
     serve.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="(default: %(default)s)")
-    serve.add_argument("--workers", type=_positive_int, default=1, metavar="N",
-                       help="worker processes, each serving the same model (default: %(default)s)")
-    serve.add_argument("--free-shipping", type=float, default=None, metavar="AMOUNT",
-                       help="free-shipping threshold for the nudge")
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="worker processes, each serving the same model (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--free-shipping", type=float, default=None, metavar="AMOUNT", help="free-shipping threshold for the nudge"
+    )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     serve.set_defaults(run=_serve)
     return parser
@@ -424,7 +431,10 @@ def _serve(args: argparse.Namespace) -> int:
         admin_token=os.environ.get("RECOMMENDER_ADMIN_TOKEN") or None,
         ranking=RankingConfig(free_shipping_threshold=args.free_shipping),
     )
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from .service.app import LOG_FORMAT
+
+    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
+    os.environ["RECOMMENDER_LOG_LEVEL"] = args.log_level
     if args.workers == 1:
         from .service import create_app
 

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -28,7 +29,9 @@ from .schemas import (
 )
 from .settings import ServiceSettings
 
-__all__ = ["create_app", "app_from_env"]
+__all__ = ["create_app", "app_from_env", "LOG_FORMAT"]
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 logger = logging.getLogger(__name__)
 
@@ -153,5 +156,10 @@ def _reload_quietly(holder: ModelHolder) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """The factory uvicorn's worker processes call: settings from ``RECOMMENDER_*`` variables."""
+    """The factory uvicorn's worker processes call: settings from ``RECOMMENDER_*`` variables.
+
+    A worker process starts afresh, so it sets up logging as the parent did.
+    """
+    level = os.environ.get("RECOMMENDER_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, format=LOG_FORMAT)
     return create_app(ServiceSettings.from_env())
