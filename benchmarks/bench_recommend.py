@@ -122,17 +122,30 @@ def run(preset: str, data: Path, seed: int = 7) -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%d"),
         "python": platform.python_version(),
         "rules": len(model.rules),
-        "cart_sizes": {"min": min(map(len, carts)), "max": max(map(len, carts)),
-                       "mean": round(statistics.mean(map(len, carts)), 2)},  # fmt: skip
-        "ours_us": {"p50": round(percentile(ours, 0.5), 1), "p99": round(percentile(ours, 0.99), 1),
-                    "mean": round(statistics.mean(ours), 1)},  # fmt: skip
-        "pandas_us": {"p50": round(percentile(theirs, 0.5), 1), "p99": round(percentile(theirs, 0.99), 1),
-                      "mean": round(statistics.mean(theirs), 1)},  # fmt: skip
+        "cart_sizes": {
+            "min": min(map(len, carts)),
+            "max": max(map(len, carts)),
+            "mean": round(statistics.mean(map(len, carts)), 2),
+        },  # fmt: skip
+        "ours_us": {
+            "p50": round(percentile(ours, 0.5), 1),
+            "p99": round(percentile(ours, 0.99), 1),
+            "mean": round(statistics.mean(ours), 1),
+        },  # fmt: skip
+        "pandas_us": {
+            "p50": round(percentile(theirs, 0.5), 1),
+            "p99": round(percentile(theirs, 0.99), 1),
+            "mean": round(statistics.mean(theirs), 1),
+        },  # fmt: skip
         "speedup_p50": round(percentile(theirs, 0.5) / percentile(ours, 0.5), 1),
         "speedup_mean": round(statistics.mean(theirs) / statistics.mean(ours), 1),
         "same_answers": f"{agree}/{len(theirs)}",
-        "load": {"seconds": round(load_seconds, 3), "peak_python_mb": round(load_peak / 2**20, 1),
-                 "held_python_mb": round(load_held / 2**20, 1), "file_mb": round(size_bytes / 2**20, 2)},  # fmt: skip
+        "load": {
+            "seconds": round(load_seconds, 3),
+            "peak_python_mb": round(load_peak / 2**20, 1),
+            "held_python_mb": round(load_held / 2**20, 1),
+            "file_mb": round(size_bytes / 2**20, 2),
+        },  # fmt: skip
     }
 
 

@@ -39,3 +39,29 @@ def test_mining_benchmark_small_preset(tmp_path):
     assert result["rules"] == 5668
     assert result["ours"]["seconds"] > 0 and result["tutorial"]["seconds"] > 0
     assert result["ours"]["peak_mb"] >= 0 and result["tutorial"]["peak_mb"] > 0
+
+
+def _run_benchmark(script: str, out, *extra: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), "--preset", "small", "--json", str(out), *extra],
+        check=True, capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_recommend_benchmark_small_preset(tmp_path):
+    data_file("groceries.csv")
+    result = _run_benchmark("bench_recommend.py", tmp_path / "recommend.json", "--data", str(DATA))
+    agreed, total = map(int, result["same_answers"].split("/"))
+    assert total == 100 and agreed == total  # every answer equals the pandas approach's
+    assert result["rules"] > 5000 and result["ours_us"]["p50"] > 0 and result["load"]["seconds"] > 0
+
+
+@pytest.mark.slow
+def test_service_benchmark_small_preset(tmp_path):
+    pytest.importorskip("uvicorn")
+    result = _run_benchmark("bench_service.py", tmp_path / "service.json")
+    assert result["errors"] == 0 and result["requests"] > 100
+    assert result["p50_ms"] <= result["p99_ms"] and result["server_rss_mb"]["after"] > 0

@@ -44,10 +44,13 @@ def client_for(path, **settings):
 
 
 def test_recommendations_shape_and_semantics(live):
+    from recommender.service.schemas import RecommendationResponse
+
     with client_for(live) as client:
         response = client.post("/v1/recommendations", json={"cart": ["KET-BASIC", "nope"], "limit": 2})
         assert response.status_code == 200
         body = response.json()
+        RecommendationResponse.model_validate(body)  # the documented shape, strictly
         assert set(body) == {"model", "items", "unknown_items", "fallback"}
         assert set(body["model"]) == {"id", "created_at"}
         assert body["unknown_items"] == ["nope"] and len(body["items"]) == 2
@@ -57,6 +60,10 @@ def test_recommendations_shape_and_semantics(live):
         assert {"confidence", "lift", "text"} <= set(first["reason"])
         empty = client.post("/v1/recommendations", json={}).json()
         assert empty["fallback"] == "popular" and len(empty["items"]) == 3
+        for cart in (["PHONE-STD", "KET-BASIC"], ["COF-ESPRESSO-BASIC"], ["nope"]):
+            for objective in ("confidence", "revenue"):
+                answer = client.post("/v1/recommendations", json={"cart": cart, "objective": objective, "limit": 5})
+                RecommendationResponse.model_validate(answer.json())
 
 
 def test_bundles_model_health(live):

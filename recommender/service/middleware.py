@@ -59,17 +59,18 @@ class ServiceMiddleware:
                 receive = _replay(body, receive)
             await self.app(scope, receive, send_with_id)
         finally:
-            access_log.info(
-                json.dumps(
-                    {
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 3),
-                    }
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    json.dumps(
+                        {
+                            "request_id": request_id,
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "ms": round((time.perf_counter() - started) * 1000, 3),
+                        }
+                    )
                 )
-            )
 
     async def _read(self, receive: Any) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
