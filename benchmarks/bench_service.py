@@ -145,7 +145,7 @@ def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str,
                         break
                 except OSError:
                     if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start")
+                        raise SystemExit("the server did not start") from None
                     time.sleep(0.1)
             # Warm-up: a second of load, not measured.
             warm = dict(preset, seconds=1.0)

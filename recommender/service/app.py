@@ -16,8 +16,8 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Header, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from pydantic import ValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 
 from ..exceptions import ArtifactError, RecommenderError
 from .holder import ModelHolder
