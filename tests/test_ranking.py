@@ -188,3 +188,11 @@ def test_bad_config_is_refused():
         RankingConfig(upgrade_band=(0.5, 2.0))
     with pytest.raises(ConfigError, match="objective"):
         RankingConfig(objective="profit")
+
+
+def test_substitutes_of_the_cart_are_not_cross_sold(model):
+    """kettle-pro is a kettle, like the one in the cart: only as an upgrade may it show."""
+    rec = recommender(model, max_per_category=None)
+    answer = rec.recommend(["kettle"], kinds=["cross_sell", "popular"], limit=5)
+    assert answer.item_ids == ("tea", "mug", "cake", "coffee")
+    assert "kettle-pro" in rec.recommend(["kettle"], limit=5).item_ids  # as the upgrade

@@ -70,7 +70,10 @@ def check_answer(rec, shop, request, answer):
     assert len(categories) == len(set(categories)) or answer.fallback is not None
     if answer.fallback is None and "popular" in kinds:
         assert all(s.kind != "popular" for s in answer.items)
+    cart_families = {catalog.loc[i, "family"] for i in request["cart"] if i in catalog.index}
     for suggestion in answer.items:
+        if suggestion.kind != "upgrade":
+            assert catalog.loc[suggestion.item_id, "family"] not in cart_families  # no substitutes
         if suggestion.kind == "upgrade":
             replaced = suggestion.reason["replaces"]
             assert replaced in request["cart"]

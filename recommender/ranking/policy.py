@@ -59,13 +59,15 @@ def select(
     max_per_category: int | None,
     max_per_kind: dict[str, int],
     already: Iterable[Candidate] = (),
+    substitutes: frozenset[str] = frozenset(),
 ) -> list[Candidate]:
     """At most ``limit`` candidates, in order, one per item, within the caps.
 
     ``blocked`` holds the cart, the caller's exclusions and anything already shown; items the
     catalog marks inactive or out of stock (or the configuration blocks) are never taken.
     Pinned items are exempt from the diversity cap but count towards it. ``already`` chosen
-    candidates count towards the caps.
+    candidates count towards the caps. Items of a family in ``substitutes`` (the families of
+    the cart's items) are substitutes, not complements: only an upgrade may show one.
     """
     chosen: list[Candidate] = []
     per_category: dict[str | None, int] = {}
@@ -78,6 +80,8 @@ def select(
     for candidate in sorted(candidates, key=lambda c: c.key(table)):
         item = candidate.item
         if item in blocked or not table.sellable[item]:
+            continue
+        if substitutes and candidate.kind != "upgrade" and not candidate.pinned and table.families[item] in substitutes:
             continue
         if per_kind.get(candidate.kind, 0) >= max_per_kind.get(candidate.kind, limit):
             continue

@@ -140,6 +140,7 @@ class Recommender:
             if item not in known:
                 known.append(item)
         blocked = set(known)
+        substitutes = frozenset(f for f in (table.families[i] for i in known) if f is not None)
         for raw in exclude:
             excluded = table.index.get(str(raw).strip())
             if excluded is not None:
@@ -166,13 +167,14 @@ class Recommender:
                 blocked=set(blocked),
                 max_per_category=self.config.max_per_category,
                 max_per_kind={"upgrade": self.config.max_upgrades},
+                substitutes=substitutes,
             )
             if len(chosen) == limit or complete or keep is None:
                 break
             keep = None
         fallback = None
         if len(chosen) < limit and "popular" in wanted:
-            chosen, fallback = self._fill(chosen, known, blocked, objective, limit)
+            chosen, fallback = self._fill(chosen, known, blocked, objective, limit, substitutes)
         return Recommendations(
             items=tuple(self._suggestion(c) for c in chosen),
             unknown_items=tuple(unknown),
@@ -374,7 +376,13 @@ class Recommender:
                 candidate.reason["free_shipping"] = {"threshold": threshold, "missing": round(missing, 2)}
 
     def _fill(
-        self, chosen: list[Candidate], known: list[int], blocked: set[int], objective: str, limit: int
+        self,
+        chosen: list[Candidate],
+        known: list[int],
+        blocked: set[int],
+        objective: str,
+        limit: int,
+        substitutes: frozenset[str],
     ) -> tuple[list[Candidate], str | None]:
         """Popular items after the rules' suggestions: the cart's categories first, then the shop.
 
@@ -396,6 +404,7 @@ class Recommender:
                 max_per_category=max_per_category,
                 max_per_kind={},
                 already=chosen + added,
+                substitutes=substitutes,
             )
             if len(chosen) + len(added) >= limit or max_per_category is None:
                 break
