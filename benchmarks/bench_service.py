@@ -1,5 +1,5 @@
 """The checkout service under load: a real `recommender serve` process, driven from another
-process over loopback by a bounded asynchronous HTTP/1.1 client with keep-alive connections.
+process over loopback by a bounded asynchronous HTTP/1.1 client with keep-alive connections (8 by default, like a shop backend's pool).
 
 Carts are real invoices of Online Retail (a random 1 to 10 of their items, seeded), posted to
 ``POST /v1/recommendations``; the run is bounded in time and requests. Reported: throughput,
@@ -32,8 +32,14 @@ DEFAULT_DATA = REPO.parent / "shared" / "data"
 
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {"source": "sample", "seconds": 3.0, "connections": 8, "max_requests": 20_000},
-    "full": {"source": "online_retail.csv.xz", "min_support": 0.005, "min_confidence": 0.2, "seconds": 60.0,
-             "connections": 32, "max_requests": 1_000_000},
+    "full": {
+        "source": "online_retail.csv.xz",
+        "min_support": 0.005,
+        "min_confidence": 0.2,
+        "seconds": 60.0,
+        "connections": 8,
+        "max_requests": 1_000_000,
+    },
 }
 
 
@@ -174,7 +180,7 @@ def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str,
 
 def _load_command(port: int, bodies: Path, preset: dict[str, Any]) -> list[str]:
     return [sys.executable, __file__, "--load", f"127.0.0.1:{port}", "--bodies", str(bodies),
-            "--seconds", str(preset["seconds"]), "--connections", str(preset["connections"]),
+            "--seconds", str(preset["seconds"]), "--load-connections", str(preset["connections"]),
             "--max-requests", str(preset["max_requests"])]  # fmt: skip
 
 
@@ -184,20 +190,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--log-level", default="warning", help="server log level (info writes access logs)")
+    parser.add_argument(
+        "--connections",
+        dest="override_connections",
+        type=int,
+        help="concurrent keep-alive connections (default: the preset's)",
+    )
     parser.add_argument("--json", type=Path)
     # The load generator's own process:
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--bodies", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
-    parser.add_argument("--connections", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--load-connections", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--max-requests", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.load:
         host, port = args.load.rsplit(":", 1)
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit("the load generator only targets this machine (loopback)")
-        load(host, int(port), args.bodies, args.seconds, args.connections, args.max_requests)
+        load(host, int(port), args.bodies, args.seconds, args.load_connections, args.max_requests)
         return 0
+    if args.override_connections:
+        PRESETS[args.preset] = {**PRESETS[args.preset], "connections": args.override_connections}
     result = run(args.preset, args.data, args.workers, args.log_level)
     text = json.dumps(result, indent=2)
     print(text)

@@ -108,14 +108,23 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         },
     )
     async def recommendations(request: Request) -> Response:
-        # async on purpose: an answer takes about a tenth of a millisecond of CPU, less than the
-        # hop to a worker thread would cost. The body is validated by pydantic straight from
-        # the bytes (the same model the OpenAPI document shows), and the answer serialised once
-        # by json.dumps in the shape RecommendationResponse documents (tests check it).
+        # Served by the middleware's fast lane (below); this route documents it and answers
+        # whatever reaches the router all the same.
+        status, payload = answer_cart(await request.body())
+        return Response(payload, status_code=status, media_type="application/json")
+
+    def answer_cart(raw: bytes) -> tuple[int, bytes]:
+        """Status and JSON body of POST /v1/recommendations for a raw request body.
+
+        The body is validated by pydantic straight from the bytes (the model the OpenAPI
+        document shows) and the answer serialised once, in the shape RecommendationResponse
+        documents (tests check it). Synchronous and quick: about a tenth of a millisecond of
+        CPU, less than a hop to a worker thread would cost.
+        """
         try:
-            body = Request_.model_validate_json(await request.body())
+            body = Request_.model_validate_json(raw)
         except ValidationError as error:
-            return _invalid(error.errors(include_input=False))
+            return 422, _dumps({"detail": _details(error.errors(include_input=False))})
         recommender = holder.current  # one model for the whole request, even during a reload
         answer = recommender.recommend(
             body.cart,  # type: ignore[attr-defined]
@@ -125,7 +134,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             kinds=body.kinds,  # type: ignore[attr-defined]
             objective=body.objective,  # type: ignore[attr-defined]
         )
-        return Response(json.dumps(answer.to_dict()).encode(), media_type="application/json")
+        return 200, _dumps(answer.to_dict())
 
     @app.get(
         "/v1/bundles/{item_id}",
@@ -174,17 +183,38 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
                 raise HTTPException(status_code=409, detail=f"{error} The old model keeps serving.") from None
             return model()
 
-    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
+    # The checkout route is the hot one: the middleware answers it directly, below FastAPI's
+    # router and parameter machinery (a third of the time of a request), with the same function.
+    app.add_middleware(
+        ServiceMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        fast_routes={("POST", "/v1/recommendations"): answer_cart},
+    )
     return app
 
 
-def _invalid(errors: Any) -> JSONResponse:
-    """422 with where, what and why, without echoing the input: an input such as NaN cannot
-    even be written back as JSON (FastAPI's default handler fails on it with a 500)."""
-    detail = [
+def _details(errors: Any) -> list[dict[str, Any]]:
+    """Where, what and why of validation errors, without echoing the input: an input such as
+    NaN cannot even be written back as JSON (FastAPI's default handler fails on it with a 500)."""
+    return [
         {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors
     ]
-    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def _invalid(errors: Any) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"detail": _details(errors)})
+
+
+try:  # orjson (in the serve extra) writes the answer several times faster than json
+    import orjson
+
+    def _dumps(value: Any) -> bytes:
+        return orjson.dumps(value)
+
+except ImportError:  # pragma: no cover - without it, the standard library
+
+    def _dumps(value: Any) -> bytes:
+        return json.dumps(value).encode()
 
 
 def _reload_quietly(holder: ModelHolder) -> None:

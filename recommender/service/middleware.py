@@ -6,6 +6,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["ServiceMiddleware"]
@@ -18,11 +19,22 @@ Message = dict[str, Any]
 
 class ServiceMiddleware:
     """Echoes (or assigns) ``X-Request-ID``, logs one JSON line per request, and answers 413
-    to bodies over ``max_body_bytes`` before the application reads them."""
+    to bodies over ``max_body_bytes`` before the application reads them.
 
-    def __init__(self, app: Any, *, max_body_bytes: int) -> None:
+    ``fast_routes`` maps (method, path) to a function from the request body to (status, JSON
+    body): such requests are answered here, without the application's router.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        max_body_bytes: int,
+        fast_routes: dict[tuple[str, str], Callable[[bytes], tuple[int, bytes]]] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.fast_routes = fast_routes or {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -56,6 +68,11 @@ class ServiceMiddleware:
                 if not ok:
                     await self._refuse(send_with_id)
                     return
+                fast = self.fast_routes.get((scope["method"], scope["path"]))
+                if fast is not None:
+                    status_code, payload = fast(body)
+                    await _respond(send_with_id, status_code, payload)
+                    return
                 receive = _replay(body, receive)
             await self.app(scope, receive, send_with_id)
         finally:
@@ -88,15 +105,18 @@ class ServiceMiddleware:
                 return b"".join(chunks), True
 
     async def _refuse(self, send: Any) -> None:
-        body = json.dumps({"detail": f"request body over {self.max_body_bytes} bytes"}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _respond(send, 413, json.dumps({"detail": f"request body over {self.max_body_bytes} bytes"}).encode())
+
+
+async def _respond(send: Any, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _replay(body: bytes, original: Any) -> Any:
