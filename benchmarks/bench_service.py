@@ -1,5 +1,6 @@
 """The checkout service under load: a real `recommender serve` process, driven from another
-process over loopback by a bounded asynchronous HTTP/1.1 client with keep-alive connections (8 by default, like a shop backend's pool).
+process over loopback by a bounded asynchronous HTTP/1.1 client with keep-alive connections
+(8 by default, like a shop backend's pool).
 
 Carts are real invoices of Online Retail (a random 1 to 10 of their items, seeded), posted to
 ``POST /v1/recommendations``; the run is bounded in time and requests. Reported: throughput,
@@ -141,10 +142,12 @@ def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str,
         bodies = folder / "bodies.jsonl"
         bodies.write_text("\n".join(json.dumps({"cart": cart, "limit": 3}) for cart in carts))
         port = free_port()
+        # The server's log goes to a file: a pipe nobody reads would fill and stall it.
+        log = (folder / "server.log").open("w")
         server = subprocess.Popen(
             [sys.executable, "-m", "recommender.cli", "serve", str(model_path), "--port", str(port),
              "--workers", str(workers), "--log-level", log_level],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL, stderr=log, text=True,
         )  # fmt: skip
         try:
             deadline = time.monotonic() + 60
@@ -165,6 +168,8 @@ def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str,
         finally:
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=30)
+            log.close()
+            log_lines = sum(1 for _ in (folder / "server.log").open())
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     return {
         "preset": preset_name,
@@ -175,6 +180,7 @@ def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str,
         "cpus": os.cpu_count(),
         **measured,
         "server_rss_mb": {"before": round(before / 2**20, 1), "after": round(after / 2**20, 1)},
+        "server_log_lines": log_lines,
     }
 
 
