@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from .config import RULE_METRICS
 from .exceptions import RecommenderError
 
 __all__ = ["main"]
@@ -27,18 +28,8 @@ DEMO_CARTS = (
     ((), 0.0),
 )
 DEMO_BUNDLE = "COF-ESPRESSO-BASIC"
-RULE_SORT_KEYS = (
-    "lift",
-    "confidence",
-    "support",
-    "count",
-    "leverage",
-    "conviction",
-    "zhangs_metric",
-    "jaccard",
-    "certainty",
-    "kulczynski",
-)
+# Sortable columns of the rules table: the counts and every metric but the two side supports.
+RULE_SORT_KEYS = ("count", *(m for m in RULE_METRICS if not m.endswith("_support")))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,6 +115,20 @@ def _as_float(name: str, value: object) -> float:
     return result
 
 
+# Every metric of a rule, in the order of the rules table (see recommender.mining.rules).
+RULE_METRICS = (
+    "antecedent_support",
+    "consequent_support",
+    "support",
+    "confidence",
+    "lift",
+    "leverage",
+    "conviction",
+    "zhangs_metric",
+    "jaccard",
+    "certainty",
+    "kulczynski",
+)
 OBJECTIVES = ("confidence", "lift", "revenue", "margin")
 COMBINATIONS = ("max", "noisy_or")
 KINDS = ("cross_sell", "upgrade", "popular")

@@ -307,16 +307,24 @@ def _number(frame: pd.DataFrame, column: str | None, what: str, header_rows: int
         return raw.astype(float)
     text = raw.astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce")
-    bad = values.isna() & text.notna() & (text != "")
-    if bad.any():
-        position = int(np.flatnonzero(bad.to_numpy())[0])
-        where = f"line {position + 1 + header_rows}" if header_rows else f"row {position}"
+    bad = _first_unparsed(values, text, header_rows)
+    if bad is not None:
         raise InputError(
-            f"{what}: column {column!r} must hold numbers, but {where} has "
-            f"{str(text.iloc[position])!r}; fix that value (use a dot for decimals) or name another "
-            "column."
+            f"{what}: column {column!r} must hold numbers, but {bad[0]} has {bad[1]!r}; fix that value "
+            "(use a dot for decimals) or name another column."
         )
     return values.astype(float)
+
+
+def _first_unparsed(parsed: pd.Series, text: pd.Series, header_rows: int) -> tuple[str, str] | None:
+    """Where (line of the file, or row of the frame) and what the first value was that was
+    written but could not be parsed; None when every written value parsed."""
+    bad = parsed.isna() & text.notna() & (text != "")
+    if not bad.any():
+        return None
+    position = int(np.flatnonzero(bad.to_numpy())[0])
+    where = f"line {position + 1 + header_rows}" if header_rows else f"row {position}"
+    return where, str(text.iloc[position])
 
 
 def _times(frame: pd.DataFrame, column: str | None, what: str, header_rows: int) -> pd.Series | None:
@@ -328,13 +336,10 @@ def _times(frame: pd.DataFrame, column: str | None, what: str, header_rows: int)
     else:
         text = raw.astype("string").str.strip()
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
-        bad = parsed.isna() & text.notna() & (text != "")
-        if bad.any():
-            position = int(np.flatnonzero(bad.to_numpy())[0])
-            where = f"line {position + 1 + header_rows}" if header_rows else f"row {position}"
+        bad = _first_unparsed(parsed, text, header_rows)
+        if bad is not None:
             raise InputError(
-                f"{what}: column {column!r} must hold dates, but {where} has "
-                f"{str(text.iloc[position])!r}; write dates as YYYY-MM-DD[ HH:MM:SS] or name "
-                "another column."
+                f"{what}: column {column!r} must hold dates, but {bad[0]} has {bad[1]!r}; write dates as "
+                "YYYY-MM-DD[ HH:MM:SS] or name another column."
             )
     return parsed.dt.tz_localize(None).astype("datetime64[ns]")

@@ -12,22 +12,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..artifact import RuleCounts
+from ..config import RULE_METRICS
 
 __all__ = ["RuleCounts", "rules_from_itemsets", "rule_metrics", "METRICS"]
 
-METRICS = (
-    "antecedent_support",
-    "consequent_support",
-    "support",
-    "confidence",
-    "lift",
-    "leverage",
-    "conviction",
-    "zhangs_metric",
-    "jaccard",
-    "certainty",
-    "kulczynski",
-)
+METRICS = RULE_METRICS
 
 
 def rules_from_itemsets(
