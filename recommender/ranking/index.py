@@ -8,7 +8,9 @@ matches, never the number of rules.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
+from typing import Any
 
 from ..artifact import ModelData
 
@@ -17,7 +19,8 @@ __all__ = ["RuleIndex", "MatchedRule"]
 # (-confidence, -lift, -basket count, consequent, antecedent): tuples that sort strongest first,
 # so that the matched lists merge without a key function.
 MatchedRule = tuple[float, float, int, int, tuple[int, ...]]
-_Node = tuple[dict[int, "_Node"], list[MatchedRule]]
+# [children by item, rules of this antecedent]
+_Node = list[Any]
 
 
 class RuleIndex:
@@ -37,7 +40,7 @@ class RuleIndex:
         sellable: Sequence[bool] | None = None,
         per_antecedent: int = 64,
     ) -> None:
-        self.root: _Node = ({}, [])
+        self.root: _Node = [{}, []]
         self.n_rules = 0
         rules = data.rules
         n = data.n_baskets
@@ -51,19 +54,19 @@ class RuleIndex:
                 continue
             node = self.root
             for item in antecedent:
-                node = node[0].setdefault(item, ({}, []))
+                node = node[0].setdefault(item, [{}, []])
             node[1].append((-confidence, -lift, -count, consequent, antecedent))
             self.n_rules += 1
         self._freeze(self.root, per_antecedent)
 
-    def _freeze(self, node: _Node, keep: int) -> None:
-        stack = [node]
+    def _freeze(self, root: _Node, keep: int) -> None:
+        stack = [root]
         while stack:
-            children, found = stack.pop()
+            node = stack.pop()
             # Strongest first, full key for determinism: confidence, lift, count, then ids.
-            found.sort()
-            del found[keep:]
-            stack.extend(children.values())
+            node[1].sort()
+            del node[1][keep:]
+            stack.extend(node[0].values())
 
     def match(self, cart: Sequence[int]) -> list[list[MatchedRule]]:
         """The rule lists of every antecedent inside ``cart`` (item indices, any order).
@@ -95,3 +98,51 @@ class RuleIndex:
                         if child[0]:
                             push(child[0])
         return matched
+
+    def strongest(self, cart: Sequence[int], blocked: set[int], wanted: int) -> tuple[dict[int, list[Any]], bool]:
+        """The consequents of highest confidence among the rules inside ``cart``: at least
+        ``wanted`` of them (when there are), with every one tied with the last, none in
+        ``blocked``.
+
+        Returns ``{consequent: [confidence, lift, count, antecedent]}`` (each consequent's
+        strongest rule) and whether every rule inside the cart was read. Exact, and cheap (a
+        threshold algorithm): the matched lists are read strongest head first, each only while
+        its rules can still beat the ``wanted``-th best confidence found so far.
+        """
+        matched = self.match(cart)
+        matched.sort(key=_head)
+        best: dict[int, list[Any]] = {}
+        strongest: list[float] = []  # the wanted best confidences, one per consequent (a min-heap)
+        threshold = -1.0
+        complete = True
+        for rules in matched:
+            if -rules[0][0] < threshold:
+                complete = False
+                break
+            for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
+                confidence = -negative_confidence
+                if confidence < threshold:
+                    complete = False
+                    break
+                if consequent in blocked:
+                    continue
+                known = best.get(consequent)
+                if known is not None:
+                    if (confidence, -negative_lift, -negative_count) > (known[0], known[1], known[2]):
+                        known[0], known[1], known[2], known[3] = confidence, -negative_lift, -negative_count, antecedent
+                    # Its older, lower entry stays in the heap: the threshold can only be too low
+                    # (reading more), never too high (missing an item).
+                    continue
+                best[consequent] = [confidence, -negative_lift, -negative_count, antecedent]
+                if len(strongest) < wanted:
+                    heapq.heappush(strongest, confidence)
+                    if len(strongest) == wanted:
+                        threshold = strongest[0]
+                elif confidence > strongest[0]:
+                    heapq.heappushpop(strongest, confidence)
+                    threshold = strongest[0]
+        return best, complete
+
+
+def _head(rules: list[MatchedRule]) -> MatchedRule:
+    return rules[0]

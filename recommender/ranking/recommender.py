@@ -25,10 +25,6 @@ from .upgrades import upgrade_index
 __all__ = ["Recommender"]
 
 
-def _head(rules: list[Any]) -> Any:
-    return rules[0]
-
-
 POPULAR_KEPT = 200
 TEXTS_KEPT = 100_000  # cached reason texts of rules, cleared when full
 POPULAR_PER_CATEGORY = 32
@@ -226,53 +222,20 @@ class Recommender:
         (all of them for ``None``), scored, and whether they are all there were.
 
         With the default objective and combination, a consequent's score is its strongest
-        rule's confidence, so merging the matched lists (each strongest first) and stopping
-        after enough distinct consequents gives the exact top without reading every rule.
+        rule's confidence, so the index finds the exact top without reading every rule
+        (:meth:`RuleIndex.strongest`); otherwise every rule inside the cart is read.
         """
         sellable = self.table.sellable
         noisy_or = self.config.combine == "noisy_or"
         wanted = keep if keep is not None else len(self.table)
         complete = True
-        matched = self.rules.match(cart)
         # item -> [confidence, lift, count, antecedent, product of (1 - confidence), rules]
         best: dict[int, list[Any]] = {}
         if objective == "confidence" and not noisy_or:
-            # Threshold algorithm: lists are visited strongest head first, each read only while
-            # its rules can still beat the wanted-th best confidence found so far; ties with it
-            # are kept so that the final order is the same as from all the rules.
-            matched.sort(key=_head)
-            threshold = -1.0
-            # The wanted best confidences so far, one per consequent (a min-heap).
-            strongest: list[float] = []
-            for rules in matched:
-                if -rules[0][0] < threshold:
-                    complete = False
-                    break
-                for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
-                    confidence = -negative_confidence
-                    if confidence < threshold:
-                        complete = False
-                        break
-                    if consequent in blocked:
-                        continue
-                    found = best.get(consequent)
-                    if found is not None:
-                        if (confidence, -negative_lift, -negative_count) > (found[0], found[1], found[2]):
-                            found[0], found[1], found[2], found[3] = (
-                                confidence, -negative_lift, -negative_count, antecedent)  # fmt: skip
-                        # Its older, lower entry stays in the heap: the threshold can only be
-                        # too low (reading more), never too high (missing an item).
-                        continue
-                    best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, 0.0, 1]
-                    if len(strongest) < wanted:
-                        heapq.heappush(strongest, confidence)
-                        if len(strongest) == wanted:
-                            threshold = strongest[0]
-                    elif confidence > strongest[0]:
-                        heapq.heappushpop(strongest, confidence)
-                        threshold = strongest[0]
+            strongest, complete = self.rules.strongest(cart, blocked, wanted)
+            best = {item: [*entry, 0.0, 1] for item, entry in strongest.items()}
         else:
-            for rules in matched:
+            for rules in self.rules.match(cart):
                 for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
                     if consequent in blocked or not sellable[consequent]:
                         continue
