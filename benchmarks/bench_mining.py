@@ -18,10 +18,8 @@ the allocator keeps from it can only make the tutorial's rise look smaller, neve
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import gc
-import json
 import lzma
 import os
 import platform
@@ -34,8 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
+from common import emit, preset_parser
 
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {"file": "groceries.csv", "min_support": 0.001, "min_confidence": 0.5, "max_len": 10},
@@ -226,16 +223,9 @@ def run(preset: str, data: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the shared data sets")
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    args = parser.parse_args(argv)
+    args = preset_parser(__doc__, PRESETS).parse_args(argv)
     result = run(args.preset, args.data)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(result, args.json)
     print(
         f"\n{result['file']} support {result['min_support']} confidence {result['min_confidence']} "
         f"max_len {result['max_len']}: {result['rules']:,} rules, same rules: {result['same_rules']}\n"

@@ -15,9 +15,7 @@ measured per cart with ``time.perf_counter_ns``; the answers are compared cart b
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import random
 import statistics
 import sys
@@ -27,8 +25,8 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data"
+from common import emit, preset_parser
+
 LIMIT = 3
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -150,16 +148,9 @@ def run(preset: str, data: Path, seed: int = 7) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the shared data sets")
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    args = parser.parse_args(argv)
+    args = preset_parser(__doc__, PRESETS).parse_args(argv)
     result = run(args.preset, args.data)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    emit(result, args.json)
     agreed, total = map(int, result["same_answers"].split("/"))
     return 0 if agreed == total else 1
 
