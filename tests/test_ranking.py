@@ -196,3 +196,20 @@ def test_substitutes_of_the_cart_are_not_cross_sold(model):
     answer = rec.recommend(["kettle"], kinds=["cross_sell", "popular"], limit=5)
     assert answer.item_ids == ("tea", "mug", "cake", "coffee")
     assert "kettle-pro" in rec.recommend(["kettle"], limit=5).item_ids  # as the upgrade
+
+
+def test_an_item_both_suggested_by_a_rule_and_an_upgrade_shows_as_the_upgrade():
+    """tea -> kettle-pro is a rule (2 of 3 tea baskets); kettle-pro is also the upgrade of the
+    kettle in the cart (2 of its 2 buyers traded up). In a cart of kettle and tea it is a
+    substitute of the kettle, so it may show only as the upgrade, and it does."""
+    orders = pd.DataFrame(
+        [("O1", "kettle", "c1", 1), ("O2", "kettle", "c2", 1), ("O3", "tea", "c3", 1), ("O3", "kettle-pro", "c3", 1),
+         ("O4", "tea", "c4", 1), ("O4", "kettle-pro", "c4", 1), ("O5", "tea", "c5", 1), ("O6", "mug", "c6", 1),
+         ("O7", "kettle-pro", "c1", 30), ("O8", "kettle-pro", "c2", 30)],
+        columns=["order_id", "item_id", "customer_id", "day"],
+    )  # fmt: skip
+    orders["date"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(orders.pop("day"), unit="D")
+    data = mine(orders, min_support=2 / 8, min_confidence=0.1, max_len=2, catalog=CATALOG).data
+    answer = Recommender(data, config=RankingConfig(min_lift=0)).recommend(["kettle", "tea"])
+    shown = {s.item_id: s for s in answer.items}
+    assert shown["kettle-pro"].kind == "upgrade" and shown["kettle-pro"].reason["replaces"] == "kettle"

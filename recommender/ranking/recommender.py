@@ -153,7 +153,10 @@ class Recommender:
                 candidates.update((candidate.item, candidate) for candidate in found)
             if "upgrade" in wanted and self.config.max_upgrades and known:
                 for candidate in self._upgrades(known, blocked, objective):
-                    candidates.setdefault(candidate.item, candidate)
+                    # An item of a cart item's family may only show as an upgrade: when a rule
+                    # suggests it too, the upgrade is the candidate that stands.
+                    if candidate.item not in candidates or table.families[candidate.item] in substitutes:
+                        candidates[candidate.item] = candidate
             self._pin(known, candidates, blocked)
             self._free_shipping(candidates.values(), cart_total)
             chosen = select(
