@@ -185,21 +185,6 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The header of a model file, checked for format and schema version."""
-    source = Path(path)
-    try:
-        with open(source, "rb") as handle:
-            line = handle.readline(_MAX_HEADER)
-    except FileNotFoundError:
-        raise ArtifactError(
-            f"model file {str(source)!r} does not exist; check the path or run `recommender mine`."
-        ) from None
-    except OSError as error:
-        raise ArtifactError(f"cannot read model file {str(source)!r}: {error.strerror}.") from None
-    return _parse_header(line, source)
-
-
 def _parse_header(line: bytes, source: Path) -> dict[str, Any]:
     not_model = f"{str(source)!r} is not a recommender model file; pass a file written by `recommender mine`."
     if not line.endswith(b"\n"):

@@ -677,11 +677,6 @@ def preview_cart(
     return table
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
 def explain_filtered(
     recommender: Recommender,
     cart: Sequence[str],
