@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .config import DEFAULT_MAX_LEN, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, OBJECTIVES
+    from .config import DEFAULT_MAX_LEN, DEFAULT_MAX_PAIRS, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, OBJECTIVES
 
     parser = argparse.ArgumentParser(
         prog="recommender",
@@ -104,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="most items in a rule, both sides (2-10, default: %(default)s)",
     )
+    mine.add_argument(
+        "--max-pairs", type=int, default=DEFAULT_MAX_PAIRS, metavar="N",
+        help="stop early when the thresholds leave more frequent pairs than this, 0 for no limit (default: %(default)s)",
+    )  # fmt: skip
     mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
     mine.add_argument("--engine", choices=("mlxtend",), default="mlxtend", help="itemset miner (default: %(default)s)")
     mine.add_argument(
@@ -262,6 +266,7 @@ def _mine(args: argparse.Namespace) -> int:
             min_support=args.min_support,
             min_confidence=args.min_confidence,
             max_len=args.max_len,
+            max_pairs=args.max_pairs or None,
             catalog=args.catalog,
             format=args.format,
             columns=columns,

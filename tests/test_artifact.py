@@ -51,6 +51,7 @@ def test_provenance_is_recorded(tmp_path, model):
         "min_support": 0.2,
         "min_confidence": 0.3,
         "max_len": 3,
+        "max_pairs": 50_000,
         "min_count": 3,
         "engine": "mlxtend",
     }

@@ -159,3 +159,20 @@ def test_catalog_errors(tmp_path):
     bad.write_text("sku,price\na,cheap\n")
     with pytest.raises(InputError, match="line 2 has 'cheap'"):
         mine(orders, catalog=bad)
+
+
+def test_too_many_frequent_pairs_stop_early_with_a_support_that_fits(tmp_path, capsys):
+    """Pairs ab 9, cd 7, ef 5, gh 3 of 24 baskets; at most 2 allowed: the third-largest count
+    is 5, so a support of 6/24 = 0.25 fits; the message rounds it up to 0.26."""
+    from recommender import ConfigError
+
+    baskets = [["a", "b"]] * 9 + [["c", "d"]] * 7 + [["e", "f"]] * 5 + [["g", "h"]] * 3
+    with pytest.raises(ConfigError, match=r"4 frequent pairs of items, more than max_pairs 2.*--min-support to 0\.26"):
+        mine(baskets, min_support=1 / 24, max_pairs=2)
+    assert len(mine(baskets, min_support=0.26, max_pairs=2).itemsets) == 2
+    assert len(mine(baskets, min_support=1 / 24, max_pairs=None).itemsets) == 4
+    path = tmp_path / "b.dat"
+    path.write_text("\n".join(" ".join(b) for b in baskets) + "\n")
+    status, _, err = run_cli(capsys, "mine", str(path), "-o", str(tmp_path / "m.rcm"), "--min-support", "0.04",
+                             "--max-pairs", "2")  # fmt: skip
+    assert status == 2 and "raise --min-support to 0.26" in err and not (tmp_path / "m.rcm").exists()

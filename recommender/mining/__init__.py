@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..artifact import CatalogEntry, ModelData, new_model_id
-from ..config import DEFAULT_MAX_LEN, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, MiningConfig
+from ..config import DEFAULT_MAX_LEN, DEFAULT_MAX_PAIRS, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, MiningConfig
 from ..exceptions import ConfigError
 from ..io import ColumnSpec, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
@@ -42,6 +42,7 @@ def mine(
     min_support: float = DEFAULT_MIN_SUPPORT,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     max_len: int = DEFAULT_MAX_LEN,
+    max_pairs: int | None = DEFAULT_MAX_PAIRS,
     catalog: str | Path | pd.DataFrame | None = None,
     format: str = "auto",
     columns: ColumnSpec | Mapping[str, str | None] | None = None,
@@ -55,8 +56,8 @@ def mine(
     ----------
     orders : path, DataFrame, Baskets or list of baskets
         See :func:`recommender.io.read_baskets`.
-    min_support, min_confidence, max_len
-        Inclusive thresholds (see :class:`~recommender.config.MiningConfig`).
+    min_support, min_confidence, max_len, max_pairs
+        Inclusive thresholds and the size guard (see :class:`~recommender.config.MiningConfig`).
     catalog : path or DataFrame, optional
         Product names, categories, families, prices, stock; gaps are filled from the orders.
     format, columns
@@ -75,7 +76,7 @@ def mine(
     >>> model.rules[["antecedents", "consequent", "count", "confidence", "lift"]].to_dict("records")
     [{'antecedents': ('kettle',), 'consequent': 'tea', 'count': 2, 'confidence': 1.0, 'lift': 1.3333333333333333}, {'antecedents': ('tea',), 'consequent': 'kettle', 'count': 2, 'confidence': 0.6666666666666666, 'lift': 1.3333333333333333}]
     """  # noqa: E501
-    config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len)
+    config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len, max_pairs=max_pairs)
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
     if workers is None:
@@ -104,6 +105,7 @@ def mine(
     n_baskets = len(baskets)
     min_count = config.min_count(n_baskets)
     reduced = reduce_for_mining(baskets, item_counts, min_count)
+    _check_size(reduced, config, n_baskets, min_count)
     lap("encode")
 
     say(f"mining itemsets with {engine}")
@@ -160,6 +162,27 @@ def mine(
         },
     )
     return Model(data, baskets=baskets)
+
+
+def _check_size(reduced: Reduced, config: MiningConfig, n_baskets: int, min_count: int) -> None:
+    """Stop before mining when the thresholds leave more frequent pairs than allowed, and say
+    which support would fit."""
+    counts = reduced.pairs[2]
+    if config.max_pairs is None or len(counts) <= config.max_pairs:
+        return
+    # The smallest support that keeps at most max_pairs pairs: one basket above the count of
+    # the first pair past the limit.
+    past = int(np.sort(counts)[::-1][config.max_pairs])
+    fitting = (past + 1) / n_baskets
+    suggestion = float(f"{fitting:.1g}")
+    if suggestion < fitting:
+        suggestion = float(f"{fitting * 1.05:.2g}")
+    raise ConfigError(
+        f"at min_support {config.min_support:g} ({min_count:,} baskets) these {n_baskets:,} orders hold "
+        f"{len(counts):,} frequent pairs of items, more than max_pairs {config.max_pairs:,}: mining would take "
+        f"long and the model would be too large to serve well; raise --min-support to {suggestion:g} or more "
+        f"(long baskets need a higher support), or raise --max-pairs."
+    )
 
 
 def _frequent_itemsets(reduced: Reduced, *, min_count: int, max_len: int, workers: int) -> dict[tuple[int, ...], int]:
