@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     mine.add_argument(
         "--max-pairs", type=int, default=DEFAULT_MAX_PAIRS, metavar="N",
-        help="stop early when the thresholds leave more frequent pairs than this, 0 for no limit (default: %(default)s)",
+        help="stop early when the thresholds leave more frequent pairs, 0: no limit (default: %(default)s)",
     )  # fmt: skip
     mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
     mine.add_argument("--engine", choices=("mlxtend",), default="mlxtend", help="itemset miner (default: %(default)s)")
