@@ -27,7 +27,6 @@ from .config import RankingConfig
 from .exceptions import ConfigError, MissingDependencyError
 from .model import Model
 from .ranking import Recommender
-from .ranking.policy import Candidate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -723,8 +722,12 @@ def explain_filtered(
     from .ranking.policy import select
 
     limit = check_limit(limit)
-    wanted = recommender._kinds(kinds)  # refuses unknown kinds, as recommend() does
-    objective = recommender._objective(objective)
+    # The ranking's own candidates, scores and marks, so that what is left after the checks
+    # below is ordered and capped exactly as Recommender.recommend does it.
+    pool = recommender.candidates(
+        list(cart), cart_total=cart_total, exclude=tuple(exclude), kinds=kinds, objective=objective
+    )
+    wanted = pool.kinds
     table = recommender.table
     data = recommender.data
     config = recommender.config
@@ -788,20 +791,8 @@ def explain_filtered(
             }
         )
 
-    # The ranking's own candidates, scores and selection, reused so that what is left after the
-    # checks below is ordered and capped exactly as Recommender.recommend does it.
     blocked = in_cart | excluded
-    candidates: dict[int, Candidate] = {}
-    if "cross_sell" in wanted and known:
-        rule_candidates, _ = recommender._cross_sell(sorted(known), blocked, objective, None)
-        candidates.update((c.item, c) for c in rule_candidates)
-    if "upgrade" in wanted and config.max_upgrades and known:
-        for candidate in recommender._upgrades(known, blocked, objective):
-            # As in Recommender.recommend: an item of a cart item's family stands as an upgrade.
-            if candidate.item not in candidates or table.families[candidate.item] in families:
-                candidates[candidate.item] = candidate
-    recommender._pin(known, candidates, blocked)
-    recommender._free_shipping(candidates.values(), cart_total)
+    candidates = pool.candidates
     pinned = {c.item for c in candidates.values() if c.pinned}
 
     # Checks before scoring, in the policy's order. An item both suggested by a rule and an

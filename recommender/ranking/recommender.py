@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..artifact import ModelData, read_model
@@ -22,7 +23,26 @@ from .policy import Candidate, select
 from .results import Bundle, Recommendations, Suggestion
 from .upgrades import upgrade_index
 
-__all__ = ["Recommender"]
+__all__ = ["Recommender", "CandidatePool"]
+
+
+@dataclass(kw_only=True)
+class CandidatePool:
+    """The candidates of one cart before the policy caps them (see :meth:`Recommender.candidates`).
+
+    ``known`` are the cart's items the model knows (indices), ``unknown`` the others;
+    ``blocked`` the cart and the exclusions; ``substitutes`` the families of the cart's items;
+    ``complete`` whether every rule's candidate is there (``keep`` may have cut them).
+    """
+
+    known: list[int]
+    unknown: list[str]
+    blocked: set[int]
+    substitutes: frozenset[str]
+    kinds: frozenset[str]
+    objective: str
+    candidates: dict[int, Candidate]
+    complete: bool
 
 
 POPULAR_KEPT = 200
@@ -117,7 +137,44 @@ class Recommender:
         says so.
         """
         limit = check_limit(self.config.limit if limit is None else limit)
-        wanted = self._kinds(kinds)
+        exclude = tuple(exclude)
+        # A few candidates per slot are almost always enough; when caps or diversity leave
+        # the answer short and more candidates exist, the answer is worked out from all of them.
+        keep: int | None = CANDIDATES_PER_SLOT * limit
+        while True:
+            pool = self.candidates(
+                cart, cart_total=cart_total, exclude=exclude, kinds=kinds, objective=objective, keep=keep
+            )
+            chosen = self._select(pool, limit)
+            if len(chosen) == limit or pool.complete or keep is None:
+                break
+            keep = None
+        fallback = None
+        if len(chosen) < limit and "popular" in pool.kinds:
+            chosen, fallback = self._fill(chosen, pool.known, pool.blocked, pool.objective, limit, pool.substitutes)
+        return Recommendations(
+            items=tuple(self._suggestion(c) for c in chosen),
+            unknown_items=tuple(pool.unknown),
+            fallback=fallback,
+            model=self.model_info,
+        )
+
+    def candidates(
+        self,
+        cart: Sequence[str],
+        *,
+        cart_total: float | None = None,
+        exclude: Iterable[str] = (),
+        kinds: Iterable[str] | None = None,
+        objective: str | None = None,
+        keep: int | None = None,
+    ) -> CandidatePool:
+        """What the policy chooses from for a cart: the rules' and the upgrades' candidates,
+        scored, pinned and marked for free shipping, before any cap (``keep`` of the rules'
+        best, or all of them for None). :meth:`recommend` answers from it; notebooks use it to
+        show what was filtered and why.
+        """
+        kinds_wanted = self._kinds(kinds)
         objective = self._objective(objective)
         table = self.table
         index = table.index
@@ -138,47 +195,42 @@ class Recommender:
         blocked = set(known)
         substitutes = frozenset(f for f in (table.families[i] for i in known) if f is not None)
         for raw in exclude:
-            excluded = table.index.get(str(raw).strip())
+            excluded = index.get(str(raw).strip())
             if excluded is not None:
                 blocked.add(excluded)
+        candidates: dict[int, Candidate] = {}
+        complete = True
+        if "cross_sell" in kinds_wanted and known:
+            found, complete = self._cross_sell(sorted(known), blocked, objective, keep)
+            candidates.update((candidate.item, candidate) for candidate in found)
+        if "upgrade" in kinds_wanted and self.config.max_upgrades and known:
+            for candidate in self._upgrades(known, blocked, objective):
+                # An item of a cart item's family may only show as an upgrade: when a rule
+                # suggests it too, the upgrade is the candidate that stands.
+                if candidate.item not in candidates or table.families[candidate.item] in substitutes:
+                    candidates[candidate.item] = candidate
+        self._pin(known, candidates, blocked)
+        self._free_shipping(candidates.values(), cart_total)
+        return CandidatePool(
+            known=known,
+            unknown=unknown,
+            blocked=blocked,
+            substitutes=substitutes,
+            kinds=kinds_wanted,
+            objective=objective,
+            candidates=candidates,
+            complete=complete,
+        )
 
-        # A few candidates per slot are almost always enough; when caps or diversity leave
-        # the answer short and more candidates exist, the answer is worked out from all of them.
-        keep: int | None = CANDIDATES_PER_SLOT * limit
-        while True:
-            candidates: dict[int, Candidate] = {}
-            complete = True
-            if "cross_sell" in wanted and known:
-                found, complete = self._cross_sell(sorted(known), blocked, objective, keep)
-                candidates.update((candidate.item, candidate) for candidate in found)
-            if "upgrade" in wanted and self.config.max_upgrades and known:
-                for candidate in self._upgrades(known, blocked, objective):
-                    # An item of a cart item's family may only show as an upgrade: when a rule
-                    # suggests it too, the upgrade is the candidate that stands.
-                    if candidate.item not in candidates or table.families[candidate.item] in substitutes:
-                        candidates[candidate.item] = candidate
-            self._pin(known, candidates, blocked)
-            self._free_shipping(candidates.values(), cart_total)
-            chosen = select(
-                candidates.values(),
-                table,
-                limit=limit,
-                blocked=set(blocked),
-                max_per_category=self.config.max_per_category,
-                max_per_kind={"upgrade": self.config.max_upgrades},
-                substitutes=substitutes,
-            )
-            if len(chosen) == limit or complete or keep is None:
-                break
-            keep = None
-        fallback = None
-        if len(chosen) < limit and "popular" in wanted:
-            chosen, fallback = self._fill(chosen, known, blocked, objective, limit, substitutes)
-        return Recommendations(
-            items=tuple(self._suggestion(c) for c in chosen),
-            unknown_items=tuple(unknown),
-            fallback=fallback,
-            model=self.model_info,
+    def _select(self, pool: CandidatePool, limit: int) -> list[Candidate]:
+        return select(
+            pool.candidates.values(),
+            self.table,
+            limit=limit,
+            blocked=set(pool.blocked),
+            max_per_category=self.config.max_per_category,
+            max_per_kind={"upgrade": self.config.max_upgrades},
+            substitutes=pool.substitutes,
         )
 
     def recommend_many(self, carts: Iterable[Sequence[str]], **options: Any) -> list[Recommendations]:
