@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 FORMAT = "recommender-model"
-SCHEMA_VERSION = 1
+# 2: rule p-values and redundancy, category rules. Files of version 1 still load (without them).
+SCHEMA_VERSION = 2
+READABLE_SCHEMAS = (1, 2)
 _MAX_HEADER = 4096
 
 
@@ -53,16 +55,24 @@ class CatalogEntry:
 
 @dataclass(frozen=True, kw_only=True)
 class RuleCounts:
-    """Rules as parallel tuples: antecedent (sorted item indices), consequent, basket counts."""
+    """Rules as parallel tuples: antecedent (sorted item indices), consequent, basket counts.
+
+    ``p_adjusted`` (the Fisher p-value adjusted across every rule tested, which the kept
+    rules alone cannot reproduce) and ``redundant`` are empty when not computed.
+    """
 
     antecedents: tuple[tuple[int, ...], ...] = ()
     consequents: tuple[int, ...] = ()
     counts: tuple[int, ...] = ()
     antecedent_counts: tuple[int, ...] = ()
+    p_adjusted: tuple[float, ...] = ()
+    redundant: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.consequents)
         if not len(self.antecedents) == len(self.counts) == len(self.antecedent_counts) == n:
+            raise ValueError("rule columns must have the same length")
+        if len(self.p_adjusted) not in (0, n) or len(self.redundant) not in (0, n):
             raise ValueError("rule columns must have the same length")
 
     def __len__(self) -> int:
@@ -76,6 +86,8 @@ class ModelData:
     Item ``i`` is ``items[i]``; rules and itemsets refer to items by index. ``tradeups`` are
     ``(a, b, customers)``: how many customers who bought ``a`` later bought the pricier ``b`` of
     the same family; ``buyers`` the customers who bought each item (empty without customers).
+    ``category_rules`` are rules between the ``categories`` (indices into them), mined from
+    the baskets' categories, with ``category_counts`` the baskets holding each category.
     """
 
     model_id: str
@@ -90,6 +102,9 @@ class ModelData:
     catalog: Mapping[str, CatalogEntry] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    categories: tuple[str, ...] = ()
+    category_counts: tuple[int, ...] = ()
+    category_rules: RuleCounts = field(default_factory=RuleCounts)
 
     def payload(self) -> dict[str, Any]:
         """The JSON-ready payload (columnar, compact)."""
@@ -99,11 +114,11 @@ class ModelData:
             "n_baskets": self.n_baskets,
             "items": list(self.items),
             "item_counts": list(self.item_counts),
-            "rules": {
-                "antecedents": [list(a) for a in self.rules.antecedents],
-                "consequents": list(self.rules.consequents),
-                "counts": list(self.rules.counts),
-                "antecedent_counts": list(self.rules.antecedent_counts),
+            "rules": _rules_payload(self.rules),
+            "categories": {
+                "names": list(self.categories),
+                "counts": list(self.category_counts),
+                "rules": _rules_payload(self.category_rules),
             },
             "itemsets": {
                 "items": [list(items) for items, _ in self.itemsets],
@@ -125,6 +140,17 @@ class ModelData:
             "config": dict(self.config),
             "provenance": dict(self.provenance),
         }
+
+
+def _rules_payload(rules: RuleCounts) -> dict[str, list[Any]]:
+    return {
+        "antecedents": [list(a) for a in rules.antecedents],
+        "consequents": list(rules.consequents),
+        "counts": list(rules.counts),
+        "antecedent_counts": list(rules.antecedent_counts),
+        "p_adjusted": list(rules.p_adjusted),
+        "redundant": list(rules.redundant),
+    }
 
 
 def _json_value(value: Any) -> Any:
@@ -196,10 +222,10 @@ def _parse_header(line: bytes, source: Path) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ArtifactError(not_model)
     version = header.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMAS:
         raise ArtifactError(
             f"model file {str(source)!r} has schema version {version!r}, this version of recommender "
-            f"reads version {SCHEMA_VERSION}; mine the model again with this version."
+            f"reads versions {', '.join(map(str, READABLE_SCHEMAS))}; mine the model again with this version."
         )
     return header
 
@@ -243,15 +269,9 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
         ) from None
 
 
-def _from_payload(payload: dict[str, Any]) -> ModelData:
-    items = tuple(str(i) for i in payload["items"])
-    n_items = len(items)
-    item_counts = tuple(int(c) for c in payload["item_counts"])
-    if len(item_counts) != n_items:
-        raise ValueError("items and item_counts differ in length")
-    rules_raw = payload["rules"]
-    antecedents = tuple(tuple(int(i) for i in a) for a in rules_raw["antecedents"])
-    consequents = tuple(int(c) for c in rules_raw["consequents"])
+def _rules_from_payload(raw: dict[str, Any], n_items: int) -> RuleCounts:
+    antecedents = tuple(tuple(int(i) for i in a) for a in raw["antecedents"])
+    consequents = tuple(int(c) for c in raw["consequents"])
     for antecedent, consequent in zip(antecedents, consequents):
         if (
             not antecedent
@@ -261,12 +281,24 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
             or consequent < 0
         ):
             raise ValueError("a rule refers to an item outside the model")
-    rules = RuleCounts(
+    return RuleCounts(
         antecedents=antecedents,
         consequents=consequents,
-        counts=tuple(int(c) for c in rules_raw["counts"]),
-        antecedent_counts=tuple(int(c) for c in rules_raw["antecedent_counts"]),
+        counts=tuple(int(c) for c in raw["counts"]),
+        antecedent_counts=tuple(int(c) for c in raw["antecedent_counts"]),
+        # Absent from files of schema version 1.
+        p_adjusted=tuple(float(p) for p in raw.get("p_adjusted", ())),
+        redundant=tuple(bool(r) for r in raw.get("redundant", ())),
     )
+
+
+def _from_payload(payload: dict[str, Any]) -> ModelData:
+    items = tuple(str(i) for i in payload["items"])
+    n_items = len(items)
+    item_counts = tuple(int(c) for c in payload["item_counts"])
+    if len(item_counts) != n_items:
+        raise ValueError("items and item_counts differ in length")
+    rules = _rules_from_payload(payload["rules"], n_items)
     sets = payload["itemsets"]
     itemsets = tuple(
         (tuple(int(i) for i in members), int(count))
@@ -297,6 +329,14 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
         )
         for k, item in enumerate(ids)
     }
+    raw_categories = payload.get("categories", {"names": [], "counts": [], "rules": {}})
+    categories = tuple(str(c) for c in raw_categories["names"])
+    category_counts = tuple(int(c) for c in raw_categories["counts"])
+    if len(category_counts) != len(categories):
+        raise ValueError("categories and their counts differ in length")
+    category_rules = (
+        _rules_from_payload(raw_categories["rules"], len(categories)) if raw_categories["rules"] else RuleCounts()
+    )
     model = payload["model"]
     return ModelData(
         model_id=str(model["id"]),
@@ -311,4 +351,7 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
         catalog=catalog,
         config=dict(payload["config"]),
         provenance=dict(payload["provenance"]),
+        categories=categories,
+        category_counts=category_counts,
+        category_rules=category_rules,
     )

@@ -45,6 +45,21 @@ class MiningConfig:
         Most frequent pairs of items the thresholds may leave (None: no limit). Past it the
         run stops early with the support that would fit: mining would take long and the
         model would be too large to serve well.
+    min_count : int
+        Least number of baskets behind an itemset (and so a rule), whatever the support: a
+        floor against rules built on a handful of baskets.
+    max_p : float or None
+        Keep only rules whose one-sided Fisher test, adjusted by ``correction`` across all
+        rules tested, has a p-value at most this (None: keep all, the p-values are still
+        recorded).
+    correction : {"fdr_bh", "bonferroni", "none"}
+        The multiple-testing correction: Benjamini-Hochberg (default), Bonferroni, none.
+    prune_redundant : bool
+        Drop the rules that a rule with the same consequent and a strict subset of the
+        antecedent matches or beats in confidence (they are always flagged).
+    shrinkage : float
+        Pseudo-baskets that pull each rule's confidence toward its consequent's base rate
+        for ranking (0: none); see :func:`recommender.mining.hygiene.shrunk_confidence`.
 
     Examples
     --------
@@ -60,8 +75,23 @@ class MiningConfig:
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
     max_len: int = DEFAULT_MAX_LEN
     max_pairs: int | None = DEFAULT_MAX_PAIRS
+    min_count: int = 1
+    max_p: float | None = None
+    correction: str = "fdr_bh"
+    prune_redundant: bool = False
+    shrinkage: float = 0.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.min_count, bool) or not isinstance(self.min_count, int) or self.min_count < 1:
+            raise ConfigError(f"min_count must be a whole number of baskets, 1 or more, got {self.min_count!r}.")
+        if self.max_p is not None and not 0.0 < _as_float("max_p", self.max_p) <= 1.0:
+            raise ConfigError(f"max_p must be a significance level in (0, 1] or None, got {self.max_p!r}; e.g. 0.05.")
+        if self.correction not in CORRECTIONS:
+            raise ConfigError(f"correction must be one of {CORRECTIONS}, got {self.correction!r}.")
+        if not isinstance(self.prune_redundant, bool):
+            raise ConfigError(f"prune_redundant must be True or False, got {self.prune_redundant!r}.")
+        if _as_float("shrinkage", self.shrinkage) < 0:
+            raise ConfigError(f"shrinkage must be 0 or more pseudo-baskets, got {self.shrinkage!r}; e.g. 10.")
         if self.max_pairs is not None and (
             isinstance(self.max_pairs, bool) or not isinstance(self.max_pairs, int) or self.max_pairs < 1
         ):
@@ -88,26 +118,28 @@ class MiningConfig:
         object.__setattr__(self, "min_support", support)
         object.__setattr__(self, "min_confidence", confidence)
 
-    def min_count(self, n_baskets: int) -> int:
+    def support_count(self, n_baskets: int) -> int:
         """Least basket count of a frequent itemset among ``n_baskets`` baskets.
 
         The smallest whole ``c`` with ``c / n_baskets >= min_support`` computed in floating
         point, exactly as the inclusive threshold on support reads, so that no itemset at the
-        boundary is lost or gained by rounding.
+        boundary is lost or gained by rounding; at least ``min_count``.
 
         Examples
         --------
-        >>> MiningConfig(min_support=0.001).min_count(9835)
+        >>> MiningConfig(min_support=0.001).support_count(9835)
         10
-        >>> MiningConfig(min_support=0.5).min_count(4)
+        >>> MiningConfig(min_support=0.5).support_count(4)
         2
+        >>> MiningConfig(min_support=0.001, min_count=25).support_count(9835)
+        25
         """
         count = max(1, math.ceil(self.min_support * n_baskets))
         while count > 1 and (count - 1) / n_baskets >= self.min_support:
             count -= 1
         while count / n_baskets < self.min_support:
             count += 1
-        return count
+        return max(count, self.min_count)
 
     def as_dict(self) -> dict[str, Any]:
         """The thresholds as plain JSON-ready values."""
@@ -116,6 +148,11 @@ class MiningConfig:
             "min_confidence": self.min_confidence,
             "max_len": self.max_len,
             "max_pairs": self.max_pairs,
+            "min_count_floor": self.min_count,
+            "max_p": self.max_p,
+            "correction": self.correction,
+            "prune_redundant": self.prune_redundant,
+            "shrinkage": self.shrinkage,
         }
 
 
@@ -144,6 +181,8 @@ RULE_METRICS = (
 )
 OBJECTIVES = ("confidence", "lift", "revenue", "margin")
 COMBINATIONS = ("max", "noisy_or")
+# Multiple-testing corrections of rule p-values (see recommender.mining.hygiene).
+CORRECTIONS = ("fdr_bh", "bonferroni", "none")
 KINDS = ("cross_sell", "upgrade", "popular")
 MAX_LIMIT = 50
 
@@ -183,6 +222,11 @@ class RankingConfig:
         ``"category:NAME"``), these items come first.
     blocked : frozenset of str
         Items never suggested.
+    shrinkage : float or None
+        Pseudo-baskets that pull rule confidences toward the consequent's base rate before
+        ranking, so that rules on a handful of baskets cannot top the list (None: the
+        model's own setting, ``MiningConfig.shrinkage``; 0: none). Reasons still show the
+        observed confidence.
 
     Examples
     --------
@@ -206,9 +250,12 @@ class RankingConfig:
     free_shipping_threshold: float | None = None
     pins: tuple[tuple[str, tuple[str, ...]], ...] = ()
     blocked: frozenset[str] = frozenset()
+    shrinkage: float | None = None
 
     def __post_init__(self) -> None:
         check_limit(self.limit)
+        if self.shrinkage is not None and _as_float("shrinkage", self.shrinkage) < 0:
+            raise ConfigError(f"shrinkage must be 0 or more pseudo-baskets or None, got {self.shrinkage!r}.")
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}.")
         if self.combine not in COMBINATIONS:

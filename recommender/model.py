@@ -7,6 +7,7 @@ file through :mod:`recommender.artifact` without pandas.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .artifact import ModelData, read_model, write_model
+from .artifact import ModelData, RuleCounts, read_model, write_model
 
 if TYPE_CHECKING:
     from .io.baskets import Baskets
@@ -120,14 +121,29 @@ class Model:
         Columns: ``antecedents`` (tuple of item ids), ``consequent``, their names, the basket
         counts of the rule, its antecedent and its consequent, then ``antecedent_support``,
         ``consequent_support``, ``support``, ``confidence``, ``lift``, ``leverage``,
-        ``conviction``, ``zhangs_metric``, ``jaccard``, ``certainty``, ``kulczynski``.
-        Sorted by lift, then confidence, then count (all descending).
+        ``conviction``, ``zhangs_metric``, ``jaccard``, ``certainty``, ``kulczynski``, then the
+        hygiene columns: ``p_value`` (one-sided Fisher test), ``p_adjusted`` (corrected across
+        every rule mined), ``redundant``, ``confidence_shrunk`` and ``lift_shrunk`` (smoothed
+        with the model's ``shrinkage``). Sorted by lift, then confidence, then count (all
+        descending).
         """
+        return self._rules_frame(self.data.rules, self.data.items, self.data.item_counts, self.name_of)
+
+    @cached_property
+    def category_rules(self) -> pd.DataFrame:
+        """Rules between categories (mined when the catalog or a hierarchy gives categories),
+        with the columns of :attr:`rules`; empty without categories."""
+        return self._rules_frame(
+            self.data.category_rules, self.data.categories, self.data.category_counts, lambda name: name
+        )
+
+    def _rules_frame(
+        self, rules: RuleCounts, items: Sequence[str], item_counts_: Sequence[int], name_of: Callable[[str], str]
+    ) -> pd.DataFrame:
+        from .mining.hygiene import adjust_p_values, fisher_p_values, redundant_rules, shrunk_confidence
         from .mining.rules import METRICS, rule_metrics
 
-        rules = self.data.rules
-        items = self.data.items
-        item_counts = np.asarray(self.data.item_counts, dtype=np.int64)
+        item_counts = np.asarray(item_counts_, dtype=np.int64)
         consequents = np.asarray(rules.consequents, dtype=np.int64)
         counts = np.asarray(rules.counts, dtype=np.int64)
         antecedent_counts = np.asarray(rules.antecedent_counts, dtype=np.int64)
@@ -136,8 +152,8 @@ class Model:
             {
                 "antecedents": [tuple(items[i] for i in a) for a in rules.antecedents],
                 "consequent": [items[c] for c in rules.consequents],
-                "antecedent_names": [tuple(self.name_of(items[i]) for i in a) for a in rules.antecedents],
-                "consequent_name": [self.name_of(items[c]) for c in rules.consequents],
+                "antecedent_names": [tuple(name_of(items[i]) for i in a) for a in rules.antecedents],
+                "consequent_name": [name_of(items[c]) for c in rules.consequents],
                 "count": counts,
                 "antecedent_count": antecedent_counts,
                 "consequent_count": consequent_counts,
@@ -146,6 +162,19 @@ class Model:
         metrics = rule_metrics(counts, antecedent_counts, consequent_counts, self.n_baskets)
         for name in METRICS:
             frame[name] = metrics[name]
+        frame["p_value"] = fisher_p_values(counts, antecedent_counts, consequent_counts, self.n_baskets)
+        # Files of schema 1 carry no adjusted p-values: the kept rules are all there is to adjust.
+        frame["p_adjusted"] = (
+            np.asarray(rules.p_adjusted, dtype=float) if rules.p_adjusted else adjust_p_values(frame["p_value"])
+        )
+        frame["redundant"] = (
+            np.asarray(rules.redundant, dtype=bool)
+            if rules.redundant
+            else redundant_rules(rules.antecedents, rules.consequents, metrics["confidence"])
+        )
+        k = float(self.config.get("shrinkage", 0.0))
+        frame["confidence_shrunk"] = shrunk_confidence(counts, antecedent_counts, metrics["consequent_support"], k)
+        frame["lift_shrunk"] = frame["confidence_shrunk"] / metrics["consequent_support"]
         order = np.lexsort((-frame["count"].to_numpy(), -frame["confidence"].to_numpy(), -frame["lift"].to_numpy()))
         return frame.iloc[order].reset_index(drop=True)
 

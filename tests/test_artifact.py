@@ -47,14 +47,24 @@ def test_provenance_is_recorded(tmp_path, model):
     assert provenance["counts"]["rules"] == len(model.rules)
     assert len(provenance["input"]["sha256"]) == 64
     assert set(provenance["versions"]) >= {"recommender", "python", "mlxtend", "pandas", "scipy", "numpy"}
-    assert model.config == {
+    hygiene = model.config["hygiene"]
+    assert {key: value for key, value in model.config.items() if key != "hygiene"} == {
         "min_support": 0.2,
         "min_confidence": 0.3,
         "max_len": 3,
         "max_pairs": 50_000,
         "min_count": 3,
+        "min_count_floor": 1,
+        "max_p": None,
+        "correction": "fdr_bh",
+        "prune_redundant": False,
+        "shrinkage": 0.0,
         "engine": "mlxtend",
     }
+    # Nothing asked of the hygiene: every rule tested and kept, the redundant ones only flagged.
+    assert hygiene["tested"] == hygiene["kept"] == len(model.rules)
+    assert hygiene["not_significant"] == 0
+    assert hygiene["redundant"] == int(model.rules["redundant"].sum())
 
 
 def test_the_same_input_gives_the_same_content_digest(tmp_path):

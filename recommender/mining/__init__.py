@@ -7,6 +7,7 @@ import os
 import platform
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,22 +15,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..artifact import CatalogEntry, ModelData, new_model_id
+from ..artifact import CatalogEntry, ModelData, RuleCounts, new_model_id
 from ..config import DEFAULT_MAX_LEN, DEFAULT_MAX_PAIRS, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, MiningConfig
 from ..exceptions import ConfigError
-from ..io import ColumnSpec, OrdersInput, read_baskets, read_catalog
+from ..io import Baskets, ColumnSpec, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
+from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
+from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
 from .encode import Reduced, reduce_for_mining
+from .hygiene import apply_hygiene
 from .partition import conditional_batches
 from .rules import rules_from_itemsets
+from .spark_engine import SparkOrders, SparkSettings
 from .tradeups import count_tradeups
 
 __all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
 
 logger = logging.getLogger(__name__)
 
-ENGINES = ("mlxtend",)
+ENGINES = ("mlxtend", "spark")
 # Bundles are a product and one or two companions; larger itemsets serve rules only.
 BUNDLE_MAX_ITEMS = 3
 
@@ -43,11 +48,20 @@ def mine(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     max_len: int = DEFAULT_MAX_LEN,
     max_pairs: int | None = DEFAULT_MAX_PAIRS,
+    min_count: int = 1,
+    max_p: float | None = None,
+    correction: str = "fdr_bh",
+    prune_redundant: bool = False,
+    shrinkage: float = 0.0,
     catalog: str | Path | pd.DataFrame | None = None,
+    hierarchy: str | Path | pd.DataFrame | Mapping[str, str] | None = None,
+    hierarchy_level: str | None = None,
     format: str = "auto",
     columns: ColumnSpec | Mapping[str, str | None] | None = None,
     engine: str = "mlxtend",
     workers: int | None = None,
+    spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | Sequence[str] | None = None,
     progress: Progress | None = None,
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -58,14 +72,31 @@ def mine(
         See :func:`recommender.io.read_baskets`.
     min_support, min_confidence, max_len, max_pairs
         Inclusive thresholds and the size guard (see :class:`~recommender.config.MiningConfig`).
+    min_count, max_p, correction, prune_redundant, shrinkage
+        Rule hygiene: a floor on basket counts, the significance level of the one-sided
+        Fisher test after the multiple-testing correction, dropping redundant rules, and the
+        smoothing the ranking applies (see :class:`~recommender.config.MiningConfig`). Every
+        rule's adjusted p-value and redundancy are recorded either way.
     catalog : path or DataFrame, optional
         Product names, categories, families, prices, stock; gaps are filled from the orders.
+    hierarchy : path, DataFrame or mapping, optional
+        Item -> category (e.g. Groceries' ``groceries_items.csv``), read as
+        :func:`recommender.io.hierarchy.read_hierarchy` does; fills the catalog's missing
+        categories. With categories from either, rules between categories are mined too and
+        back the ranking off where an item's own rules are thin.
+    hierarchy_level : str, optional
+        The hierarchy's column of categories (default: its category or level2 column).
     format, columns
         How to read a file; see :func:`recommender.io.read_baskets`.
-    engine : {"mlxtend"}
-        The miner of frequent itemsets.
+    engine : {"mlxtend", "spark"}
+        The miner of frequent itemsets: mlxtend in this process, or Spark MLlib's FPGrowth
+        (the ``spark`` extra; same rules, same metrics; a Parquet file or folder of order
+        lines is then read and grouped in Spark, without trade-ups).
     workers : int, optional
         Processes to mine in (default: the machine's cores, at most 8); 1 mines in this one.
+    spark_master, spark_conf
+        With ``engine="spark"``: the master URL (default: a running session, else
+        ``local[*]``) and Spark settings (``KEY=VALUE`` strings or a mapping).
     progress : callable, optional
         Called with the name of each stage as it starts.
 
@@ -76,7 +107,17 @@ def mine(
     >>> model.rules[["antecedents", "consequent", "count", "confidence", "lift"]].to_dict("records")
     [{'antecedents': ('kettle',), 'consequent': 'tea', 'count': 2, 'confidence': 1.0, 'lift': 1.3333333333333333}, {'antecedents': ('tea',), 'consequent': 'kettle', 'count': 2, 'confidence': 0.6666666666666666, 'lift': 1.3333333333333333}]
     """  # noqa: E501
-    config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len, max_pairs=max_pairs)
+    config = MiningConfig(
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
+        max_pairs=max_pairs,
+        min_count=min_count,
+        max_p=max_p,
+        correction=correction,
+        prune_redundant=prune_redundant,
+        shrinkage=shrinkage,
+    )
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
     if workers is None:
@@ -94,16 +135,26 @@ def mine(
         clock = now
 
     say("reading orders")
-    baskets = read_baskets(orders, format=format, columns=columns)
+    spark = SparkSettings(master=spark_master, conf=spark_conf) if engine == "spark" else None
+    baskets: Baskets | SparkOrders = (
+        read_baskets(orders, format=format, columns=columns) if spark is None else _read_for_spark(orders, format, columns, spark)
+    )
     given_catalog = None
     if catalog is not None:
         given_catalog = catalog_from_frame(catalog) if isinstance(catalog, pd.DataFrame) else read_catalog(catalog)
+    categories_of = None
+    if hierarchy is not None:
+        categories_of = (
+            hierarchy_from(hierarchy, level=hierarchy_level, items=baskets.items)
+            if isinstance(hierarchy, (pd.DataFrame, Mapping))
+            else read_hierarchy(hierarchy, level=hierarchy_level, items=baskets.items)
+        )
     lap("read")
 
     say("counting items")
     item_counts = baskets.item_counts()
     n_baskets = len(baskets)
-    min_count = config.min_count(n_baskets)
+    min_count = config.support_count(n_baskets)
     reduced = reduce_for_mining(baskets, item_counts, min_count)
     _check_size(reduced, config, n_baskets, min_count)
     lap("encode")
@@ -116,6 +167,8 @@ def mine(
     rules = rules_from_itemsets(
         itemset_counts, item_counts, min_confidence=config.min_confidence, max_len=config.max_len
     )
+    say("testing rules")
+    rules, hygiene = apply_hygiene(rules, item_counts, n_baskets, config)
     bundles = tuple(
         sorted(
             ((itemset, count) for itemset, count in itemset_counts.items() if len(itemset) <= BUNDLE_MAX_ITEMS),
@@ -124,7 +177,10 @@ def mine(
     )
     lap("rules")
 
-    merged_catalog = merge_catalogs(given_catalog, baskets.catalog)
+    merged_catalog = with_categories(merge_catalogs(given_catalog, baskets.catalog), categories_of, baskets.items)
+    say("mining category rules")
+    category_model = _mine_categories(baskets, merged_catalog, config, min_count=min_count, workers=workers)
+    lap("category_rules")
     say("counting trade-ups")
     tradeups, buyers = count_tradeups(baskets, merged_catalog)
     lap("tradeups")
@@ -142,7 +198,10 @@ def mine(
         tradeups=tradeups,
         buyers=buyers,
         catalog=_catalog_entries(merged_catalog),
-        config={**config.as_dict(), "min_count": min_count, "engine": engine},
+        config={**config.as_dict(), "min_count": min_count, "engine": engine, "hygiene": hygiene},
+        categories=category_model.names,
+        category_counts=category_model.counts,
+        category_rules=category_model.rules,
         provenance={
             "input": {**baskets.source.as_dict(), "sha256": content},
             "read": baskets.summary.as_dict(),
@@ -152,6 +211,7 @@ def mine(
                 "frequent_items": n_frequent,
                 "frequent_itemsets": n_frequent + len(itemset_counts),
                 "rules": len(rules),
+                "category_rules": len(category_model.rules),
                 "mined_baskets": int(reduced.matrix.shape[0]),
                 "mined_items": int(reduced.matrix.shape[1]),
             },
@@ -162,6 +222,30 @@ def mine(
         },
     )
     return Model(data, baskets=baskets)
+
+
+@dataclass(frozen=True)
+class _Categories:
+    names: tuple[str, ...] = ()
+    counts: tuple[int, ...] = ()
+    rules: RuleCounts = RuleCounts()
+
+
+def _mine_categories(
+    baskets: Baskets, catalog: pd.DataFrame | None, config: MiningConfig, *, min_count: int, workers: int
+) -> _Categories:
+    """Rules between the baskets' categories, at the items' thresholds (at most two categories
+    on the left), with the same hygiene; nothing when no item has a category."""
+    by_category = category_baskets(baskets, catalog)
+    if by_category is None:
+        return _Categories()
+    counts = by_category.item_counts()
+    max_len = min(config.max_len, CATEGORY_MAX_LEN)
+    reduced = reduce_for_mining(by_category, counts, min_count)
+    itemsets = _frequent_itemsets(reduced, min_count=min_count, max_len=max_len, workers=workers)
+    rules = rules_from_itemsets(itemsets, counts, min_confidence=config.min_confidence, max_len=max_len)
+    rules, _ = apply_hygiene(rules, counts, len(baskets), config)
+    return _Categories(by_category.items, tuple(int(c) for c in counts), rules)
 
 
 def _check_size(reduced: Reduced, config: MiningConfig, n_baskets: int, min_count: int) -> None:
