@@ -1,0 +1,400 @@
+"""Offline evaluation: would the suggestions have been right on orders the model never saw?
+
+Orders are split into train and test (by time when they have timestamps, otherwise at random,
+seeded); rules are mined on the train orders only. From every test basket with at least two
+items one item is hidden, and each system suggests ``limit`` items for the rest of the basket
+(leave-one-out basket completion). Every system answers exactly the same cases, so their
+scores compare. See :mod:`.metrics` for the metrics and :mod:`.baselines` for the systems.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import (
+    DEFAULT_MAX_LEN,
+    DEFAULT_MAX_PAIRS,
+    DEFAULT_MIN_CONFIDENCE,
+    DEFAULT_MIN_SUPPORT,
+    MiningConfig,
+    RankingConfig,
+    check_limit,
+)
+from ..exceptions import ConfigError, InputError
+from ..io import ColumnSpec, OrdersInput, read_baskets, read_catalog
+from ..io.catalog import catalog_from_frame, merge_catalogs
+from .baselines import Answers, Cooccurrence, ImplicitALS, Popular, RandomItems, RulesSystem, System
+from .metrics import Scores, ranks_of, score
+from .splits import SPLIT_METHODS, Cases, Split, leave_one_out, split_baskets
+
+__all__ = [
+    "evaluate",
+    "Evaluation",
+    "Counts",
+    "Segment",
+    "Scores",
+    "SYSTEMS",
+    "DEFAULT_SYSTEMS",
+    "DEFAULT_MAX_CASES",
+    "Split",
+    "Cases",
+    "split_baskets",
+    "leave_one_out",
+]
+
+logger = logging.getLogger(__name__)
+
+SYSTEMS = ("rules", "popular", "cooccurrence", "cosine", "random", "implicit")
+DEFAULT_SYSTEMS = ("rules", "popular", "cooccurrence", "cosine")
+# Enough cases that a hit rate of 0.1 is known within about +-0.01 (95%), few enough to stay quick.
+DEFAULT_MAX_CASES = 5000
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Counts:
+    """How many orders, items, rules and cases the evaluation saw."""
+
+    train_baskets: int
+    test_baskets: int
+    train_items: int
+    rules: int
+    eligible: int
+    cases: int
+    hidden_unseen: int
+    carts_unseen: int
+
+    def __post_init__(self) -> None:
+        for name, value in self.as_dict().items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"count {name} must be a whole number, 0 or more, got {value!r}.")
+        if self.cases > self.eligible:
+            raise ConfigError(f"cases ({self.cases}) cannot exceed the eligible test baskets ({self.eligible}).")
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "train_baskets": self.train_baskets,
+            "test_baskets": self.test_baskets,
+            "train_items": self.train_items,
+            "rules": self.rules,
+            "eligible": self.eligible,
+            "cases": self.cases,
+            "hidden_unseen": self.hidden_unseen,
+            "carts_unseen": self.carts_unseen,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Segment:
+    """Hit rate and NDCG of every system on one kind of case (e.g. single-item carts)."""
+
+    name: str
+    cases: int
+    hit_rate: tuple[tuple[str, float], ...]
+    ndcg: tuple[tuple[str, float], ...]
+
+    def __post_init__(self) -> None:
+        if [name for name, _ in self.hit_rate] != [name for name, _ in self.ndcg]:
+            raise ConfigError(f"segment {self.name!r} needs the same systems for hit rate and NDCG.")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cases": self.cases, "hit_rate": dict(self.hit_rate), "ndcg": dict(self.ndcg)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evaluation:
+    """The result of :func:`evaluate`: every system's scores on the same held-out cases.
+
+    ``thresholds`` are the mining thresholds (with ``min_count``, the least basket count they
+    mean on the train orders); ``segments`` break the hit rate down by kind of case.
+    """
+
+    dataset: str
+    limit: int
+    split: str
+    test_share: float
+    seed: int
+    thresholds: tuple[tuple[str, Any], ...]
+    ranking: RankingConfig
+    counts: Counts
+    systems: tuple[Scores, ...]
+    segments: tuple[Segment, ...] = ()
+    seconds: tuple[tuple[str, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        check_limit(self.limit)
+        if self.split not in ("time", "random"):
+            raise ConfigError(f"split must be 'time' or 'random', got {self.split!r}.")
+        names = [s.name for s in self.systems]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"each system is scored once, got {names}.")
+
+    def __getitem__(self, name: str) -> Scores:
+        """The scores of one system.
+
+        Raises
+        ------
+        KeyError
+            When the system was not evaluated.
+        """
+        for scores in self.systems:
+            if scores.name == name:
+                return scores
+        raise KeyError(f"no system {name!r} in this evaluation; it has {[s.name for s in self.systems]}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``recommender evaluate --format json``."""
+        return {
+            "dataset": self.dataset,
+            "limit": self.limit,
+            "split": {"method": self.split, "test_share": self.test_share, "seed": self.seed},
+            "thresholds": dict(self.thresholds),
+            "ranking": {
+                "objective": self.ranking.objective,
+                "combine": self.ranking.combine,
+                "min_lift": self.ranking.min_lift,
+                "max_per_category": self.ranking.max_per_category,
+            },
+            "counts": self.counts.as_dict(),
+            "systems": {s.name: s.as_dict() for s in self.systems},
+            "segments": {s.name: s.as_dict() for s in self.segments},
+            "seconds": dict(self.seconds),
+        }
+
+    def describe(self) -> str:
+        """One paragraph for a person: the split, the cases and the thresholds."""
+        c, t = self.counts, dict(self.thresholds)
+        split = "latest orders held out" if self.split == "time" else f"random split, seed {self.seed}"
+        return (
+            f"{self.dataset}: {self.split} split ({split}, test share {self.test_share:g}): "
+            f"{c.train_baskets:,} train orders, {c.test_baskets:,} test orders; "
+            f"{c.cases:,} cases (one item hidden from each of {c.cases:,} of the {c.eligible:,} test baskets "
+            f"with 2+ items; {c.hidden_unseen:,} hidden items never seen in train), top {self.limit}; "
+            f"rules mined on train at support >= {t['min_support']:g} ({t['min_count']:,} baskets), "
+            f"confidence >= {t['min_confidence']:g}, max_len {t['max_len']}: {c.rules:,} rules"
+        )
+
+    def table(self) -> str:
+        """The scores as a text table, one row per system."""
+        k = self.limit
+        header = ("system", f"hit@{k}", f"prec@{k}", f"ndcg@{k}", f"mrr@{k}", "coverage", "fallback", "revenue")
+        rows: list[tuple[str, ...]] = [header]
+        for s in self.systems:
+            revenue = "-" if s.revenue_hit_rate is None else f"{s.revenue_hit_rate:.4f}"
+            rows.append(
+                (s.name, *(f"{v:.4f}" for v in (s.hit_rate, s.precision, s.ndcg, s.mrr, s.coverage, s.fallback_share)),
+                 revenue)
+            )  # fmt: skip
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        return "\n".join(
+            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            for row in rows
+        )
+
+
+def evaluate(
+    orders: OrdersInput,
+    *,
+    limit: int = 3,
+    test_share: float = 0.2,
+    seed: int = 0,
+    max_cases: int | None = DEFAULT_MAX_CASES,
+    systems: Iterable[str] = DEFAULT_SYSTEMS,
+    split: str = "auto",
+    min_support: float = DEFAULT_MIN_SUPPORT,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    max_len: int = DEFAULT_MAX_LEN,
+    max_pairs: int | None = DEFAULT_MAX_PAIRS,
+    catalog: str | Path | pd.DataFrame | None = None,
+    format: str = "auto",
+    columns: ColumnSpec | Mapping[str, str | None] | None = None,
+    workers: int | None = None,
+    ranking: RankingConfig | None = None,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Score our rules and the baselines on held-out orders (leave-one-out basket completion).
+
+    Parameters
+    ----------
+    orders : path, DataFrame, Baskets or list of baskets
+        See :func:`recommender.io.read_baskets`.
+    limit : int
+        Suggestions per case (K of hit rate@K and the rest).
+    test_share : float
+        Share of the orders held out: the latest ones when every order has a time, otherwise
+        a random share drawn with ``seed``.
+    seed : int
+        Seeds the split, the choice of cases and hidden items, and the random system.
+    max_cases : int or None
+        At most this many cases (a seeded sample of the test baskets), None for all.
+    systems : iterable of str
+        Among :data:`SYSTEMS`: ``rules`` (our recommender), ``popular``, ``cooccurrence``,
+        ``cosine``, ``random``, ``implicit`` (ALS; needs the implicit package).
+    split : {"auto", "time", "random"}
+        How to split; ``auto`` splits by time when every order has a time.
+    min_support, min_confidence, max_len, max_pairs, catalog, format, columns, workers
+        As for :func:`recommender.mine`, applied to the train orders.
+    ranking : RankingConfig, optional
+        The rules' ranking settings (default: the shipped defaults).
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Examples
+    --------
+    >>> baskets = [["tea", "kettle"]] * 6 + [["mug", "cake"]] * 4 + [["tea", "mug"]] * 2
+    >>> result = evaluate(baskets, limit=1, test_share=0.5, min_support=0.1, workers=1)
+    >>> result.counts.cases, result["cooccurrence"].hit_rate, result["rules"].hit_rate
+    (6, 0.6666666666666666, 0.6666666666666666)
+    >>> sorted(result.as_dict()["systems"]["popular"])[:3]
+    ['coverage', 'fallback_share', 'hit_rate']
+    """
+    limit = check_limit(limit)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ConfigError(f"seed must be a whole number, got {seed!r}.")
+    chosen = tuple(dict.fromkeys(str(s) for s in ([systems] if isinstance(systems, str) else systems)))
+    unknown = [s for s in chosen if s not in SYSTEMS]
+    if unknown or not chosen:
+        raise ConfigError(f"systems must be some of {SYSTEMS}, got {list(chosen)}; e.g. ('rules', 'popular').")
+    if split not in SPLIT_METHODS:
+        raise ConfigError(f"split must be one of {SPLIT_METHODS}, got {split!r}.")
+    config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len, max_pairs=max_pairs)
+    say = progress or (lambda stage: logger.info("%s", stage))
+
+    say("reading orders")
+    baskets = read_baskets(orders, format=format, columns=columns)
+    # Independent streams: the split, the cases and the random system each get their own, so
+    # that e.g. a different max_cases does not change which item a basket hides.
+    split_seed, case_seed, system_seed = np.random.SeedSequence(int(seed)).spawn(3)
+    say("splitting orders")
+    parts = split_baskets(baskets, test_share=test_share, seed=np.random.default_rng(split_seed), method=split)
+    cases = leave_one_out(parts.test, seed=np.random.default_rng(case_seed), max_cases=max_cases)
+    if not len(cases):
+        raise InputError(
+            f"none of the {len(parts.test):,} test orders of {baskets.source.name} holds two or more items, so "
+            "there is nothing to hide and predict; raise --test-share or evaluate on orders with fuller baskets."
+        )
+    train = parts.train
+    say("mining the train orders")
+    from ..mining import mine
+
+    model = mine(
+        train, min_support=config.min_support, min_confidence=config.min_confidence, max_len=config.max_len,
+        max_pairs=config.max_pairs, catalog=catalog, workers=workers,
+    )  # fmt: skip
+    index = {item: k for k, item in enumerate(train.items)}
+    hidden = np.array([index.get(item, -1) for item in cases.hidden], dtype=np.int64)
+    indptr, _ = cases.cart_matrix(train.items)
+    prices = _hidden_prices(cases, baskets.catalog, catalog, train_has_prices=_has_prices(model.data.catalog))
+
+    results: list[Scores] = []
+    answers: dict[str, Answers] = {}
+    seconds: list[tuple[str, float]] = []
+    for name in chosen:
+        say(f"asking {name}")
+        started = time.perf_counter()
+        system = _system(name, model.data, train, ranking=ranking, seed=np.random.default_rng(system_seed))
+        answer = system.suggest(cases, limit=limit)
+        seconds.append((name, round(time.perf_counter() - started, 3)))
+        answers[name] = answer
+        results.append(
+            score(name, answer.suggested, hidden, limit=limit, n_items=train.n_items, fallback=answer.fallback,
+                  prices=prices)
+        )  # fmt: skip
+    # The thresholds as the miner applied them (with the least basket count they meant).
+    thresholds = {key: value for key, value in model.data.config.items() if key != "engine"}
+    return Evaluation(
+        dataset=baskets.source.name,
+        limit=limit,
+        split=parts.method,
+        test_share=float(test_share),
+        seed=int(seed),
+        thresholds=tuple(thresholds.items()),
+        ranking=ranking or RankingConfig(),
+        counts=Counts(
+            train_baskets=len(train),
+            test_baskets=len(parts.test),
+            train_items=train.n_items,
+            rules=len(model.data.rules),
+            eligible=cases.eligible,
+            cases=len(cases),
+            hidden_unseen=int((hidden < 0).sum()),
+            carts_unseen=int((np.diff(indptr) == 0).sum()),
+        ),
+        systems=tuple(results),
+        segments=_segments(cases, hidden, answers, indptr),
+        seconds=tuple(seconds),
+    )
+
+
+def _system(name: str, data: Any, train: Any, *, ranking: RankingConfig | None, seed: np.random.Generator) -> System:
+    if name == "rules":
+        return RulesSystem(data, config=ranking, items=train.items)
+    if name == "popular":
+        return Popular(train)
+    if name in ("cooccurrence", "cosine"):
+        return Cooccurrence(train, cosine=name == "cosine")
+    if name == "random":
+        return RandomItems(train, seed=seed)
+    return ImplicitALS(train, seed=int(seed.integers(2**31)))
+
+
+def _has_prices(catalog: Mapping[str, Any]) -> bool:
+    return any(entry.price is not None for entry in catalog.values())
+
+
+def _hidden_prices(
+    cases: Cases, derived: pd.DataFrame | None, given: str | Path | pd.DataFrame | None, *, train_has_prices: bool
+) -> np.ndarray | None:
+    """The price of each hidden item (NaN when unknown), or None when the train has no prices.
+
+    Prices come from the given catalog, then from the order lines of every order: an item's
+    price is a fact of the shop, not something the model learns from the test orders.
+    """
+    if not train_has_prices:
+        return None
+    given_frame = None
+    if given is not None:
+        given_frame = catalog_from_frame(given) if isinstance(given, pd.DataFrame) else read_catalog(given)
+    merged = merge_catalogs(given_frame, derived)
+    if merged is None or "price" not in merged:
+        return None
+    price = merged["price"]
+    return np.array([float(price.get(item, np.nan)) for item in cases.hidden], dtype=float)
+
+
+def _segments(
+    cases: Cases, hidden: np.ndarray, answers: Mapping[str, Answers], indptr: np.ndarray
+) -> tuple[Segment, ...]:
+    """Hit rate and NDCG by kind of case: where each system wins and loses."""
+    from .metrics import hit_rate, ndcg
+
+    sizes = np.array([len(cart) for cart in cases.carts])
+    masks: list[tuple[str, np.ndarray]] = [
+        ("cart of 1 item", sizes == 1),
+        ("cart of 2-4 items", (sizes >= 2) & (sizes <= 4)),
+        ("cart of 5+ items", sizes >= 5),
+        ("hidden item unseen in train", hidden < 0),
+        ("no cart item seen in train", np.diff(indptr) == 0),
+    ]
+    if "rules" in answers:
+        fell_back = answers["rules"].fallback
+        masks += [("rules answered from rules only", ~fell_back), ("rules fell back to popular", fell_back)]
+    ranks = {name: ranks_of(answer.suggested, hidden) for name, answer in answers.items()}
+    return tuple(
+        Segment(
+            name=name,
+            cases=int(mask.sum()),
+            hit_rate=tuple((system, hit_rate(r[mask])) for system, r in ranks.items()),
+            ndcg=tuple((system, ndcg(r[mask])) for system, r in ranks.items()),
+        )
+        for name, mask in masks
+    )
