@@ -212,6 +212,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     serve.set_defaults(run=_serve)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score the suggestions on held-out orders against simple baselines",
+        description="Hold out the latest orders (or a random share), mine the rest, hide one item of each "
+        "held-out basket and see whether the rules, popular items and item co-occurrence suggest it.",
+    )
+    evaluate.add_argument("input", metavar="INPUT", help="orders: .csv/.parquet (any compression) or .dat baskets")
+    evaluate.add_argument("--limit", type=_positive_int, default=3, metavar="K", help="(default: %(default)s)")
+    evaluate.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
+    evaluate.add_argument(
+        "--test-share", type=float, default=0.2, metavar="F", help="share of orders held out (default: %(default)s)"
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the split and the cases (default: %(default)s)")
+    evaluate.add_argument(
+        "--max-cases", type=int, default=5000, metavar="N", help="at most N cases, 0: all (default: %(default)s)"
+    )
+    evaluate.add_argument(
+        "--systems", nargs="+", default=None, metavar="NAME",
+        help="rules popular cooccurrence cosine random implicit (default: rules popular cooccurrence cosine)",
+    )  # fmt: skip
+    evaluate.add_argument("--min-support", type=float, default=DEFAULT_MIN_SUPPORT, metavar="F")
+    evaluate.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE, metavar="F")
+    evaluate.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="N")
+    evaluate.add_argument("--max-pairs", type=int, default=DEFAULT_MAX_PAIRS, metavar="N", help="0: no limit")
+    evaluate.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, price, stock")
+    evaluate.add_argument("--input-format", choices=("auto", "long", "basket"), default="auto")
+    evaluate.add_argument("--workers", type=_positive_int, default=None, metavar="N")
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
@@ -450,6 +479,36 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
         log_level=args.log_level,
     )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import DEFAULT_SYSTEMS, evaluate
+
+    result = _run_with_progress(
+        lambda progress: evaluate(
+            args.input,
+            limit=args.limit,
+            test_share=args.test_share,
+            seed=args.seed,
+            max_cases=args.max_cases or None,
+            systems=args.systems or DEFAULT_SYSTEMS,
+            min_support=args.min_support,
+            min_confidence=args.min_confidence,
+            max_len=args.max_len,
+            max_pairs=args.max_pairs or None,
+            catalog=args.catalog,
+            format=args.input_format,
+            workers=args.workers,
+            progress=progress,
+        )
+    )
+    if args.format == "json":
+        json.dump(result.as_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
+    print(result.describe())
+    print(result.table())
     return 0
 
 
