@@ -30,6 +30,7 @@ __all__ = [
     "MiningConfig",
     "RankingConfig",
     "read_baskets",
+    "evaluate",
     "RecommenderError",
     "InputError",
     "ConfigError",
@@ -39,6 +40,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .config import MiningConfig, RankingConfig
+    from .evaluation import evaluate
     from .io import read_baskets
     from .mining import mine
     from .model import Model
@@ -51,6 +53,7 @@ _LAZY = {
     "MiningConfig": ("recommender.config", "MiningConfig"),
     "RankingConfig": ("recommender.config", "RankingConfig"),
     "read_baskets": ("recommender.io", "read_baskets"),
+    "evaluate": ("recommender.evaluation", "evaluate"),
 }
 
 
