@@ -173,9 +173,9 @@ class Evaluation:
     def describe(self) -> str:
         """One paragraph for a person: the split, the cases and the thresholds."""
         c, t = self.counts, dict(self.thresholds)
-        split = "latest orders held out" if self.split == "time" else f"random split, seed {self.seed}"
+        split = "by time: the latest orders held out" if self.split == "time" else f"at random, seed {self.seed}"
         return (
-            f"{self.dataset}: {self.split} split ({split}, test share {self.test_share:g}): "
+            f"{self.dataset}: split {split}, test share {self.test_share:g}: "
             f"{c.train_baskets:,} train orders, {c.test_baskets:,} test orders; "
             f"{c.cases:,} cases (one item hidden from each of {c.cases:,} of the {c.eligible:,} test baskets "
             f"with 2+ items; {c.hidden_unseen:,} hidden items never seen in train), top {self.limit}; "
