@@ -109,7 +109,25 @@ def _parser() -> argparse.ArgumentParser:
         help="stop early when the thresholds leave more frequent pairs, 0: no limit (default: %(default)s)",
     )  # fmt: skip
     mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
-    mine.add_argument("--engine", choices=("mlxtend",), default="mlxtend", help="itemset miner (default: %(default)s)")
+    mine.add_argument(
+        "--engine",
+        choices=("mlxtend", "spark"),
+        default="mlxtend",
+        help="itemset miner: mlxtend in this process, or Spark MLlib (the spark extra) (default: %(default)s)",
+    )
+    mine.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="with --engine spark: master URL, e.g. local[4] or spark://host:7077 (default: a running "
+        "session such as spark-submit's, else local[*])",
+    )
+    mine.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --engine spark: a Spark setting, e.g. spark.driver.memory=8g (repeatable)",
+    )
     mine.add_argument(
         "--workers",
         type=_positive_int,
@@ -301,6 +319,8 @@ def _mine(args: argparse.Namespace) -> int:
             columns=columns,
             engine=args.engine,
             workers=args.workers,
+            spark_master=args.spark_master,
+            spark_conf=args.spark_conf,
             progress=progress,
         )
     )

@@ -6,7 +6,7 @@ import logging
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,9 +135,11 @@ def mine(
         clock = now
 
     say("reading orders")
-    spark = SparkSettings(master=spark_master, conf=spark_conf) if engine == "spark" else None
+    spark = SparkSettings.of(master=spark_master, conf=spark_conf) if engine == "spark" else None
     baskets: Baskets | SparkOrders = (
-        read_baskets(orders, format=format, columns=columns) if spark is None else _read_for_spark(orders, format, columns, spark)
+        read_baskets(orders, format=format, columns=columns)
+        if spark is None
+        else _read_for_spark(orders, format, columns, spark)
     )
     given_catalog = None
     if catalog is not None:
@@ -155,12 +157,24 @@ def mine(
     item_counts = baskets.item_counts()
     n_baskets = len(baskets)
     min_count = config.support_count(n_baskets)
-    reduced = reduce_for_mining(baskets, item_counts, min_count)
-    _check_size(reduced, config, n_baskets, min_count)
-    lap("encode")
+    engine_notes: dict[str, Any] = {}
+    if spark is None and isinstance(baskets, Baskets):
+        reduced = reduce_for_mining(baskets, item_counts, min_count)
+        _check_size(reduced, config, n_baskets, min_count)
+        lap("encode")
 
-    say(f"mining itemsets with {engine}")
-    itemset_counts = _frequent_itemsets(reduced, min_count=min_count, max_len=config.max_len, workers=workers)
+        say(f"mining itemsets with {engine}")
+        itemset_counts = _frequent_itemsets(reduced, min_count=min_count, max_len=config.max_len, workers=workers)
+        mined_shape = (int(reduced.matrix.shape[0]), int(reduced.matrix.shape[1]))
+    else:
+        from .spark_engine import spark_frequent_itemsets
+
+        mined = spark_frequent_itemsets(
+            baskets, item_counts, min_count=min_count, max_len=config.max_len, max_pairs=config.max_pairs,
+            settings=spark, progress=say,
+        )  # fmt: skip
+        itemset_counts, engine_notes = mined.itemsets, {"spark": mined.provenance}
+        mined_shape = (mined.mined_baskets, mined.mined_items)
     lap("mine")
 
     say("building rules")
@@ -179,10 +193,14 @@ def mine(
 
     merged_catalog = with_categories(merge_catalogs(given_catalog, baskets.catalog), categories_of, baskets.items)
     say("mining category rules")
-    category_model = _mine_categories(baskets, merged_catalog, config, min_count=min_count, workers=workers)
+    category_model = (
+        _mine_categories(baskets, merged_catalog, config, min_count=min_count, workers=workers)
+        if isinstance(baskets, Baskets)
+        else _Categories()  # orders kept in Spark: no category baskets on the driver
+    )
     lap("category_rules")
     say("counting trade-ups")
-    tradeups, buyers = count_tradeups(baskets, merged_catalog)
+    tradeups, buyers = count_tradeups(baskets, merged_catalog) if isinstance(baskets, Baskets) else ((), ())
     lap("tradeups")
     created_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     content = baskets.source.sha256 or baskets.content_sha256()
@@ -212,16 +230,17 @@ def mine(
                 "frequent_itemsets": n_frequent + len(itemset_counts),
                 "rules": len(rules),
                 "category_rules": len(category_model.rules),
-                "mined_baskets": int(reduced.matrix.shape[0]),
-                "mined_items": int(reduced.matrix.shape[1]),
+                "mined_baskets": mined_shape[0],
+                "mined_items": mined_shape[1],
             },
             "timings_seconds": timings,
             "versions": _versions(engine),
+            **engine_notes,
             "has_customers": baskets.customers is not None,
             "has_timestamps": baskets.timestamps is not None,
         },
     )
-    return Model(data, baskets=baskets)
+    return Model(data, baskets=baskets if isinstance(baskets, Baskets) else None)
 
 
 @dataclass(frozen=True)
@@ -331,4 +350,17 @@ def _versions(engine: str) -> dict[str, Any]:
         from .mlxtend_engine import mlxtend_version
 
         versions["mlxtend"] = mlxtend_version()
+    if engine == "spark":
+        from .spark_engine import spark_version
+
+        versions["pyspark"] = spark_version()
     return versions
+
+
+def _read_for_spark(
+    orders: OrdersInput, format: str, columns: ColumnSpec | Mapping[str, str | None] | None, spark: SparkSettings
+) -> Baskets | SparkOrders:
+    """Start Spark (failing fast without Java or pyspark), then read: Parquet stays in Spark."""
+    from .spark_engine import read_orders
+
+    return read_orders(orders, format=format, columns=columns, settings=spark)

@@ -1,0 +1,227 @@
+"""The Spark engine writes the model the mlxtend engine writes: same rules, counts and metrics.
+
+One local Spark session (``local[2]``) serves the whole module; the tests that need none run
+the CLI in a subprocess (no pyspark, no Java) and skip nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recommender import mine
+from recommender.config import RULE_METRICS
+
+from .conftest import REPO, data_file
+
+HAS_PYSPARK = importlib.util.find_spec("pyspark") is not None
+needs_pyspark = pytest.mark.skipif(not HAS_PYSPARK, reason="pyspark is not installed (the spark extra)")
+ITEMS = list("abcdefg")
+EXACT = ["antecedents", "consequent", "count", "antecedent_count", "consequent_count"]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """One local session for the module; mine(engine="spark") joins it instead of starting one."""
+    pytest.importorskip("pyspark")
+    from recommender.mining.spark_engine import SparkSettings, spark_session
+
+    session = spark_session(
+        SparkSettings.of(
+            master="local[2]",
+            conf=["spark.ui.enabled=false", "spark.sql.shuffle.partitions=4", "spark.default.parallelism=2"],
+        )
+    )
+    yield session
+    session.stop()
+
+
+def sorted_rules(model) -> pd.DataFrame:
+    rules = model.rules.copy()
+    rules["antecedents"] = rules["antecedents"].map(tuple)
+    return rules.sort_values(["antecedents", "consequent"]).reset_index(drop=True)
+
+
+def assert_same_model(spark_model, mlxtend_model) -> None:
+    """Identical rule sets with identical counts; every metric equal as floats."""
+    a, b = sorted_rules(spark_model), sorted_rules(mlxtend_model)
+    assert len(a) == len(b)
+    assert a[EXACT].to_dict("records") == b[EXACT].to_dict("records")
+    for metric in RULE_METRICS:
+        assert a[metric].to_numpy() == pytest.approx(b[metric].to_numpy(), rel=1e-12, abs=1e-15), metric
+    assert spark_model.data.itemsets == mlxtend_model.data.itemsets  # the bundles
+    assert spark_model.data.items == mlxtend_model.data.items
+    assert spark_model.data.item_counts == mlxtend_model.data.item_counts
+    assert spark_model.n_baskets == mlxtend_model.n_baskets
+    assert spark_model.config["min_count"] == mlxtend_model.config["min_count"]
+    assert spark_model.config["engine"] == "spark"
+
+
+@needs_pyspark
+@pytest.mark.slow
+def test_groceries_same_5668_rules_as_mlxtend(spark, tmp_path):
+    path = data_file("groceries.csv")
+    thresholds = {"min_support": 0.001, "min_confidence": 0.5, "max_len": 10}
+    with_spark = mine(path, engine="spark", **thresholds)
+    with_mlxtend = mine(path, engine="mlxtend", **thresholds)
+    assert len(with_spark.rules) == 5668  # R arules' apriori() on the same thresholds
+    assert_same_model(with_spark, with_mlxtend)
+    versions = with_spark.provenance["versions"]
+    assert versions["pyspark"] and "mlxtend" not in versions
+    assert with_spark.provenance["spark"]["master"] == "local[2]"
+    # The artifact is the one the service loads.
+    from recommender import Recommender
+
+    loaded = Recommender.load(with_spark.save(tmp_path / "spark.rcm"))
+    assert loaded.recommend(["whole milk", "yogurt"], limit=3).items
+
+
+@st.composite
+def shops(draw):
+    baskets = draw(st.lists(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=6), min_size=2, max_size=40))
+    n = len(baskets)
+    # On the boundaries the data can reach: count / n for support, count / count for confidence.
+    min_count = draw(st.integers(min_value=1, max_value=max(1, n // 2 + 1)))
+    numerator = draw(st.integers(min_value=0, max_value=6))
+    denominator = draw(st.integers(min_value=max(1, numerator), max_value=6))
+    max_len = draw(st.integers(min_value=2, max_value=5))
+    return baskets, min_count / n, numerator / denominator, max_len
+
+
+@needs_pyspark
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(shop=shops())
+def test_random_shops_same_rules_as_mlxtend(spark, shop):
+    baskets, min_support, min_confidence, max_len = shop
+    thresholds = {"min_support": min_support, "min_confidence": min_confidence, "max_len": max_len, "max_pairs": None}
+    assert_same_model(mine(baskets, engine="spark", **thresholds), mine(baskets, engine="mlxtend", **thresholds))
+
+
+def long_orders(rng: np.random.Generator, n_orders: int = 400) -> pd.DataFrame:
+    """Order lines with everything a reader must handle: repeats, cancellations, returns, blanks."""
+    items = [f"SKU-{k:02d}" for k in range(25)]
+    weights = 1.0 / np.arange(1, 26)
+    rows = []
+    for order in range(n_orders):
+        size = int(rng.integers(1, 7))
+        chosen = rng.choice(items, size=size, replace=False, p=weights / weights.sum())
+        if order % 7 == 0:
+            chosen = np.append(chosen, "SKU-00")  # the bundle of the shop
+            chosen = np.append(chosen, "SKU-01")
+        for item in chosen:
+            rows.append({"InvoiceNo": str(10_000 + order), "StockCode": item, "Quantity": 1.0, "UnitPrice": 2.5})
+        if order % 11 == 0:  # the same item on two lines
+            rows.append({"InvoiceNo": str(10_000 + order), "StockCode": chosen[0], "Quantity": 2.0, "UnitPrice": 2.5})
+        if order % 13 == 0:  # a return
+            rows.append({"InvoiceNo": str(10_000 + order), "StockCode": "SKU-24", "Quantity": -1.0, "UnitPrice": 2.5})
+    rows.append({"InvoiceNo": "C10003", "StockCode": "SKU-03", "Quantity": -1.0, "UnitPrice": 2.5})
+    rows.append({"InvoiceNo": "10005", "StockCode": "  ", "Quantity": 1.0, "UnitPrice": 2.5})
+    return pd.DataFrame(rows)
+
+
+@needs_pyspark
+def test_parquet_folder_stays_in_spark(spark, tmp_path):
+    frame = long_orders(np.random.default_rng(8))
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for part, chunk in enumerate(np.array_split(np.arange(len(frame)), 3)):  # a folder of part files
+        frame.iloc[chunk].to_parquet(folder / f"part-{part:05d}.parquet", index=False)
+    thresholds = {"min_support": 0.02, "min_confidence": 0.1, "max_len": 3}
+    with_spark = mine(folder, engine="spark", **thresholds)
+    with_mlxtend = mine(folder, engine="mlxtend", **thresholds)
+    assert len(with_spark.rules) > 10
+    assert_same_model(with_spark, with_mlxtend)
+    # Read in Spark with the pandas reader's semantics, and nothing of the baskets on the driver.
+    assert with_spark.provenance["read"] == with_mlxtend.provenance["read"]
+    read = with_spark.provenance["read"]
+    assert read["cancelled_rows"] == 1 and read["returned_rows"] > 0 and read["repeated_item_rows"] > 0
+    assert read["missing_item_rows"] == 1
+    assert with_spark.provenance["input"]["sha256"] == with_mlxtend.provenance["input"]["sha256"]
+    assert with_spark.provenance["spark"]["input_in_spark"] is True
+    assert "skipped" in with_spark.provenance["spark"]["tradeups"]
+    assert with_spark.baskets is None
+
+
+@needs_pyspark
+def test_spark_max_pairs_guard(spark):
+    baskets = [list("abcdef")] * 5 + [list("ab")] * 3
+    with pytest.raises(ValueError, match="more than max_pairs 3.*raise --min-support to"):
+        mine(baskets, engine="spark", min_support=0.5, max_pairs=3)
+
+
+def run_cli(args: list[str], env: dict[str, str], *, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    code = f"import sys\n{prelude}\nfrom recommender.cli import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120, cwd=REPO
+    )
+
+
+def baskets_file(tmp_path: Path) -> Path:
+    path = tmp_path / "baskets.csv"
+    path.write_text("tea,kettle\ntea,kettle\ntea\nmug,tea\n")
+    return path
+
+
+def test_cli_without_pyspark_says_how_to_install(tmp_path):
+    # The interpreter is told pyspark cannot be imported, as on a machine without the extra.
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = run_cli(
+        ["mine", str(baskets_file(tmp_path)), "-o", str(tmp_path / "m.rcm"), "--engine", "spark"],
+        env,
+        prelude="sys.modules['pyspark'] = None",
+    )
+    assert done.returncode == 2, done.stderr
+    assert 'pip install -e ".[spark]"' in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "m.rcm").exists()
+
+
+@needs_pyspark
+def test_cli_without_java_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"JAVA_HOME", "PYSPARK_GATEWAY_PORT"}}
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env.update(PATH=str(empty), PYTHONPATH=str(REPO))
+    args = ["mine", str(baskets_file(tmp_path)), "-o", str(tmp_path / "m.rcm"), "--engine", "spark"]
+    done = run_cli(args, env)
+    assert done.returncode == 2, done.stderr
+    assert "Java 17" in done.stderr and "JAVA_HOME" in done.stderr and "Traceback" not in done.stderr
+    done = run_cli(args, {**env, "JAVA_HOME": str(tmp_path / "no-jdk")})
+    assert done.returncode == 2 and "no-jdk" in done.stderr and "does not exist" in done.stderr
+
+
+def test_cli_bad_spark_conf(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    args = ["mine", str(baskets_file(tmp_path)), "-o", str(tmp_path / "m.rcm"), "--engine", "spark"]
+    done = run_cli([*args, "--spark-conf", "driver.memory"], env)
+    assert done.returncode == 2 and "KEY=VALUE" in done.stderr
+
+
+@needs_pyspark
+@pytest.mark.slow
+def test_cli_mines_with_spark_end_to_end(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    model = tmp_path / "m.rcm"
+    done = run_cli(
+        [
+            "mine", str(baskets_file(tmp_path)), "-o", str(model), "--engine", "spark", "--min-support", "0.5",
+            "--spark-master", "local[1]", "--spark-conf", "spark.ui.enabled=false",
+        ],
+        env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert ", 2 rules in" in done.stdout  # kettle -> tea (confidence 1) and tea -> kettle (0.5)
+    from recommender import Recommender
+
+    loaded = Recommender.load(model)
+    assert loaded.recommend(["kettle"], limit=1).items[0].item_id == "tea"
