@@ -111,25 +111,33 @@ class _Ranked:
         # Tie order: most popular first, then by id (the vocabulary is sorted by id).
         self.order_ = np.lexsort((np.arange(train.n_items), -self.counts_))
 
-    def _rank(self, cases: Cases, limit: int, block_scores: Callable[[sp.csr_matrix], np.ndarray | None]) -> Answers:
+    def _rank(self, cases: Cases, limit: int, block_scores: Callable[[sp.csr_matrix], np.ndarray] | None) -> Answers:
+        """Rank every case; without scores (popularity alone) only the head of the tie order is
+        looked at: a cart can push at most its own length of items out of the top ``limit``."""
         limit = check_limit(limit)
         indptr, indices = cases.cart_matrix(self.items_)
         n_items = len(self.items_)
         carts = sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(cases), n_items))
+        order = self.order_
+        if block_scores is None:
+            longest = int(np.diff(indptr).max()) if len(cases) else 0
+            order = order[: limit + longest]
         suggested = np.full((len(cases), limit), -1, dtype=np.int64)
         fallback = np.zeros(len(cases), dtype=bool)
-        step = max(1, BLOCK_VALUES // max(n_items, 1))
+        step = max(1, BLOCK_VALUES // max(len(order), 1))
         for start in range(0, len(cases), step):
             block = carts[start : start + step]
-            values = block_scores(block)
-            dense = np.zeros(block.shape) if values is None else np.asarray(values, dtype=float)
-            row, column = block.nonzero()
-            dense[row, column] = -np.inf
-            ranked = dense[:, self.order_]
-            chosen = top_k(ranked, limit)
-            suggested[start : start + step] = np.where(chosen >= 0, self.order_[np.maximum(chosen, 0)], -1)
-            if values is not None:
+            if block_scores is None:
+                # Columns already in tie order; -inf for the cart's items.
+                ranked = np.where(block[:, order].toarray() > 0, -np.inf, 0.0)
+            else:
+                dense = np.asarray(block_scores(block), dtype=float)
+                row, column = block.nonzero()
+                dense[row, column] = -np.inf
+                ranked = dense[:, order]
                 fallback[start : start + step] = (dense > 0).sum(axis=1) < limit
+            chosen = top_k(ranked, limit)
+            suggested[start : start + step] = np.where(chosen >= 0, order[np.maximum(chosen, 0)], -1)
         return Answers(suggested=suggested, fallback=fallback)
 
 
@@ -148,7 +156,7 @@ class Popular(_Ranked):
     name = "popular"
 
     def suggest(self, cases: Cases, *, limit: int) -> Answers:
-        return self._rank(cases, limit, lambda block: None)
+        return self._rank(cases, limit, None)
 
 
 class Cooccurrence(_Ranked):
