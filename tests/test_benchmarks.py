@@ -65,3 +65,19 @@ def test_service_benchmark_small_preset(tmp_path):
     result = _run_benchmark("bench_service.py", tmp_path / "service.json")
     assert result["errors"] == 0 and result["requests"] > 100
     assert result["p50_ms"] <= result["p99_ms"] and result["server_rss_mb"]["after"] > 0
+
+
+@pytest.mark.slow
+def test_quality_benchmark_small_preset(tmp_path):
+    data_file("groceries.csv")
+    result = _run_benchmark("bench_quality.py", tmp_path / "quality.json", "--data", str(DATA))
+    (table,) = result["tables"]
+    systems = table["systems"]
+    assert table["counts"]["cases"] == 500 and {"rules", "popular", "cooccurrence", "random"} <= set(systems)
+    # Every system well above a random guess, which finds the item about 3 times in 169.
+    for name in ("rules", "popular", "cooccurrence", "cosine"):
+        assert systems[name]["hit_rate"] > 3 * systems["random"]["hit_rate"] > 0
+    assert [(s["parameter"], s["value"]) for s in result["sweeps"]] == [
+        ("min_confidence", 0.05), ("min_confidence", 0.1), ("combine", "max"), ("combine", "noisy_or"),
+    ]  # fmt: skip
+    assert all(0 < s["hit_rate"] < 0.5 and s["rules"] > 0 for s in result["sweeps"])
