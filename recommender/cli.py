@@ -29,7 +29,7 @@ DEMO_CARTS = (
 )
 DEMO_BUNDLE = "COF-ESPRESSO-BASIC"
 # Sortable columns of the rules table: the counts and every metric but the two side supports.
-RULE_SORT_KEYS = ("count", *(m for m in RULE_METRICS if not m.endswith("_support")))
+RULE_SORT_KEYS = ("count", *(m for m in RULE_METRICS if not m.endswith("_support")), "p_value", "confidence_shrunk")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,7 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .config import DEFAULT_MAX_LEN, DEFAULT_MAX_PAIRS, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, OBJECTIVES
+    from .config import (
+        CORRECTIONS,
+        DEFAULT_MAX_LEN,
+        DEFAULT_MAX_PAIRS,
+        DEFAULT_MIN_CONFIDENCE,
+        DEFAULT_MIN_SUPPORT,
+        OBJECTIVES,
+    )
 
     parser = argparse.ArgumentParser(
         prog="recommender",
@@ -109,6 +116,34 @@ def _parser() -> argparse.ArgumentParser:
         help="stop early when the thresholds leave more frequent pairs, 0: no limit (default: %(default)s)",
     )  # fmt: skip
     mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
+    hygiene = mine.add_argument_group("rule hygiene (every rule's p-value and redundancy are recorded either way)")
+    hygiene.add_argument(
+        "--min-count", type=_positive_int, default=1, metavar="N",
+        help="least baskets behind a rule, whatever the support (default: %(default)s)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--max-p", type=float, default=None, metavar="F",
+        help="keep rules whose one-sided Fisher test, corrected, has p <= F (e.g. 0.05; default: keep all)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--correction", choices=CORRECTIONS, default="fdr_bh",
+        help="multiple-testing correction: Benjamini-Hochberg, Bonferroni, none (default: %(default)s)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--prune-redundant", action="store_true",
+        help="drop rules that a rule with a smaller antecedent matches or beats in confidence",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--shrinkage", type=float, default=0.0, metavar="K",
+        help="pseudo-baskets pulling confidences toward the base rate when ranking (default: %(default)s)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--hierarchy", metavar="FILE",
+        help="item -> category table (e.g. groceries_items.csv): category rules back the ranking off",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--hierarchy-level", metavar="COLUMN", help="the hierarchy's column of categories (default: category/level2)"
+    )
     mine.add_argument(
         "--engine",
         choices=("mlxtend", "spark"),
@@ -164,6 +199,9 @@ def _parser() -> argparse.ArgumentParser:
         "--sort", choices=RULE_SORT_KEYS, default="lift", help="metric to sort by (default: %(default)s)"
     )
     rules.add_argument("--top", type=_positive_int, default=None, metavar="N", help="only the first N rules")
+    rules.add_argument(
+        "--categories", action="store_true", help="the rules between categories (mined with a hierarchy or catalog)"
+    )
     rules.add_argument("--format", choices=("table", "csv", "json"), default="table", help="(default: %(default)s)")
     rules.set_defaults(run=_rules)
 
@@ -314,7 +352,14 @@ def _mine(args: argparse.Namespace) -> int:
             min_confidence=args.min_confidence,
             max_len=args.max_len,
             max_pairs=args.max_pairs or None,
+            min_count=args.min_count,
+            max_p=args.max_p,
+            correction=args.correction,
+            prune_redundant=args.prune_redundant,
+            shrinkage=args.shrinkage,
             catalog=args.catalog,
+            hierarchy=args.hierarchy,
+            hierarchy_level=args.hierarchy_level,
             format=args.format,
             columns=columns,
             engine=args.engine,
@@ -343,6 +388,17 @@ def _print_mining_summary(model: Any, *, seconds: float) -> None:
         f"max_len {config['max_len']}: {counts['frequent_items']:,} frequent items, "
         f"{counts['frequent_itemsets']:,} frequent itemsets, {counts['rules']:,} rules in {seconds:.1f} s"
     )
+    hygiene = config.get("hygiene")
+    if hygiene:
+        applied = [f"{hygiene['redundant']:,} of {hygiene['tested']:,} rules redundant"]
+        if hygiene["max_p"] is not None:
+            applied.append(
+                f"{hygiene['not_significant']:,} not significant at p <= {hygiene['max_p']:g} ({hygiene['correction']})"
+            )
+        dropped = hygiene["tested"] - hygiene["kept"]
+        print(f"rule hygiene: {', '.join(applied)}; {dropped:,} dropped, {hygiene['kept']:,} kept")
+    if counts.get("category_rules"):
+        print(f"{counts['category_rules']:,} rules between {len(model.data.categories):,} categories")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -386,9 +442,11 @@ def _rules(args: argparse.Namespace) -> int:
     from .model import Model
 
     model = Model.load(args.model)
-    table = model.rules
+    table = model.category_rules if args.categories else model.rules
     if args.sort != "lift":
-        table = table.sort_values([args.sort, "lift", "count"], ascending=False, kind="stable", ignore_index=True)
+        # Smallest p-values are the strongest evidence; every other key reads best when high.
+        ascending = [args.sort == "p_value", False, False]
+        table = table.sort_values([args.sort, "lift", "count"], ascending=ascending, kind="stable", ignore_index=True)
     if args.top:
         table = table.head(args.top)
     if args.format == "json":
@@ -548,7 +606,7 @@ def _rule_record(row: dict[str, Any]) -> dict[str, Any]:
 def _rules_table(table: Any) -> str:
     shown = table.assign(
         rule=[f"{' + '.join(a)} -> {c}" for a, c in zip(table["antecedent_names"], table["consequent_name"])]
-    )[["rule", "count", "support", "confidence", "lift"]]
+    )[["rule", "count", "support", "confidence", "lift", "p_adjusted", "redundant"]]
     return str(
         shown.to_string(
             index=False,
@@ -556,6 +614,7 @@ def _rules_table(table: Any) -> str:
                 "support": "{:.4f}".format,
                 "confidence": "{:.3f}".format,
                 "lift": "{:.2f}".format,
+                "p_adjusted": "{:.1e}".format,
             },
         )
     )

@@ -165,7 +165,9 @@ class Model:
         frame["p_value"] = fisher_p_values(counts, antecedent_counts, consequent_counts, self.n_baskets)
         # Files of schema 1 carry no adjusted p-values: the kept rules are all there is to adjust.
         frame["p_adjusted"] = (
-            np.asarray(rules.p_adjusted, dtype=float) if rules.p_adjusted else adjust_p_values(frame["p_value"])
+            np.asarray(rules.p_adjusted, dtype=float)
+            if rules.p_adjusted
+            else adjust_p_values(frame["p_value"].to_numpy())
         )
         frame["redundant"] = (
             np.asarray(rules.redundant, dtype=bool)

@@ -19,9 +19,7 @@ from .source import check_readable, data_suffix
 __all__ = ["read_hierarchy", "hierarchy_from"]
 
 
-def read_hierarchy(
-    path: str | Path, *, level: str | None = None, items: Sequence[str] | None = None
-) -> dict[str, str]:
+def read_hierarchy(path: str | Path, *, level: str | None = None, items: Sequence[str] | None = None) -> dict[str, str]:
     """Read an item hierarchy file (CSV or Parquet) into ``{item_id: category}``.
 
     Parameters

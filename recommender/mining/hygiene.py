@@ -54,7 +54,8 @@ def fisher_p_values(
     consequent = np.asarray(consequent_counts, dtype=np.int64)
     # P(X >= both) for X ~ Hypergeom(population n, successes |c|, draws |A|).
     p = stats.hypergeom.sf(both - 1, n_baskets, consequent, antecedent)
-    return np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    clipped: np.ndarray = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    return clipped
 
 
 def adjust_p_values(p_values: np.ndarray | Sequence[float], method: str = "fdr_bh") -> np.ndarray:
@@ -78,7 +79,8 @@ def adjust_p_values(p_values: np.ndarray | Sequence[float], method: str = "fdr_b
     if method == "none" or p.size == 0:
         return p.copy()
     if method == "bonferroni":
-        return np.minimum(p * p.size, 1.0)
+        bonferroni: np.ndarray = np.minimum(p * p.size, 1.0)
+        return bonferroni
     return np.asarray(stats.false_discovery_control(p, method="bh"), dtype=float)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .items import ItemTable
 
-__all__ = ["text_for", "cross_sell_text", "upgrade_text", "popular_text", "free_shipping_text"]
+__all__ = ["text_for", "cross_sell_text", "category_text", "upgrade_text", "popular_text", "free_shipping_text"]
 
 
 def _names(table: ItemTable, items: Sequence[int]) -> str:
@@ -21,6 +21,16 @@ def cross_sell_text(table: ItemTable, because: Sequence[int], item: int, confide
     return (
         f"because {_names(table, because)} {verb} in the cart: {confidence:.0%} of those baskets also had "
         f"{table.label(item)}, {lift:.1f}x the usual rate"
+    )
+
+
+def category_text(because: Sequence[str], category: str, item: str, confidence: float, lift: float) -> str:
+    """e.g. "because sausage is in the cart: 42% of those baskets also had dairy produce, 2.1x the
+    usual rate; Whole milk sells most there"."""
+    names = because[0] if len(because) == 1 else ", ".join(because[:-1]) + " and " + because[-1]
+    return (
+        f"because {names} {'is' if len(because) == 1 else 'are'} in the cart: {confidence:.0%} of those baskets "
+        f"also had {category}, {lift:.1f}x the usual rate; {item} sells most there"
     )
 
 

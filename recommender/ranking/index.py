@@ -30,6 +30,11 @@ class RuleIndex:
     antecedent keeps at most ``per_antecedent`` rules, the most confident first: an answer
     shows a few items, and an antecedent with hundreds of consequents only ever contributes
     its strongest ones after filtering.
+
+    With ``shrinkage`` k > 0, rules are ranked by their confidence smoothed toward the
+    consequent's base rate, ``(count + k * support(c)) / (count(A) + k)``, and lift from it
+    (see :func:`recommender.mining.hygiene.shrunk_confidence`); ``antecedent_counts`` then
+    gives back the observed confidence for reasons.
     """
 
     def __init__(
@@ -39,16 +44,23 @@ class RuleIndex:
         min_lift: float = 0.0,
         sellable: Sequence[bool] | None = None,
         per_antecedent: int = 64,
+        shrinkage: float = 0.0,
     ) -> None:
         self.root: _Node = [{}, []]
         self.n_rules = 0
+        self.antecedent_counts: dict[tuple[int, ...], int] = {}
         rules = data.rules
         n = data.n_baskets
         counts_of_items = data.item_counts
         for antecedent, consequent, count, antecedent_count in zip(
             rules.antecedents, rules.consequents, rules.counts, rules.antecedent_counts
         ):
-            confidence = count / antecedent_count
+            if shrinkage:
+                base = counts_of_items[consequent] / n
+                confidence = (count + shrinkage * base) / (antecedent_count + shrinkage)
+                self.antecedent_counts[antecedent] = antecedent_count
+            else:
+                confidence = count / antecedent_count
             lift = confidence * n / counts_of_items[consequent]
             if lift < min_lift or (sellable is not None and not sellable[consequent]):
                 continue

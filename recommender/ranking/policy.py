@@ -2,8 +2,9 @@
 the free-shipping nudge and the popular fallback. Every rule of what a shopper may see is here.
 
 Order of an answer, by a full key: pinned items first (in the merchandiser's order), then items
-that take the cart over the free-shipping threshold, then the suggestions of the rules, then the
-popular items of the cart's categories, then the shop's popular items; within each, by score,
+that take the cart over the free-shipping threshold, then the suggestions of the rules, then those
+of the category rules, then the popular items of the cart's categories, then the shop's popular
+items; within each, by score,
 then by the strength of the evidence, then by basket count, then by item id.
 """
 
@@ -35,7 +36,7 @@ class Candidate:
     evidence: tuple[Any, ...] | None = None
     pinned: int = 0  # 0: not pinned; otherwise the pin's rank, 1 first
     bridges: bool = False  # takes the cart over the free-shipping threshold
-    fill: int = 0  # 0: from the rules; 1: popular in the cart's categories; 2: popular in the shop
+    fill: int = 0  # 0: item rules; 1: category rules; 2: popular in the cart's categories; 3: in the shop
 
     def key(self, table: ItemTable) -> tuple[Any, ...]:
         return (

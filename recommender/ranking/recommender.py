@@ -17,6 +17,7 @@ from ..config import KINDS, OBJECTIVES, RankingConfig, check_limit
 from ..exceptions import ConfigError
 from . import explain
 from .bundles import BundleIndex
+from .categories import CategoryBackoff, CategoryCandidate
 from .index import RuleIndex
 from .items import ItemTable
 from .policy import Candidate, select
@@ -45,6 +46,8 @@ class CandidatePool:
     complete: bool
 
 
+# What fills an answer, by Candidate.fill: category rules, popular in the cart's categories, popular.
+FALLBACKS = {1: "category_rules", 2: "category_popular", 3: "popular"}
 POPULAR_KEPT = 200
 TEXTS_KEPT = 100_000  # cached reason texts of rules, cleared when full
 POPULAR_PER_CATEGORY = 32
@@ -79,7 +82,11 @@ class Recommender:
         self.data = data
         self.config = config or RankingConfig()
         self.table = ItemTable(data, blocked=self.config.blocked)
-        self.rules = RuleIndex(data, min_lift=self.config.min_lift, sellable=self.table.sellable)
+        shrinkage = self.config.shrinkage
+        self.shrinkage = float(data.config.get("shrinkage", 0.0) if shrinkage is None else shrinkage)
+        self.rules = RuleIndex(
+            data, min_lift=self.config.min_lift, sellable=self.table.sellable, shrinkage=self.shrinkage
+        )
         self.upgrades = upgrade_index(data, self.table, band=self.config.upgrade_band)
         self.bundles = BundleIndex(data)
         table = self.table
@@ -95,6 +102,13 @@ class Recommender:
                 members = self.popular_in.setdefault(category, [])
                 if len(members) < POPULAR_PER_CATEGORY:
                     members.append(item)
+        self.category_backoff = CategoryBackoff(
+            data,
+            item_categories=table.categories,
+            best_sellers=self.popular_in,
+            item_counts=table.counts,
+            min_lift=self.config.min_lift,
+        )
         self.pins: dict[str, list[str]] = {key: list(items) for key, items in self.config.pins}
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
         self._texts: dict[tuple[tuple[int, ...], int], str] = {}
@@ -133,8 +147,9 @@ class Recommender:
 
         Never an item of the cart, of ``exclude``, blocked, inactive or out of stock. Unknown
         cart items are reported in ``unknown_items``; when the rules give fewer than ``limit``
-        suggestions, popular items (of the cart's categories first) fill in and ``fallback``
-        says so.
+        suggestions, the best sellers of the categories that the cart's categories point to
+        (category rules), then popular items (of the cart's categories first) fill in and
+        ``fallback`` says so.
         """
         limit = check_limit(self.config.limit if limit is None else limit)
         exclude = tuple(exclude)
@@ -151,7 +166,7 @@ class Recommender:
             keep = None
         fallback = None
         if len(chosen) < limit and "popular" in pool.kinds:
-            chosen, fallback = self._fill(chosen, pool.known, pool.blocked, pool.objective, limit, pool.substitutes)
+            chosen, fallback = self._fill(chosen, pool, limit)
         return Recommendations(
             items=tuple(self._suggestion(c) for c in chosen),
             unknown_items=tuple(pool.unknown),
@@ -393,25 +408,27 @@ class Recommender:
                 candidate.bridges = True
                 candidate.reason["free_shipping"] = {"threshold": threshold, "missing": round(missing, 2)}
 
-    def _fill(
-        self,
-        chosen: list[Candidate],
-        known: list[int],
-        blocked: set[int],
-        objective: str,
-        limit: int,
-        substitutes: frozenset[str],
-    ) -> tuple[list[Candidate], str | None]:
-        """Popular items after the rules' suggestions: the cart's categories first, then the shop.
+    def _fill(self, chosen: list[Candidate], pool: CandidatePool, limit: int) -> tuple[list[Candidate], str | None]:
+        """What fills an answer the item rules leave short: the best sellers of the categories
+        the cart's categories point to (category rules, when cross-sell is asked for), then
+        popular items, the cart's categories first, then the shop's.
 
         Diversity holds where it can; when it leaves the answer short, it gives way.
         """
         table = self.table
+        known, blocked, objective, substitutes = pool.known, pool.blocked, pool.objective, pool.substitutes
         categories = [c for c in dict.fromkeys(table.categories[i] for i in known) if c is not None]
         in_categories = [i for c in categories for i in self.popular_in.get(c, ())]
-        pool = [(1, i) for i in in_categories] + [(2, i) for i in self.popular if i not in set(in_categories)]
+        pool_of = [(2, i) for i in in_categories] + [(3, i) for i in self.popular if i not in set(in_categories)]
         taken = set(blocked) | {c.item for c in chosen}
-        fill = [self._popular(item, group, objective) for group, item in pool if item not in taken]
+        fill = []
+        if self.category_backoff and "cross_sell" in pool.kinds and known:
+            wanted = limit - len(chosen)
+            fill = [
+                self._by_category(found, known, objective)
+                for found in self.category_backoff.candidates(known, taken, wanted)
+            ]
+        fill += [self._popular(item, group, objective) for group, item in pool_of if item not in taken]
         added: list[Candidate] = []
         for max_per_category in (self.config.max_per_category, None):
             added += select(
@@ -429,11 +446,37 @@ class Recommender:
         if not added:
             return chosen, None
         added.sort(key=lambda c: c.key(table))
-        return chosen + added, "category_popular" if added[0].fill == 1 else "popular"
+        return chosen + added, FALLBACKS[added[0].fill]
+
+    def _by_category(self, found: CategoryCandidate, cart: list[int], objective: str) -> Candidate:
+        likelihood, item, category, antecedent, confidence, lift, count = found
+        backoff = self.category_backoff
+        names = backoff.names
+        table = self.table
+        return Candidate(
+            item=item,
+            kind="cross_sell",
+            score=self._value(objective, item, likelihood),
+            strength=likelihood,
+            count=count,
+            fill=1,
+            reason={
+                "because": [table.ids[i] for i in cart if backoff.category_of[i] in antecedent],
+                "because_categories": [names[c] for c in antecedent],
+                "category": names[category],
+                "confidence": confidence,
+                "lift": lift,
+                "baskets": count,
+                "share_in_category": likelihood / confidence,
+                "text": explain.category_text(
+                    [names[c] for c in antecedent], names[category], table.label(item), confidence, lift
+                ),
+            },
+        )
 
     def _popular(self, item: int, group: int, objective: str) -> Candidate:
         table = self.table
-        category = table.categories[item] if group == 1 else None
+        category = table.categories[item] if group == 2 else None
         return Candidate(
             item=item,
             kind="popular",
@@ -454,6 +497,8 @@ class Recommender:
         # Reasons and texts are written only for what is shown, not for every candidate; the
         # text of a plain rule is the same every time it is shown, so it is kept.
         evidence = candidate.evidence
+        if evidence is not None and self.shrinkage:
+            evidence = self._observed(item, evidence)
         if evidence is not None and not candidate.reason:
             antecedent, confidence, lift, count, n_rules, combined = evidence
             ids = self.table.ids
@@ -490,6 +535,14 @@ class Recommender:
             name=self.table.names[item],
             price=self.table.prices[item],
         )
+
+    def _observed(self, item: int, evidence: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A rule's evidence with the observed confidence and lift in place of the shrunk ones
+        it was ranked by: the reason tells what the baskets show."""
+        antecedent, _, _, count, n_rules, combined = evidence
+        confidence = count / self.rules.antecedent_counts[antecedent]
+        lift = confidence * self.data.n_baskets / self.table.counts[item]
+        return antecedent, confidence, lift, count, n_rules, combined
 
     def _kinds(self, kinds: Iterable[str] | None) -> frozenset[str]:
         if kinds is None:
