@@ -137,7 +137,7 @@ def markdown(result: dict[str, Any]) -> str:
         t = table["thresholds"]
         c = table["counts"]
         out.append(
-            f"**{table['name']}** ({table['dataset']}): {table['split']['method']} split, "
+            f"### {table['name']}\n\n`{table['dataset']}`: {table['split']['method']} split, "
             f"{c['train_baskets']:,} train / {c['test_baskets']:,} test orders, {c['cases']:,} cases "
             f"({c['hidden_unseen']:,} hidden items unseen in train); support {t['min_support']:g}, confidence "
             f"{t['min_confidence']:g}, max_len {t['max_len']}: {c['rules']:,} rules; {table['wall_seconds']} s\n"
@@ -158,6 +158,7 @@ def markdown(result: dict[str, Any]) -> str:
                 )
         out.append("")
     if result["sweeps"]:
+        out.append("### Sweeps\n")
         out.append(f"| data | parameter | value | rules | rules hit@{k} | rules NDCG@{k} | fallback | coverage |")
         out.append("|---|---|---|---|---|---|---|---|")
         for s in result["sweeps"]:
