@@ -27,7 +27,7 @@
 # - **confidence**: of the baskets with A, the share that also hold B (how often the
 #   suggestion would be right);
 # - **lift**: how many times more often B is bought with A than in baskets in general
-#   (1 means "no more than usual"; the checkout only uses rules of lift 1.5 and above).
+#   (1 means "no more than usual"; the checkout only uses rules of lift 1 and above).
 
 # %% tags=["parameters"]
 ORDERS = None  # None: the sample shop; or a file, e.g. "../../shared/data/online_retail.csv.xz"

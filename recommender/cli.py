@@ -53,7 +53,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from .config import (
-        CORRECTIONS,
         DEFAULT_MAX_LEN,
         DEFAULT_MAX_PAIRS,
         DEFAULT_MIN_CONFIDENCE,
@@ -116,34 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         help="stop early when the thresholds leave more frequent pairs, 0: no limit (default: %(default)s)",
     )  # fmt: skip
     mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
-    hygiene = mine.add_argument_group("rule hygiene (every rule's p-value and redundancy are recorded either way)")
-    hygiene.add_argument(
-        "--min-count", type=_positive_int, default=1, metavar="N",
-        help="least baskets behind a rule, whatever the support (default: %(default)s)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--max-p", type=float, default=None, metavar="F",
-        help="keep rules whose one-sided Fisher test, corrected, has p <= F (e.g. 0.05; default: keep all)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--correction", choices=CORRECTIONS, default="fdr_bh",
-        help="multiple-testing correction: Benjamini-Hochberg, Bonferroni, none (default: %(default)s)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--prune-redundant", action="store_true",
-        help="drop rules that a rule with a smaller antecedent matches or beats in confidence",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--shrinkage", type=float, default=0.0, metavar="K",
-        help="pseudo-baskets pulling confidences toward the base rate when ranking (default: %(default)s)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--hierarchy", metavar="FILE",
-        help="item -> category table (e.g. groceries_items.csv): category rules back the ranking off",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--hierarchy-level", metavar="COLUMN", help="the hierarchy's column of categories (default: category/level2)"
-    )
+    _add_hygiene_options(mine)
     mine.add_argument(
         "--engine",
         choices=("mlxtend", "spark"),
@@ -296,6 +268,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, price, stock")
     evaluate.add_argument("--input-format", choices=("auto", "long", "basket"), default="auto")
     evaluate.add_argument("--workers", type=_positive_int, default=None, metavar="N")
+    _add_hygiene_options(evaluate)
     evaluate.set_defaults(run=_evaluate)
     return parser
 
@@ -337,6 +310,51 @@ def _run_with_progress(work: Callable[[Callable[[str], None]], Any]) -> Any:
         stages.close()
 
 
+def _add_hygiene_options(parser: argparse.ArgumentParser) -> None:
+    from .config import CORRECTIONS
+
+    hygiene = parser.add_argument_group("rule hygiene (every rule's p-value and redundancy are recorded either way)")
+    hygiene.add_argument(
+        "--min-count", type=_positive_int, default=1, metavar="N",
+        help="least baskets behind a rule, whatever the support (default: %(default)s)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--max-p", type=float, default=None, metavar="F",
+        help="keep rules whose one-sided Fisher test, corrected, has p <= F (e.g. 0.05; default: keep all)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--correction", choices=CORRECTIONS, default="fdr_bh",
+        help="multiple-testing correction: Benjamini-Hochberg, Bonferroni, none (default: %(default)s)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--prune-redundant", action="store_true",
+        help="drop rules that a rule with a smaller antecedent matches or beats in confidence",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--shrinkage", type=float, default=0.0, metavar="K",
+        help="pseudo-baskets pulling confidences toward the base rate when ranking (default: %(default)s)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--hierarchy", metavar="FILE",
+        help="item -> category table (e.g. groceries_items.csv): category rules back the ranking off",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--hierarchy-level", metavar="COLUMN", help="the hierarchy's column of categories (default: category/level2)"
+    )
+
+
+def _hygiene_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "min_count": args.min_count,
+        "max_p": args.max_p,
+        "correction": args.correction,
+        "prune_redundant": args.prune_redundant,
+        "shrinkage": args.shrinkage,
+        "hierarchy": args.hierarchy,
+        "hierarchy_level": args.hierarchy_level,
+    }
+
+
 def _mine(args: argparse.Namespace) -> int:
     from .mining import mine
 
@@ -352,14 +370,8 @@ def _mine(args: argparse.Namespace) -> int:
             min_confidence=args.min_confidence,
             max_len=args.max_len,
             max_pairs=args.max_pairs or None,
-            min_count=args.min_count,
-            max_p=args.max_p,
-            correction=args.correction,
-            prune_redundant=args.prune_redundant,
-            shrinkage=args.shrinkage,
             catalog=args.catalog,
-            hierarchy=args.hierarchy,
-            hierarchy_level=args.hierarchy_level,
+            **_hygiene_options(args),
             format=args.format,
             columns=columns,
             engine=args.engine,
@@ -579,6 +591,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             format=args.input_format,
             workers=args.workers,
             progress=progress,
+            **_hygiene_options(args),
         )
     )
     if args.format == "json":

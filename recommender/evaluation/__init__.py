@@ -214,7 +214,14 @@ def evaluate(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     max_len: int = DEFAULT_MAX_LEN,
     max_pairs: int | None = DEFAULT_MAX_PAIRS,
+    min_count: int = 1,
+    max_p: float | None = None,
+    correction: str = "fdr_bh",
+    prune_redundant: bool = False,
+    shrinkage: float = 0.0,
     catalog: str | Path | pd.DataFrame | None = None,
+    hierarchy: str | Path | pd.DataFrame | Mapping[str, str] | None = None,
+    hierarchy_level: str | None = None,
     format: str = "auto",
     columns: ColumnSpec | Mapping[str, str | None] | None = None,
     workers: int | None = None,
@@ -243,6 +250,9 @@ def evaluate(
         How to split; ``auto`` splits by time when every order has a time.
     min_support, min_confidence, max_len, max_pairs, catalog, format, columns, workers
         As for :func:`recommender.mine`, applied to the train orders.
+    min_count, max_p, correction, prune_redundant, shrinkage, hierarchy, hierarchy_level
+        The rule hygiene and category rules of :func:`recommender.mine`, applied to the
+        train orders, so that their effect on the suggestions can be measured.
     ranking : RankingConfig, optional
         The rules' ranking settings (default: the shipped defaults).
     progress : callable, optional
@@ -266,7 +276,17 @@ def evaluate(
         raise ConfigError(f"systems must be some of {SYSTEMS}, got {list(chosen)}; e.g. ('rules', 'popular').")
     if split not in SPLIT_METHODS:
         raise ConfigError(f"split must be one of {SPLIT_METHODS}, got {split!r}.")
-    config = MiningConfig(min_support=min_support, min_confidence=min_confidence, max_len=max_len, max_pairs=max_pairs)
+    config = MiningConfig(
+        min_support=min_support,
+        min_confidence=min_confidence,
+        max_len=max_len,
+        max_pairs=max_pairs,
+        min_count=min_count,
+        max_p=max_p,
+        correction=correction,
+        prune_redundant=prune_redundant,
+        shrinkage=shrinkage,
+    )
     say = progress or (lambda stage: logger.info("%s", stage))
 
     say("reading orders")
@@ -288,7 +308,9 @@ def evaluate(
 
     model = mine(
         train, min_support=config.min_support, min_confidence=config.min_confidence, max_len=config.max_len,
-        max_pairs=config.max_pairs, catalog=catalog, workers=workers,
+        max_pairs=config.max_pairs, min_count=config.min_count, max_p=config.max_p, correction=config.correction,
+        prune_redundant=config.prune_redundant, shrinkage=config.shrinkage, catalog=catalog, hierarchy=hierarchy,
+        hierarchy_level=hierarchy_level, workers=workers,
     )  # fmt: skip
     index = {item: k for k, item in enumerate(train.items)}
     hidden = np.array([index.get(item, -1) for item in cases.hidden], dtype=np.int64)

@@ -35,7 +35,8 @@ class CategoryBackoff:
     item_counts : sequence of int
         Baskets of each item.
     min_lift : float
-        Category rules below this lift are left out, as item rules are.
+        Category rules below this lift are left out, as item rules are, and so are those of
+        lift 1 or less.
     """
 
     def __init__(
@@ -61,7 +62,8 @@ class CategoryBackoff:
         ):
             confidence = count / antecedent_count
             lift = confidence * n / data.category_counts[consequent]
-            if lift >= min_lift:
+            # A category rule at lift 1 says no more than the popular fill does.
+            if lift >= min_lift and lift > 1.0:
                 self.rules.setdefault(antecedent, []).append((confidence, lift, count, consequent))
 
     def __bool__(self) -> bool:
