@@ -28,6 +28,11 @@ DEMO_CARTS = (
     ((), 0.0),
 )
 DEMO_BUNDLE = "COF-ESPRESSO-BASIC"
+FALLBACK_TEXTS = {
+    "category_rules": "best sellers of the categories bought with the cart's",
+    "category_popular": "popular items of the cart's categories",
+    "popular": "popular items",
+}
 # Sortable columns of the rules table: the counts and every metric but the two side supports.
 RULE_SORT_KEYS = ("count", *(m for m in RULE_METRICS if not m.endswith("_support")), "p_value", "confidence_shrunk")
 
@@ -438,7 +443,7 @@ def _demo(args: argparse.Namespace) -> int:
                 f"  - {suggestion.name or suggestion.item_id} ({suggestion.kind}): {suggestion.reason.get('text', '')}"
             )
         if answer.fallback:
-            print(f"  ({answer.fallback.replace('_', ' ')} items filled in)")
+            print(f"  ({FALLBACK_TEXTS[answer.fallback]} filled in)")
     print()
     print(_bundle_text(recommender.bundle(DEMO_BUNDLE)))
     print(
@@ -501,7 +506,7 @@ def _recommend(args: argparse.Namespace) -> int:
     if answer.unknown_items:
         print(f"unknown items (not in the model): {', '.join(answer.unknown_items)}")
     if answer.fallback:
-        print(f"fallback: {answer.fallback.replace('_', ' ')} items filled in where the rules had too little")
+        print(f"fallback: {FALLBACK_TEXTS[answer.fallback]} filled in where the item rules had too little")
     return 0
 
 
