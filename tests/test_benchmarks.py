@@ -81,3 +81,17 @@ def test_quality_benchmark_small_preset(tmp_path):
         ("min_confidence", 0.05), ("min_confidence", 0.1), ("combine", "max"), ("combine", "noisy_or"),
     ]  # fmt: skip
     assert all(0 < s["hit_rate"] < 0.5 and s["rules"] > 0 for s in result["sweeps"])
+
+
+@pytest.mark.slow
+def test_scale_benchmark_small_preset(tmp_path):
+    pytest.importorskip("pyspark")
+    result = _run_benchmark("bench_scale.py", tmp_path / "scale.json", "--workdir", str(tmp_path / "work"))
+    assert [row["baskets"] for row in result["runs"]] == [5_000, 10_000]
+    for row in result["runs"]:
+        assert row["same_rules"] is True  # both engines, the same rules with the same counts
+        for engine in ("mlxtend", "spark"):
+            run = row[engine]
+            assert run["baskets"] == row["baskets"] and run["rules"] > 0
+            assert run["seconds"] > 0 and run["peak_mb"] > 0
+            assert 0 < row["bundles_found"][engine] <= result["bundles"]

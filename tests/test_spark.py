@@ -154,6 +154,19 @@ def test_parquet_folder_stays_in_spark(spark, tmp_path):
 
 
 @needs_pyspark
+def test_support_boundary_where_spark_would_round_up(spark):
+    # 0.07 * 100 is 7.000000000000001 in floating point: Spark's own ceil(minSupport * n) would
+    # ask for 8 baskets, while 7 / 100 >= 0.07 holds. The engine must keep the pair at 7.
+    baskets = [["tea", "kettle"]] * 7 + [["mug"]] * 93
+    model = mine(baskets, engine="spark", min_support=0.07, min_confidence=0.5)
+    assert model.config["min_count"] == 7
+    assert sorted_rules(model)[["antecedents", "consequent", "count"]].to_dict("records") == [
+        {"antecedents": ("kettle",), "consequent": "tea", "count": 7},
+        {"antecedents": ("tea",), "consequent": "kettle", "count": 7},
+    ]
+
+
+@needs_pyspark
 def test_spark_max_pairs_guard(spark):
     baskets = [list("abcdef")] * 5 + [list("ab")] * 3
     with pytest.raises(ValueError, match="more than max_pairs 3.*raise --min-support to"):

@@ -231,6 +231,9 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
         builder = builder.master(settings.master)
     defaults = {
         "spark.ui.showConsoleProgress": "false",
+        # Spark's 200 shuffle partitions suit a cluster; on one machine their per-task cost
+        # dominates a grouping of a few million lines.
+        **({"spark.sql.shuffle.partitions": str(4 * (os.cpu_count() or 1))} if _is_local(settings.master) else {}),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.driver.extraJavaOptions": _quiet_log4j_option(),
     }
@@ -246,6 +249,11 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
         ) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _is_local(master: str | None) -> bool:
+    """Whether a new session runs on this machine (no master given means spark-submit's local[*])."""
+    return (master or DEFAULT_MASTER).startswith("local")
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -366,8 +374,7 @@ def read_parquet_orders(
         F.sum(F.col("cancelled").cast("long")).alias("cancelled"),
         F.sum(F.col("returned").cast("long")).alias("returned"),
     ).collect()[0]
-    kept_rows = kept.count()
-    n_baskets = distinct.select("order").distinct().count()
+    n_baskets = int(distinct.agg(F.countDistinct("order")).collect()[0][0])
     item_table = distinct.groupBy("item").count().toArrow()
     names = [str(name) for name in item_table.column("item").to_pylist()]
     counts = np.asarray(item_table.column("count").to_numpy(), dtype=np.int64)
@@ -378,6 +385,7 @@ def read_parquet_orders(
     missing = int(totals["missing"] or 0)
     n_cancelled = int(totals["cancelled"] or 0)
     n_returned = int(totals["returned"] or 0)
+    kept_rows = rows - missing - n_cancelled - n_returned
     if n_baskets == 0:
         raise InputError(
             f"{what} holds no purchases (dropped: {missing:,} rows without an item, {n_cancelled:,} "
@@ -424,9 +432,12 @@ def _support_for(min_count: int, rows: int) -> float:
 
     Examples
     --------
-    >>> s = _support_for(3, 10)
-    >>> math.ceil(s * 10)
-    3
+    >>> import math
+    >>> from recommender.config import MiningConfig
+    >>> MiningConfig(min_support=0.07).support_count(100)  # 7 / 100 >= 0.07
+    7
+    >>> math.ceil(0.07 * 100), math.ceil(_support_for(7, 100) * 100)  # Spark's count: plain, ours
+    (8, 7)
     """
     return min(1.0, (min_count - 0.5) / rows)
 
