@@ -511,8 +511,6 @@ def spark_frequent_itemsets(
     ...                         max_pairs=None).itemsets  # doctest: +SKIP
     {(0, 1): 2}
     """
-    from pyspark.ml.fpm import FPGrowth
-    from pyspark.sql import functions as F
 
     say = progress or (lambda stage: logger.info("%s", stage))
     frequent = np.asarray(item_counts) >= min_count
@@ -525,19 +523,51 @@ def spark_frequent_itemsets(
     }
     if isinstance(orders, SparkOrders):
         provenance["tradeups"] = "skipped: orders read by Spark are not brought to the driver"
-    if mined_items < 2:
-        return SparkMined(itemsets={}, mined_baskets=0, mined_items=mined_items, provenance=provenance)
-    say("shipping baskets to spark" if isinstance(orders, Baskets) else "grouping order lines into baskets in spark")
-    if isinstance(orders, SparkOrders):
-        frame, rows = _lines_to_baskets(orders, frequent)
-    else:
-        frame, rows = _shipped_baskets(spark, orders, frequent)
-    if rows < min_count:
-        return SparkMined(itemsets={}, mined_baskets=rows, mined_items=mined_items, provenance=provenance)
-    support = _support_for(min_count, rows)
-    provenance["fpgrowth_min_support"] = support
-    provenance["fpgrowth_rows"] = rows
-    say(f"mining itemsets with spark fpgrowth ({rows:,} baskets)")
+    try:
+        if mined_items < 2:
+            return SparkMined(itemsets={}, mined_baskets=0, mined_items=mined_items, provenance=provenance)
+        in_spark = isinstance(orders, SparkOrders)
+        say("grouping order lines into baskets in spark" if in_spark else "shipping baskets to spark")
+        if isinstance(orders, SparkOrders):
+            frame, rows = _lines_to_baskets(orders, frequent)
+        else:
+            frame, rows = _shipped_baskets(spark, orders, frequent)
+        try:
+            if rows < min_count:
+                return SparkMined(itemsets={}, mined_baskets=rows, mined_items=mined_items, provenance=provenance)
+            support = _support_for(min_count, rows)
+            provenance["fpgrowth_min_support"] = support
+            provenance["fpgrowth_rows"] = rows
+            say(f"mining itemsets with spark fpgrowth ({rows:,} baskets)")
+            table = _mine(frame, support=support, min_count=min_count, max_len=max_len, max_pairs=max_pairs,
+                          n_baskets=len(orders), say=say)  # fmt: skip
+        finally:
+            frame.unpersist()
+    finally:
+        if isinstance(orders, SparkOrders):
+            orders.frame.unpersist()  # the lines were cached for counting and grouping: done with them
+    items = table.column("items").combine_chunks()
+    offsets = items.offsets.to_numpy()
+    values = items.values.to_numpy()
+    freq = table.column("freq").to_numpy()
+    itemsets = {tuple(sorted(values[offsets[k] : offsets[k + 1]].tolist())): int(freq[k]) for k in range(len(freq))}
+    return SparkMined(itemsets=itemsets, mined_baskets=rows, mined_items=mined_items, provenance=provenance)
+
+
+def _mine(
+    frame: DataFrame,
+    *,
+    support: float,
+    min_count: int,
+    max_len: int,
+    max_pairs: int | None,
+    n_baskets: int,
+    say: Progress,
+) -> Any:
+    """Run FPGrowth on ``frame`` and collect its itemsets of two to ``max_len`` items as an Arrow table."""
+    from pyspark.ml.fpm import FPGrowth
+    from pyspark.sql import functions as F
+
     model = FPGrowth(itemsCol="items", minSupport=support, minConfidence=1.0).fit(frame)
     # FPGrowth's itemsets are a lazy view over the mined RDD: cache the kept part once.
     found = model.freqItemsets.where(
@@ -547,18 +577,11 @@ def spark_frequent_itemsets(
         n_pairs = found.where(F.size("items") == 2).count()
         if max_pairs is not None and n_pairs > max_pairs:
             past = found.where(F.size("items") == 2).orderBy(F.desc("freq")).limit(max_pairs + 1).agg(F.min("freq"))
-            _too_many_pairs(n_pairs, max_pairs, int(past.collect()[0][0]), min_count, len(orders))
+            _too_many_pairs(n_pairs, max_pairs, int(past.collect()[0][0]), min_count, n_baskets)
         say("collecting frequent itemsets")
-        table = found.toArrow()
+        return found.toArrow()
     finally:
         found.unpersist()
-        frame.unpersist()
-    items = table.column("items").combine_chunks()
-    offsets = items.offsets.to_numpy()
-    values = items.values.to_numpy()
-    freq = table.column("freq").to_numpy()
-    itemsets = {tuple(sorted(values[offsets[k] : offsets[k + 1]].tolist())): int(freq[k]) for k in range(len(freq))}
-    return SparkMined(itemsets=itemsets, mined_baskets=rows, mined_items=mined_items, provenance=provenance)
 
 
 def _too_many_pairs(n_pairs: int, max_pairs: int, past: int, min_count: int, n_baskets: int) -> None:
