@@ -44,6 +44,12 @@ SWEEPS: dict[str, dict[str, tuple[Any, ...]]] = {
         "max_len": (2, 3, 4),
         "combine": ("max", "noisy_or"),
         "min_lift": (0.0, 1.0, 1.5, 2.0),
+        # Rule hygiene (issue 7): each option alone, against the first line of the table.
+        "max_p": (0.05, 0.001),
+        "prune_redundant": (True,),
+        "min_count": (20,),
+        "shrinkage": (5.0, 20.0),
+        "hierarchy": ("groceries_items.csv",),
     },
     "retail": {
         "min_support": (0.0003, 0.0005, 0.001, 0.002),
@@ -51,6 +57,10 @@ SWEEPS: dict[str, dict[str, tuple[Any, ...]]] = {
         "max_len": (2, 3, 4),
         "combine": ("max", "noisy_or"),
         "min_lift": (0.0, 1.0, 1.5, 2.0),
+        "max_p": (0.05, 0.001),
+        "prune_redundant": (True,),
+        "min_count": (20,),
+        "shrinkage": (5.0, 20.0),
     },
 }
 
@@ -68,6 +78,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 MINING_KEYS = ("min_support", "min_confidence", "max_len")
+HYGIENE_KEYS = ("max_p", "prune_redundant", "min_count", "shrinkage", "hierarchy")
 RANKING_KEYS = ("combine", "min_lift")
 
 
@@ -78,7 +89,7 @@ def run_one(baskets: Any, settings: dict[str, Any], *, systems: tuple[str, ...],
     started = time.perf_counter()
     result = evaluate(
         baskets, limit=LIMIT, seed=SEED, max_cases=max_cases, systems=systems, ranking=ranking,
-        **{k: settings[k] for k in MINING_KEYS},
+        **{k: settings[k] for k in MINING_KEYS}, **{k: settings[k] for k in HYGIENE_KEYS if k in settings},
     )  # fmt: skip
     return {**result.as_dict(), "describe": result.describe(), "wall_seconds": round(time.perf_counter() - started, 1)}
 
@@ -110,7 +121,9 @@ def run(preset: str, data: Path) -> dict[str, Any]:
         for parameter, values in parameters.items():
             for value in values:
                 print(f"{name}: {parameter} = {value}", file=sys.stderr)
-                result = run_one(baskets(name), {**base, parameter: value}, systems=("rules",),
+                # A hierarchy is a file of the shared data sets.
+                given = data / value if parameter == "hierarchy" else value
+                result = run_one(baskets(name), {**base, parameter: given}, systems=("rules",),
                                  max_cases=settings["max_cases"])  # fmt: skip
                 rules = result["systems"]["rules"]
                 sweeps.append({

@@ -33,7 +33,8 @@ __all__ = [
 ]
 
 FORMAT = "recommender-model"
-# 2: rule p-values and redundancy, category rules. Files of version 1 still load (without them).
+# 2: rule p-values and redundancy, category rules, co-bought pairs. Files of version 1 still
+# load (without them).
 SCHEMA_VERSION = 2
 READABLE_SCHEMAS = (1, 2)
 _MAX_HEADER = 4096
@@ -88,6 +89,8 @@ class ModelData:
     the same family; ``buyers`` the customers who bought each item (empty without customers).
     ``category_rules`` are rules between the ``categories`` (indices into them), mined from
     the baskets' categories, with ``category_counts`` the baskets holding each category.
+    ``cobought`` are ``(a, b, baskets)``: for each item, the few items bought with it most
+    often, below the support threshold too (the ranking's item-level back-off).
     """
 
     model_id: str
@@ -105,6 +108,7 @@ class ModelData:
     categories: tuple[str, ...] = ()
     category_counts: tuple[int, ...] = ()
     category_rules: RuleCounts = field(default_factory=RuleCounts)
+    cobought: tuple[tuple[int, int, int], ...] = ()
 
     def payload(self) -> dict[str, Any]:
         """The JSON-ready payload (columnar, compact)."""
@@ -130,6 +134,11 @@ class ModelData:
                 "customers": [c for _, _, c in self.tradeups],
             },
             "buyers": list(self.buyers),
+            "cobought": {
+                "from": [a for a, _, _ in self.cobought],
+                "to": [b for _, b, _ in self.cobought],
+                "baskets": [c for _, _, c in self.cobought],
+            },
             "catalog": {
                 "item_id": catalog_ids,
                 **{
@@ -311,6 +320,13 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
     )
     if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in tradeups):
         raise ValueError("a trade-up refers to an item outside the model")
+    raw_cobought = payload.get("cobought", {"from": [], "to": [], "baskets": []})
+    cobought = tuple(
+        (int(a), int(b), int(c))
+        for a, b, c in zip(raw_cobought["from"], raw_cobought["to"], raw_cobought["baskets"], strict=True)
+    )
+    if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in cobought):
+        raise ValueError("a co-bought pair refers to an item outside the model")
     buyers = tuple(int(c) for c in payload["buyers"])
     if buyers and len(buyers) != n_items:
         raise ValueError("items and buyers differ in length")
@@ -354,4 +370,5 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
         categories=categories,
         category_counts=category_counts,
         category_rules=category_rules,
+        cobought=cobought,
     )

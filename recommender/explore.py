@@ -667,10 +667,13 @@ def preview_cart(
                 "score": s.score,
                 "price": s.price,
                 "reason": s.reason.get("text", ""),
+                # What the suggestion rests on: a rule, an upgrade, a back-off, popularity.
+                "evidence": s.reason.get("backoff")
+                or ("pinned" if "pinned" in s.reason else {"cross_sell": "rule"}.get(s.kind, s.kind)),
             }
             for rank, s in enumerate(answer.items, start=1)
         ],
-        columns=["rank", "item_id", "name", "kind", "score", "price", "reason"],
+        columns=["rank", "item_id", "name", "kind", "score", "price", "reason", "evidence"],
     )
     table.attrs.update(unknown_items=answer.unknown_items, fallback=answer.fallback)
     return table

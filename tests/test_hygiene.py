@@ -327,3 +327,40 @@ def test_cli_hygiene_errors_are_one_sentence(tmp_path, capsys):
     ) == 2  # fmt: skip
     assert "has no column 'aisle'" in capsys.readouterr().err
     assert not out.exists()
+
+
+# -- the item-level back-off: pairs below the support ------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(baskets=basket_sets())
+def test_cobought_pairs_equal_brute_force(baskets):
+    from recommender.io import Baskets
+    from recommender.mining.cobought import top_cobought
+
+    b = Baskets.from_lists([sorted(x) for x in baskets])
+    got = top_cobought(b, per_item=3, min_count=2)
+    for a, item in enumerate(b.items):
+        counts = {other: sum({item, other} <= basket for basket in baskets) for other in b.items if other != item}
+        expected = sorted(((-n, other) for other, n in counts.items() if n >= 2))[:3]
+        assert [(b.items[y], n) for x, y, n in got if x == a] == [(other, -n) for n, other in expected]
+
+
+def test_cobought_back_off_for_an_item_without_rules():
+    # 23 baskets, support 0.2 (5 baskets): rules only between a and b. rare is in 3 baskets, 2 of
+    # them with c (confidence 2/3, lift 2/3 * 23 / 2), 1 with d (once is chance: left out).
+    baskets = [["a", "b"]] * 10 + [["rare", "c"]] * 2 + [["rare", "d"]] + [["e"]] * 10
+    model = mine(baskets, min_support=0.2, min_confidence=0.1)
+    assert set(model.rules["consequent"]) == {"a", "b"}
+    answer = Recommender(model.data).recommend(["rare"], limit=3)
+    assert answer.fallback == "cobought"
+    assert [(s.item_id, s.kind) for s in answer.items] == [("c", "cross_sell"), ("a", "popular"), ("b", "popular")]
+    first = answer.items[0]
+    assert first.score == pytest.approx(2 / 3)
+    assert first.reason["backoff"] == "cobought" and first.reason["baskets"] == 2
+    assert first.reason["lift"] == pytest.approx(2 / 3 * 23 / 2)
+    assert first.reason["text"] == (
+        "because rare is in the cart: 67% of those baskets also had c, 7.7x the usual rate (only 2 baskets)"
+    )
+    # The rules' own suggestions still come first where they exist.
+    assert Recommender(model.data).recommend(["a", "rare"], limit=2).item_ids == ("b", "c")

@@ -55,14 +55,14 @@ def check_answer(rec, shop, request, answer):
     assert all(s.kind in kinds for s in answer.items)
     assert sum(s.kind == "upgrade" for s in answer.items) <= 1
 
-    # Order: free-shipping add-ons first, then rule-based by score, then the best sellers that
-    # category rules point to, then the popular fill of the cart's categories by score, then the
-    # shop's popular items by score.
+    # Order: free-shipping add-ons first, then rule-based by score, then the thin evidence (items
+    # co-bought below the support, best sellers that category rules point to) by score, then the
+    # popular fill of the cart's categories by score, then the shop's popular items by score.
     def tier(s):
         if "free_shipping" in s.reason:
             return 0
         if s.kind != "popular":
-            return 1.5 if "because_categories" in s.reason else 1
+            return 1.5 if "backoff" in s.reason else 1
         return 2 if s.reason["category"] is not None else 3
 
     tiers = [(tier(s), -s.score) for s in answer.items]

@@ -23,6 +23,7 @@ from ..io.catalog import catalog_from_frame, merge_catalogs
 from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
+from .cobought import top_cobought
 from .encode import Reduced, reduce_for_mining
 from .hygiene import apply_hygiene
 from .partition import conditional_batches
@@ -199,6 +200,9 @@ def mine(
         else _Categories()  # orders kept in Spark: no category baskets on the driver
     )
     lap("category_rules")
+    say("counting pairs below the support")
+    cobought = top_cobought(baskets) if isinstance(baskets, Baskets) else ()
+    lap("cobought")
     say("counting trade-ups")
     tradeups, buyers = count_tradeups(baskets, merged_catalog) if isinstance(baskets, Baskets) else ((), ())
     lap("tradeups")
@@ -220,6 +224,7 @@ def mine(
         categories=category_model.names,
         category_counts=category_model.counts,
         category_rules=category_model.rules,
+        cobought=cobought,
         provenance={
             "input": {**baskets.source.as_dict(), "sha256": content},
             "read": baskets.summary.as_dict(),

@@ -84,7 +84,8 @@ def select(
             continue
         if substitutes and candidate.kind != "upgrade" and not candidate.pinned and table.families[item] in substitutes:
             continue
-        if per_kind.get(candidate.kind, 0) >= max_per_kind.get(candidate.kind, limit):
+        cap = max_per_kind.get(candidate.kind)
+        if cap is not None and per_kind.get(candidate.kind, 0) >= cap:
             continue
         category = table.categories[item]
         if (

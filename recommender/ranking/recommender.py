@@ -46,8 +46,9 @@ class CandidatePool:
     complete: bool
 
 
-# What fills an answer, by Candidate.fill: category rules, popular in the cart's categories, popular.
-FALLBACKS = {1: "category_rules", 2: "category_popular", 3: "popular"}
+# What fills an answer, by Candidate.fill: thin evidence (co-bought pairs below the support, and
+# category rules), then popular items of the cart's categories, then the shop's.
+FALLBACKS = {2: "category_popular", 3: "popular"}
 POPULAR_KEPT = 200
 TEXTS_KEPT = 100_000  # cached reason texts of rules, cleared when full
 POPULAR_PER_CATEGORY = 32
@@ -102,6 +103,10 @@ class Recommender:
                 members = self.popular_in.setdefault(category, [])
                 if len(members) < POPULAR_PER_CATEGORY:
                     members.append(item)
+        self.cobought: dict[int, list[tuple[int, int]]] = {}
+        for a, b, baskets in data.cobought:
+            if table.sellable[b]:
+                self.cobought.setdefault(a, []).append((b, baskets))
         self.category_backoff = CategoryBackoff(
             data,
             item_categories=table.categories,
@@ -422,12 +427,17 @@ class Recommender:
         pool_of = [(2, i) for i in in_categories] + [(3, i) for i in self.popular if i not in set(in_categories)]
         taken = set(blocked) | {c.item for c in chosen}
         fill = []
-        if self.category_backoff and "cross_sell" in pool.kinds and known:
-            wanted = limit - len(chosen)
-            fill = [
-                self._by_category(found, known, objective)
-                for found in self.category_backoff.candidates(known, taken, wanted)
-            ]
+        if "cross_sell" in pool.kinds and known:
+            # Thin evidence of two kinds, in the same units (the chance of the item given the
+            # cart): the items bought with a cart item below the rules' support, and the best
+            # sellers of the categories that the cart's categories point to.
+            fill = self._cobought(known, taken, objective)
+            if self.category_backoff:
+                wanted = limit - len(chosen)
+                fill += [
+                    self._by_category(found, known, objective)
+                    for found in self.category_backoff.candidates(known, taken, wanted)
+                ]
         fill += [self._popular(item, group, objective) for group, item in pool_of if item not in taken]
         added: list[Candidate] = []
         for max_per_category in (self.config.max_per_category, None):
@@ -446,7 +456,52 @@ class Recommender:
         if not added:
             return chosen, None
         added.sort(key=lambda c: c.key(table))
-        return chosen + added, FALLBACKS[added[0].fill]
+        first = added[0]
+        if first.fill == 1:
+            return chosen + added, first.reason["backoff"]
+        return chosen + added, FALLBACKS[first.fill]
+
+    def _cobought(self, cart: list[int], taken: set[int], objective: str) -> list[Candidate]:
+        """The items bought most often with a cart item that no rule suggests (too few baskets,
+        or a confidence under the threshold), each scored by its best cart item's share of
+        baskets (smoothed by the model's shrinkage), as rules are."""
+        counts = self.table.counts
+        n = self.data.n_baskets
+        k = self.shrinkage
+        support_count = int(self.data.config.get("min_count", 1))
+        best: dict[int, tuple[float, int, int]] = {}
+        for item in cart:
+            for other, baskets in self.cobought.get(item, ()):
+                if other in taken:
+                    continue
+                likelihood = (baskets + k * counts[other] / n) / (counts[item] + k)
+                found = best.get(other)
+                if found is None or (likelihood, baskets) > found[:2]:
+                    best[other] = (likelihood, baskets, item)
+        candidates = []
+        for other, (likelihood, baskets, item) in best.items():
+            confidence = baskets / counts[item]
+            lift = confidence * n / counts[other]
+            candidates.append(
+                Candidate(
+                    item=other,
+                    kind="cross_sell",
+                    score=self._value(objective, other, likelihood),
+                    strength=likelihood,
+                    count=baskets,
+                    fill=1,
+                    reason={
+                        "because": [self.table.ids[item]],
+                        "confidence": confidence,
+                        "lift": lift,
+                        "baskets": baskets,
+                        "backoff": "cobought",
+                        "text": explain.cross_sell_text(self.table, (item,), other, confidence, lift)
+                        + ("" if baskets >= support_count else f" (only {baskets} baskets)"),
+                    },
+                )
+            )
+        return candidates
 
     def _by_category(self, found: CategoryCandidate, cart: list[int], objective: str) -> Candidate:
         likelihood, item, category, antecedent, confidence, lift, count = found
@@ -461,6 +516,7 @@ class Recommender:
             count=count,
             fill=1,
             reason={
+                "backoff": "category_rules",
                 "because": [table.ids[i] for i in cart if backoff.category_of[i] in antecedent],
                 "because_categories": [names[c] for c in antecedent],
                 "category": names[category],

@@ -36,7 +36,8 @@ class Recommendations:
     """The answer for one cart: at most ``limit`` suggestions, best first.
 
     ``unknown_items`` are cart items the model has never seen (reported, not fatal);
-    ``fallback`` says what filled in after the item rules: ``"category_rules"`` (best sellers of
+    ``fallback`` says what filled in after the item rules: ``"cobought"`` (items bought with a
+    cart item in too few baskets for a rule), ``"category_rules"`` (best sellers of
     the categories the cart's categories point to), ``"category_popular"`` or ``"popular"``.
     """
 

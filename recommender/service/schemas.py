@@ -58,7 +58,7 @@ class RecommendationResponse(BaseModel):
     model: ModelRef
     items: list[Suggestion]
     unknown_items: list[str]
-    fallback: Literal["category_rules", "category_popular", "popular"] | None
+    fallback: Literal["cobought", "category_rules", "category_popular", "popular"] | None
 
 
 class BundleItem(BaseModel):
