@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from common import emit, preset_parser
 
 LIMIT = 3
@@ -67,11 +68,14 @@ SWEEPS: dict[str, dict[str, tuple[Any, ...]]] = {
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {
         "tables": ("groceries",),
+        "seeds": {"groceries": 2},
         "sweeps": {"groceries": {"min_confidence": (0.05, 0.1), "combine": ("max", "noisy_or")}},
         "max_cases": 500,
     },
     "full": {
         "tables": ("groceries", "online_retail", "retail", "completejourney"),
+        # Splits and cases drawn anew with each seed: how much of a difference is luck.
+        "seeds": {"groceries": 5, "online_retail": 5, "retail": 5},
         "sweeps": SWEEPS,
         "max_cases": 5000,
     },
@@ -82,13 +86,15 @@ HYGIENE_KEYS = ("max_p", "prune_redundant", "min_count", "shrinkage", "hierarchy
 RANKING_KEYS = ("combine", "min_lift")
 
 
-def run_one(baskets: Any, settings: dict[str, Any], *, systems: tuple[str, ...], max_cases: int) -> dict[str, Any]:
+def run_one(
+    baskets: Any, settings: dict[str, Any], *, systems: tuple[str, ...], max_cases: int, seed: int = SEED
+) -> dict[str, Any]:
     from recommender import RankingConfig, evaluate
 
     ranking = RankingConfig(**{k: settings[k] for k in RANKING_KEYS if k in settings})
     started = time.perf_counter()
     result = evaluate(
-        baskets, limit=LIMIT, seed=SEED, max_cases=max_cases, systems=systems, ranking=ranking,
+        baskets, limit=LIMIT, seed=seed, max_cases=max_cases, systems=systems, ranking=ranking,
         **{k: settings[k] for k in MINING_KEYS}, **{k: settings[k] for k in HYGIENE_KEYS if k in settings},
     )  # fmt: skip
     return {**result.as_dict(), "describe": result.describe(), "wall_seconds": round(time.perf_counter() - started, 1)}
@@ -115,6 +121,25 @@ def run(preset: str, data: Path) -> dict[str, Any]:
         tables.append(
             {"name": name, **run_one(baskets(name), DATASETS[name], systems=systems, max_cases=settings["max_cases"])}
         )
+    seeded = []
+    for name, n_seeds in settings["seeds"].items():
+        runs = []
+        for seed in range(n_seeds):
+            print(f"{name}: seed {seed}", file=sys.stderr)
+            result = run_one(baskets(name), DATASETS[name], systems=BASE_SYSTEMS[:-1], max_cases=settings["max_cases"],
+                             seed=seed)  # fmt: skip
+            runs.append(result["systems"])
+        seeded.append({
+            "dataset": name, "seeds": n_seeds,
+            "systems": {
+                system: {
+                    metric: (float(np.mean([r[system][metric] for r in runs])),
+                             float(np.std([r[system][metric] for r in runs], ddof=1)) if n_seeds > 1 else 0.0)
+                    for metric in ("hit_rate", "ndcg")
+                }
+                for system in runs[0]
+            },
+        })  # fmt: skip
     sweeps = []
     for name, parameters in settings["sweeps"].items():
         base = DATASETS[name]
@@ -136,6 +161,7 @@ def run(preset: str, data: Path) -> dict[str, Any]:
         "limit": LIMIT,
         "seed": SEED,
         "tables": tables,
+        "seeded": seeded,
         "sweeps": sweeps,
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
         "date": date.today().isoformat(),
@@ -169,6 +195,18 @@ def markdown(result: dict[str, Any]) -> str:
                 out.append(
                     f"| {segment} | {s['cases']:,} | " + " | ".join(f"{v:.4f}" for v in s["hit_rate"].values()) + " |"
                 )
+        out.append("")
+    if result["seeded"]:
+        out.append(f"### Over several seeds (mean and standard deviation of hit@{k} and NDCG@{k})\n")
+        systems = list(result["seeded"][0]["systems"])
+        out.append("| data | seeds | " + " | ".join(systems) + " |")
+        out.append("|---|---|" + "---|" * len(systems))
+        for row in result["seeded"]:
+            cells = [
+                f"{s['hit_rate'][0]:.4f} ± {s['hit_rate'][1]:.4f} / {s['ndcg'][0]:.4f} ± {s['ndcg'][1]:.4f}"
+                for s in row["systems"].values()
+            ]
+            out.append(f"| {row['dataset']} | {row['seeds']} | " + " | ".join(cells) + " |")
         out.append("")
     if result["sweeps"]:
         out.append("### Sweeps\n")
