@@ -220,6 +220,11 @@ def test_cli_bad_spark_conf(tmp_path):
     assert done.returncode == 2 and "KEY=VALUE" in done.stderr
 
 
+def test_spark_settings_without_the_spark_engine_are_refused():
+    with pytest.raises(ValueError, match="apply to the spark engine only.*--engine spark"):
+        mine([["tea", "kettle"]], spark_master="local[2]")
+
+
 @needs_pyspark
 @pytest.mark.slow
 def test_cli_mines_with_spark_end_to_end(tmp_path):

@@ -121,6 +121,11 @@ def mine(
     )
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
+    if engine != "spark" and (spark_master is not None or spark_conf):
+        raise ConfigError(
+            f"Spark settings (master {spark_master!r}, conf {spark_conf!r}) apply to the spark engine only, "
+            f"and the engine is {engine!r}; add --engine spark (engine='spark'), or drop them."
+        )
     if workers is None:
         workers = min(8, os.cpu_count() or 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:

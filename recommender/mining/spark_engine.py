@@ -221,6 +221,8 @@ def spark_session(settings: SparkSettings | None = None) -> SparkSession:
                 active.sparkContext.master,
                 settings.master,
             )
+        if settings.conf:
+            logger.warning("reusing the running Spark session; its settings stand, --spark-conf is not applied")
         return active
     # Under spark-submit the JVM started this Python process: Java is there by definition.
     if not os.environ.get("PYSPARK_GATEWAY_PORT"):
