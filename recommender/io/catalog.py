@@ -48,16 +48,18 @@ def read_catalog(path: str | Path) -> pd.DataFrame:
         For a missing file, no item column, duplicate item ids, a non-numeric price.
     """
     path = Path(path)
-    what = f"catalog {str(path)!r}"
-    check_readable(path, "catalog")
+    return catalog_from_frame(read_table(path, "catalog"), what=f"catalog {str(path)!r}", header_rows=1)
+
+
+def read_table(path: Path, what: str) -> pd.DataFrame:
+    """A CSV (as text, any compression) or Parquet table (file or folder) describing products."""
+    check_readable(path, what)
     try:
         if data_suffix(path) in {".parquet", ".pq"} or path.is_dir():
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=str)
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str)
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
-        raise InputError(f"cannot read {what}: {str(error).strip()[:200]}; check the file.") from None
-    return catalog_from_frame(frame, what=what, header_rows=1)
+        raise InputError(f"cannot read {what} {str(path)!r}: {str(error).strip()[:200]}; check the file.") from None
 
 
 def catalog_from_frame(frame: pd.DataFrame, *, what: str = "the catalog", header_rows: int = 0) -> pd.DataFrame:

@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import InputError
-from .catalog import catalog_from_frame
-from .source import check_readable, data_suffix
+from .catalog import catalog_from_frame, read_table
 
 __all__ = ["read_hierarchy", "hierarchy_from"]
 
@@ -39,14 +38,7 @@ def read_hierarchy(path: str | Path, *, level: str | None = None, items: Sequenc
         For a missing file, no item column, an unknown level, or no category at all.
     """
     path = Path(path)
-    check_readable(path, "hierarchy")
-    try:
-        if data_suffix(path) in {".parquet", ".pq"} or path.is_dir():
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, dtype=str)
-    except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
-        raise InputError(f"cannot read hierarchy {str(path)!r}: {str(error).strip()[:200]}; check the file.") from None
+    frame = read_table(path, "hierarchy")
     return hierarchy_from(frame, level=level, items=items, what=f"hierarchy {str(path)!r}")
 
 
