@@ -152,9 +152,9 @@ class Recommender:
 
         Never an item of the cart, of ``exclude``, blocked, inactive or out of stock. Unknown
         cart items are reported in ``unknown_items``; when the rules give fewer than ``limit``
-        suggestions, the best sellers of the categories that the cart's categories point to
-        (category rules), then popular items (of the cart's categories first) fill in and
-        ``fallback`` says so.
+        suggestions, thinner evidence fills in (items bought with a cart item below the rules'
+        thresholds, the best sellers of the categories that the cart's categories point to),
+        then popular items (of the cart's categories first), and ``fallback`` says which.
         """
         limit = check_limit(self.config.limit if limit is None else limit)
         exclude = tuple(exclude)
