@@ -333,6 +333,11 @@ def read_parquet_orders(
     and a digit) and returns (negative quantity, or line total without one) are dropped and
     counted, and repeated lines of an item merge into their basket, as the pandas reader does.
     Only the counts and the item table come back to the driver.
+
+    Examples
+    --------
+    >>> orders = read_parquet_orders(spark_session(), "orders/")  # doctest: +SKIP
+    >>> orders.summary.describe(), len(orders)  # doctest: +SKIP
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -418,6 +423,10 @@ def read_orders(
     """Start (or join) Spark, then read: Parquet stays in Spark, anything else is read here.
 
     Spark starts first so that a missing Java or a bad master fails before a long read.
+
+    Examples
+    --------
+    >>> read_orders("orders.parquet", settings=SparkSettings(master="local[2]"))  # doctest: +SKIP
     """
     from ..io import read_baskets
 
