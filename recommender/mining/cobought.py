@@ -19,8 +19,9 @@ __all__ = ["top_cobought", "COBOUGHT_PER_ITEM", "COBOUGHT_MIN_COUNT"]
 COBOUGHT_PER_ITEM = 10
 # One basket together is chance; two is the least that repeats.
 COBOUGHT_MIN_COUNT = 2
-# Items per block of the pair counts, which bounds the memory of a large shop.
-_BLOCK = 2048
+# Pair occurrences per block of the pair counts (at most this many entries, about 12 bytes
+# each), which bounds the memory of a large shop whatever its popular items.
+_BLOCK_PAIRS = 20_000_000
 
 
 def top_cobought(
@@ -41,9 +42,20 @@ def top_cobought(
         shape=(len(baskets), n_items),
     )
     by_item = matrix.tocsc()
+    # The pair occurrences of each item (the sizes of its baskets summed) bound the entries of
+    # its row of counts; blocks of consecutive items take at most _BLOCK_PAIRS of them.
+    sizes = np.diff(baskets.indptr)
+    pairs = np.bincount(baskets.indices, weights=np.repeat(sizes, sizes), minlength=n_items)
+    bounds = [0]
+    total = 0.0
+    for item, weight in enumerate(pairs.tolist()):
+        if total and total + weight > _BLOCK_PAIRS:
+            bounds.append(item)
+            total = 0.0
+        total += weight
+    bounds.append(n_items)
     found: list[tuple[int, int, int]] = []
-    for start in range(0, n_items, _BLOCK):
-        stop = min(start + _BLOCK, n_items)
+    for start, stop in zip(bounds[:-1], bounds[1:]):
         # Rows start..stop of the item-item count matrix.
         block = (by_item[:, start:stop].T @ matrix).tocsr()
         for row in range(stop - start):
