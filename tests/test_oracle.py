@@ -33,8 +33,10 @@ def brute_force_rules(baskets, min_count, min_confidence, max_len):
 
 
 @st.composite
-def shops(draw):
-    baskets = draw(st.lists(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=6), min_size=1, max_size=40))
+def shops(draw, min_baskets=1):
+    baskets = draw(
+        st.lists(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=6), min_size=min_baskets, max_size=40)
+    )
     n = len(baskets)
     # Thresholds drawn on the exact boundaries the data can reach: count / n and count / count.
     min_count = draw(st.integers(min_value=1, max_value=max(1, n // 2 + 1)))

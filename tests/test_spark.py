@@ -16,16 +16,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from recommender import mine
 from recommender.config import RULE_METRICS
 
 from .conftest import REPO, data_file
+from .test_oracle import shops
 
 HAS_PYSPARK = importlib.util.find_spec("pyspark") is not None
 needs_pyspark = pytest.mark.skipif(not HAS_PYSPARK, reason="pyspark is not installed (the spark extra)")
-ITEMS = list("abcdefg")
 EXACT = ["antecedents", "consequent", "count", "antecedent_count", "consequent_count"]
 
 
@@ -85,23 +84,11 @@ def test_groceries_same_5668_rules_as_mlxtend(spark, tmp_path):
     assert loaded.recommend(["whole milk", "yogurt"], limit=3).items
 
 
-@st.composite
-def shops(draw):
-    baskets = draw(st.lists(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=6), min_size=2, max_size=40))
-    n = len(baskets)
-    # On the boundaries the data can reach: count / n for support, count / count for confidence.
-    min_count = draw(st.integers(min_value=1, max_value=max(1, n // 2 + 1)))
-    numerator = draw(st.integers(min_value=0, max_value=6))
-    denominator = draw(st.integers(min_value=max(1, numerator), max_value=6))
-    max_len = draw(st.integers(min_value=2, max_value=5))
-    return baskets, min_count / n, numerator / denominator, max_len
-
-
 @needs_pyspark
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
-@given(shop=shops())
+@given(shop=shops(min_baskets=2))
 def test_random_shops_same_rules_as_mlxtend(spark, shop):
     baskets, min_support, min_confidence, max_len = shop
     thresholds = {"min_support": min_support, "min_confidence": min_confidence, "max_len": max_len, "max_pairs": None}
