@@ -336,9 +336,8 @@ def test_cli_hygiene_errors_are_one_sentence(tmp_path, capsys):
 @given(baskets=basket_sets())
 def test_cobought_pairs_equal_brute_force(baskets):
     from recommender.io import Baskets
-    from recommender.mining.cobought import top_cobought
-
     from recommender.mining import cobought
+    from recommender.mining.cobought import top_cobought
 
     b = Baskets.from_lists([sorted(x) for x in baskets])
     got = top_cobought(b, per_item=3, min_count=2)
