@@ -29,7 +29,7 @@ DEMO_CARTS = (
 )
 DEMO_BUNDLE = "COF-ESPRESSO-BASIC"
 FALLBACK_TEXTS = {
-    "cobought": "items bought with the cart's in too few baskets for a rule",
+    "cobought": "items bought with the cart's that no rule covers (too few baskets or too weak)",
     "category_rules": "best sellers of the categories bought with the cart's",
     "category_popular": "popular items of the cart's categories",
     "popular": "popular items",
