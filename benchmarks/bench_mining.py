@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import emit, preset_parser
+from common import emit, preset_parser, tree_memory
 
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {"file": "groceries.csv", "min_support": 0.001, "min_confidence": 0.5, "max_len": 10},
@@ -68,36 +68,9 @@ class Measure:
     result: Any
 
 
-def _pss(pid: str) -> int:
-    """Proportional set size: resident memory with pages shared between processes split
-    between them, so that a sum over processes counts each page once."""
-    try:
-        match = re.search(r"^Pss:\s+(\d+) kB", Path(f"/proc/{pid}/smaps_rollup").read_text(), re.M)
-    except OSError:
-        return 0
-    return int(match.group(1)) * 1024 if match else 0
-
-
-def _descendants() -> list[str]:
-    found: list[str] = []
-    pending = [str(os.getpid())]
-    while pending:
-        pid = pending.pop()
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                children = (task / "children").read_text().split()
-            except OSError:
-                continue
-            for child in children:
-                if child not in found:
-                    found.append(child)
-                    pending.append(child)
-    return found
-
-
 def _tree_memory() -> int:
     """Memory of this process and all its descendants (the mining workers), shared pages once."""
-    return _pss(str(os.getpid())) + sum(_pss(child) for child in _descendants())
+    return tree_memory(os.getpid())
 
 
 class _Sampler(threading.Thread):

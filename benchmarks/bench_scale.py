@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import REPO, emit, preset_parser
+from common import REPO, emit, preset_parser, tree_memory
 
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {
@@ -142,30 +142,6 @@ print(json.dumps({{
 """
 
 
-def _pss(pid: int) -> int:
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return 0
-    match = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
-    return int(match.group(1)) * 1024 if match else 0
-
-
-def _tree(pid: int) -> list[int]:
-    found, pending = [pid], [pid]
-    while pending:
-        for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            for child in children:
-                if child not in found:
-                    found.append(child)
-                    pending.append(child)
-    return found
-
-
 def run_engine(engine: str, path: Path, support: float) -> dict[str, Any]:
     """Mine ``path`` in a fresh process; wall time and the peak memory of its process tree."""
     code = CHILD.format(confidence=MIN_CONFIDENCE, max_len=MAX_LEN, spark_conf=SPARK_CONF)
@@ -184,7 +160,7 @@ def run_engine(engine: str, path: Path, support: float) -> dict[str, Any]:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, sum(_pss(pid) for pid in _tree(child.pid)))
+            peak = max(peak, tree_memory(child.pid))
             done.wait(0.25)  # reading a JVM's smaps often slows it down
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +27,35 @@ def emit(result: dict[str, Any], path: Path | None) -> None:
     print(text)
     if path:
         path.write_text(text + "\n")
+
+
+def pss(pid: int) -> int:
+    """Proportional set size of a process, in bytes: resident memory with pages shared between
+    processes split between them, so that a sum over processes counts each page once."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) * 1024 if match else 0
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (mining workers, Spark's JVM) that are alive now."""
+    found, pending = [pid], [pid]
+    while pending:
+        for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            for child in children:
+                if child not in found:
+                    found.append(child)
+                    pending.append(child)
+    return found
+
+
+def tree_memory(pid: int) -> int:
+    """The proportional set size of ``pid`` and its descendants, shared pages once."""
+    return sum(pss(p) for p in process_tree(pid))

@@ -24,7 +24,7 @@ from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
 from .cobought import top_cobought
-from .encode import Reduced, reduce_for_mining
+from .encode import Reduced, reduce_for_mining, support_that_fits
 from .hygiene import apply_hygiene
 from .partition import conditional_batches
 from .rules import rules_from_itemsets
@@ -286,10 +286,7 @@ def _check_size(reduced: Reduced, config: MiningConfig, n_baskets: int, min_coun
     # The smallest support that keeps at most max_pairs pairs: one basket above the count of
     # the first pair past the limit.
     past = int(np.sort(counts)[::-1][config.max_pairs])
-    fitting = (past + 1) / n_baskets
-    suggestion = float(f"{fitting:.1g}")
-    if suggestion < fitting:
-        suggestion = float(f"{fitting * 1.05:.2g}")
+    suggestion = support_that_fits(past, n_baskets)
     raise ConfigError(
         f"at min_support {config.min_support:g} ({min_count:,} baskets) these {n_baskets:,} orders hold "
         f"{len(counts):,} frequent pairs of items, more than max_pairs {config.max_pairs:,}: mining would take "

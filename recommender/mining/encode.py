@@ -134,3 +134,21 @@ def reduce_for_mining(baskets: Baskets, item_counts: np.ndarray, min_count: int,
         pair_keys=pair_keys,
         pairs=(pair_rows[order][upper], pair_cols[order][upper], pair_counts[order][upper]),
     )
+
+
+def support_that_fits(past: int, n_baskets: int) -> float:
+    """A round support that keeps fewer pairs than a limit: one basket above ``past``, the count
+    of the first pair past the limit, rounded to one or two significant digits, never below.
+
+    Examples
+    --------
+    >>> support_that_fits(59, 20_728)
+    0.003
+    >>> support_that_fits(11, 1000)
+    0.013
+    """
+    fitting = (past + 1) / n_baskets
+    suggestion = float(f"{fitting:.1g}")
+    if suggestion < fitting:
+        suggestion = float(f"{fitting * 1.05:.2g}")
+    return suggestion

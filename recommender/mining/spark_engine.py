@@ -38,6 +38,7 @@ import numpy as np
 from ..exceptions import ConfigError, InputError, MissingDependencyError
 from ..io import ColumnSpec, ReadSummary, SourceInfo
 from ..io.baskets import Baskets
+from .encode import support_that_fits
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; pyspark is an optional extra
     from pyspark.sql import DataFrame, SparkSession
@@ -596,10 +597,7 @@ def _mine(
 
 
 def _too_many_pairs(n_pairs: int, max_pairs: int, past: int, min_count: int, n_baskets: int) -> None:
-    fitting = (past + 1) / n_baskets
-    suggestion = float(f"{fitting:.1g}")
-    if suggestion < fitting:
-        suggestion = float(f"{fitting * 1.05:.2g}")
+    suggestion = support_that_fits(past, n_baskets)
     raise ConfigError(
         f"at a least count of {min_count:,} baskets these {n_baskets:,} orders hold {n_pairs:,} frequent pairs "
         f"of items, more than max_pairs {max_pairs:,}: the model would be too large to serve well; raise "
