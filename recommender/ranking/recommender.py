@@ -414,9 +414,10 @@ class Recommender:
                 candidate.reason["free_shipping"] = {"threshold": threshold, "missing": round(missing, 2)}
 
     def _fill(self, chosen: list[Candidate], pool: CandidatePool, limit: int) -> tuple[list[Candidate], str | None]:
-        """What fills an answer the item rules leave short: the best sellers of the categories
-        the cart's categories point to (category rules, when cross-sell is asked for), then
-        popular items, the cart's categories first, then the shop's.
+        """What fills an answer the item rules leave short: when cross-sell is asked for, the
+        items most often bought with a cart item that no rule covers and the best sellers of the
+        categories the cart's categories point to (category rules), ranked together by score;
+        then popular items, the cart's categories first, then the shop's.
 
         Diversity holds where it can; when it leaves the answer short, it gives way.
         """
