@@ -38,31 +38,25 @@ DATASETS: dict[str, dict[str, Any]] = {
                         "min_confidence": 0.1, "max_len": 3},
 }  # fmt: skip
 
+# Swept on both data sets: confidence, length, the ranking, and the rule hygiene (issue 7), each
+# option alone against the first line of the table.
+_SWEEP_BOTH: dict[str, tuple[Any, ...]] = {
+    "min_confidence": (0.01, 0.05, 0.1, 0.2, 0.5),
+    "max_len": (2, 3, 4),
+    "combine": ("max", "noisy_or"),
+    "min_lift": (0.0, 1.0, 1.5, 2.0),
+    "max_p": (0.05, 0.001),
+    "prune_redundant": (True,),
+    "min_count": (20,),
+    "shrinkage": (5.0, 20.0),
+}
 SWEEPS: dict[str, dict[str, tuple[Any, ...]]] = {
     "groceries": {
         "min_support": (0.0005, 0.001, 0.002, 0.005),
-        "min_confidence": (0.01, 0.05, 0.1, 0.2, 0.5),
-        "max_len": (2, 3, 4),
-        "combine": ("max", "noisy_or"),
-        "min_lift": (0.0, 1.0, 1.5, 2.0),
-        # Rule hygiene (issue 7): each option alone, against the first line of the table.
-        "max_p": (0.05, 0.001),
-        "prune_redundant": (True,),
-        "min_count": (20,),
-        "shrinkage": (5.0, 20.0),
+        **_SWEEP_BOTH,
         "hierarchy": ("groceries_items.csv",),
     },
-    "retail": {
-        "min_support": (0.0003, 0.0005, 0.001, 0.002),
-        "min_confidence": (0.01, 0.05, 0.1, 0.2, 0.5),
-        "max_len": (2, 3, 4),
-        "combine": ("max", "noisy_or"),
-        "min_lift": (0.0, 1.0, 1.5, 2.0),
-        "max_p": (0.05, 0.001),
-        "prune_redundant": (True,),
-        "min_count": (20,),
-        "shrinkage": (5.0, 20.0),
-    },
+    "retail": {"min_support": (0.0003, 0.0005, 0.001, 0.002), **_SWEEP_BOTH},
 }
 
 PRESETS: dict[str, dict[str, Any]] = {

@@ -8,7 +8,7 @@ An empty set of cases scores 0, never NaN.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,13 +90,7 @@ def ndcg(ranks: Sequence[int] | np.ndarray) -> float:
     >>> ndcg([1, 0, 3, 0])  # (1 + 1/log2(4)) / 4
     0.375
     """
-    array = _ranks(ranks)
-    if not len(array):
-        return 0.0
-    gains = np.zeros(len(array))
-    hits = array > 0
-    gains[hits] = 1.0 / np.log2(array[hits] + 1.0)
-    return float(gains.mean())
+    return _mean_gain(ranks, lambda rank: 1.0 / np.log2(rank + 1.0))
 
 
 def mrr(ranks: Sequence[int] | np.ndarray) -> float:
@@ -107,13 +101,7 @@ def mrr(ranks: Sequence[int] | np.ndarray) -> float:
     >>> mrr([1, 0, 2, 4])  # (1 + 1/2 + 1/4) / 4
     0.4375
     """
-    array = _ranks(ranks)
-    if not len(array):
-        return 0.0
-    reciprocal = np.zeros(len(array))
-    hits = array > 0
-    reciprocal[hits] = 1.0 / array[hits]
-    return float(reciprocal.mean())
+    return _mean_gain(ranks, lambda rank: 1.0 / rank)
 
 
 def coverage(suggested: Iterable[int], n_items: int) -> float:
@@ -226,3 +214,14 @@ def score(
         fallback_share=float(np.mean(fallback)) if fallback is not None and len(fallback) else 0.0,
         revenue_hit_rate=None if prices is None else revenue_hit_rate(ranks, prices),
     )
+
+
+def _mean_gain(ranks: Sequence[int] | np.ndarray, gain: Callable[[np.ndarray], np.ndarray]) -> float:
+    """The mean over cases of ``gain(rank)`` on a hit and 0 on a miss (rank 0)."""
+    array = _ranks(ranks)
+    if not len(array):
+        return 0.0
+    gains = np.zeros(len(array))
+    hits = array > 0
+    gains[hits] = gain(array[hits].astype(float))
+    return float(gains.mean())
