@@ -208,6 +208,7 @@ def _parser() -> argparse.ArgumentParser:
         help="free-shipping threshold: add-ons that reach it come first",
     )
     recommend.add_argument("--exclude", nargs="*", default=[], metavar="ITEM", help="items not to suggest")
+    _add_ranking_options(recommend)
     recommend.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
     recommend.set_defaults(run=_recommend)
 
@@ -245,6 +246,7 @@ def _parser() -> argparse.ArgumentParser:
         "--free-shipping", type=float, default=None, metavar="AMOUNT", help="free-shipping threshold for the nudge"
     )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    _add_ranking_options(serve)
     serve.set_defaults(run=_serve)
 
     evaluate = commands.add_parser(
@@ -275,6 +277,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--input-format", choices=("auto", "long", "basket"), default="auto")
     evaluate.add_argument("--workers", type=_positive_int, default=None, metavar="N")
     _add_hygiene_options(evaluate)
+    _add_ranking_options(evaluate)
     evaluate.set_defaults(run=_evaluate)
     return parser
 
@@ -314,6 +317,26 @@ def _run_with_progress(work: Callable[[Callable[[str], None]], Any]) -> Any:
         return work(stages)
     finally:
         stages.close()
+
+
+def _add_ranking_options(parser: argparse.ArgumentParser) -> None:
+    """How the rules' evidence is weighed: the same options wherever suggestions are made."""
+    from .config import COMBINATIONS, RankingConfig
+
+    defaults = RankingConfig()
+    parser.add_argument(
+        "--combine", choices=COMBINATIONS, default=defaults.combine,
+        help="how several rules for one item add up: the strongest one, noisy-or, or the strongest plus the "
+        "others' evidence spread over the cart (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--min-lift", type=float, default=defaults.min_lift, metavar="F",
+        help="rules of lower lift are not used for cross-sell (default: %(default)s)",
+    )  # fmt: skip
+
+
+def _ranking_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"combine": args.combine, "min_lift": args.min_lift}
 
 
 def _add_hygiene_options(parser: argparse.ArgumentParser) -> None:
@@ -489,7 +512,10 @@ def _recommend(args: argparse.Namespace) -> int:
     from .config import RankingConfig
     from .ranking import Recommender
 
-    config = RankingConfig(limit=args.limit, objective=args.objective, free_shipping_threshold=args.free_shipping)
+    config = RankingConfig(
+        limit=args.limit, objective=args.objective, free_shipping_threshold=args.free_shipping,
+        **_ranking_options(args),
+    )  # fmt: skip
     answer = Recommender.load(args.model, config=config).recommend(
         args.items, cart_total=args.cart_total, exclude=args.exclude
     )
@@ -550,7 +576,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = ServiceSettings(
         model_path=args.model,
         admin_token=os.environ.get("RECOMMENDER_ADMIN_TOKEN") or None,
-        ranking=RankingConfig(free_shipping_threshold=args.free_shipping),
+        ranking=RankingConfig(free_shipping_threshold=args.free_shipping, **_ranking_options(args)),
     )
     from .service.app import LOG_FORMAT
 
@@ -579,6 +605,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from .config import RankingConfig
     from .evaluation import DEFAULT_SYSTEMS, evaluate
 
     result = _run_with_progress(
@@ -596,6 +623,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             catalog=args.catalog,
             format=args.input_format,
             workers=args.workers,
+            ranking=RankingConfig(**_ranking_options(args)),
             progress=progress,
             **_hygiene_options(args),
         )

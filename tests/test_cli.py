@@ -110,3 +110,25 @@ def test_import_is_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_recommend_weighs_rules_as_asked(tmp_path, capsys):
+    """The baskets of test_ranking's cumulative case: a -> d 0.6 (lift 5), b -> c 0.5 (3.1), a -> c 0.4 (2.5)."""
+    baskets = tmp_path / "shop.dat"
+    baskets.write_text("a c\n" * 2 + "a d\n" * 3 + "b c\n" * 2 + "b\n" * 2 + "e\n" * 16)
+    model = tmp_path / "shop.rcm"
+    status, _, err = run(capsys, "mine", str(baskets), "-o", str(model), "--min-support", "0.08", "--max-len", "2")
+    assert status == 0, err
+
+    def first(*options):
+        status, out, err = run(capsys, "recommend", str(model), "a", "b", "--format", "json", *options)
+        assert status == 0, err
+        top = json.loads(out)["items"][0]
+        return top["item_id"], round(top["score"], 4)
+
+    assert first() == ("d", 0.6)
+    assert first("--combine", "cumulative") == ("c", 0.62)  # 0.5 + (0.4 - 4/25) / 2
+    assert first("--combine", "noisy_or") == ("c", 0.7)  # 1 - 0.5 x 0.6
+    assert first("--min-lift", "5") == ("d", 0.6)
+    status, _, err = run(capsys, "recommend", str(model), "a", "--min-lift", "-1")
+    assert status == 2 and "min_lift must be 0 or more" in err

@@ -231,10 +231,12 @@ def run(capsys, *argv):
 @pytest.mark.slow
 def test_cli_evaluate_json_and_table(capsys):
     groceries = str(data_file("groceries.csv"))
-    status, out, err = run(capsys, "evaluate", groceries, "--max-cases", "200", "--format", "json", "--workers", "1")
+    status, out, err = run(capsys, "evaluate", groceries, "--max-cases", "200", "--format", "json", "--workers", "1",
+                           "--combine", "cumulative")  # fmt: skip
     assert status == 0, err
     answer = json.loads(out)
     assert answer["dataset"] == "groceries.csv" and answer["limit"] == 3
+    assert answer["ranking"]["combine"] == "cumulative" and answer["ranking"]["min_lift"] == 1.0
     assert set(answer["systems"]) == {"rules", "popular", "cooccurrence", "cosine"}
     metrics = {"hit_rate", "precision", "ndcg", "mrr", "coverage", "fallback_share", "revenue_hit_rate"}
     assert all(set(scores) == metrics for scores in answer["systems"].values())

@@ -168,6 +168,24 @@ def test_noisy_or_combines_rules():
     assert reason["because"] == ["a"] and reason["rules"] == 2 and reason["combined_confidence"] == pytest.approx(0.625)
 
 
+def test_cumulative_adds_the_other_rules_evidence_over_the_cart():
+    """25 baskets: a -> d 3/5 = 0.6, a -> c 2/5 = 0.4, b -> c 2/4 = 0.5; c is in 4 (0.16)."""
+    baskets = [["a", "c"]] * 2 + [["a", "d"]] * 3 + [["b", "c"]] * 2 + [["b"]] * 2 + [["e"]] * 16
+    data = mine(baskets, min_support=2 / 25, min_confidence=0.1, max_len=2).data
+    strongest = Recommender(data)
+    cumulative = Recommender(data, config=RankingConfig(combine="cumulative"))
+    assert answer_of(strongest, ["a", "b"], kinds=["cross_sell"]) == (
+        [("d", "cross_sell", 0.6), ("c", "cross_sell", 0.5)], None)  # fmt: skip
+    # c: its strongest rule 0.5, plus a -> c's 0.4 - 0.16 over the two cart items = 0.62; d has one rule: 0.6.
+    assert answer_of(cumulative, ["a", "b"], kinds=["cross_sell"]) == (
+        [("c", "cross_sell", pytest.approx(0.62)), ("d", "cross_sell", pytest.approx(0.6))], None)  # fmt: skip
+    reason = cumulative.recommend(["a", "b"]).items[0].reason
+    assert reason["because"] == ["b"] and reason["confidence"] == 0.5 and reason["rules"] == 2
+    assert reason["cumulative_score"] == pytest.approx(0.62)
+    # One cart item: every rule is its own, and the strongest rule alone decides.
+    assert answer_of(cumulative, ["a"], kinds=["cross_sell"]) == answer_of(strongest, ["a"], kinds=["cross_sell"])
+
+
 def test_upgrades_can_be_switched_off(model):
     assert "upgrade" not in {s.kind for s in recommender(model, max_upgrades=0).recommend(["kettle"]).items}
 

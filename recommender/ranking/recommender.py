@@ -117,6 +117,8 @@ class Recommender:
         self.pins: dict[str, list[str]] = {key: list(items) for key, items in self.config.pins}
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
         self._texts: dict[tuple[tuple[int, ...], int], str] = {}
+        # What a reason calls the score that several rules add up to.
+        self._combined_key = "combined_confidence" if self.config.combine == "noisy_or" else "cumulative_score"
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, config: RankingConfig | None = None) -> Recommender:
@@ -300,40 +302,48 @@ class Recommender:
         rule's confidence, so the index finds the exact top without reading every rule
         (:meth:`RuleIndex.strongest`); otherwise every rule inside the cart is read.
         """
-        sellable = self.table.sellable
-        noisy_or = self.config.combine == "noisy_or"
+        sellable, support = self.table.sellable, self.table.support
+        combine = self.config.combine
         wanted = keep if keep is not None else len(self.table)
         complete = True
-        # item -> [confidence, lift, count, antecedent, product of (1 - confidence), rules]
+        # item -> [confidence, lift, count, antecedent, combined evidence, rules]; the combined
+        # evidence is the product of (1 - confidence) for noisy-or, and the sum of the rules'
+        # confidences above the item's base rate for the cumulative score.
         best: dict[int, list[Any]] = {}
-        if objective == "confidence" and not noisy_or:
+        if objective == "confidence" and combine == "max":
             strongest, complete = self.rules.strongest(cart, blocked, wanted)
             best = {item: [*entry, 0.0, 1] for item, entry in strongest.items()}
         else:
+            noisy_or = combine == "noisy_or"
             for rules in self.rules.match(cart):
                 for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
                     if consequent in blocked or not sellable[consequent]:
                         continue
                     confidence = -negative_confidence
+                    evidence = 1.0 - confidence if noisy_or else max(0.0, confidence - support[consequent])
                     found = best.get(consequent)
                     if found is None:
-                        best[consequent] = [
-                            confidence,
-                            -negative_lift,
-                            -negative_count,
-                            antecedent,
-                            1.0 - confidence,
-                            1,
-                        ]
+                        best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, evidence, 1]
                         continue
                     if (confidence, -negative_lift, -negative_count) > (found[0], found[1], found[2]):
                         found[0], found[1], found[2], found[3] = confidence, -negative_lift, -negative_count, antecedent
-                    found[4] *= 1.0 - confidence
+                    if noisy_or:
+                        found[4] *= evidence
+                    else:
+                        found[4] += evidence
                     found[5] += 1
         ids = self.table.ids
+        likelihoods = {}
         scored = []
-        for item, (confidence, _, count, _, missing, _) in best.items():
-            likelihood = 1.0 - missing if noisy_or else confidence
+        for item, (confidence, _, count, _, evidence, _) in best.items():
+            if combine == "noisy_or":
+                likelihood = 1.0 - evidence
+            elif combine == "cumulative":
+                # The other rules' evidence (the strongest one's is already the confidence).
+                likelihood = confidence + (evidence - max(0.0, confidence - support[item])) / len(cart)
+            else:
+                likelihood = confidence
+            likelihoods[item] = likelihood
             scored.append((-self._value(objective, item, likelihood), -confidence, -count, ids[item], item))
         if len(scored) > wanted:
             complete = False
@@ -342,9 +352,9 @@ class Recommender:
             top = sorted(scored)
         result = []
         for negative_score, _, _, _, item in top:
-            confidence, lift, count, antecedent, missing, n_rules = best[item]
-            evidence = (antecedent, confidence, lift, count, n_rules if noisy_or else 0, 1.0 - missing)
-            result.append(Candidate(item, "cross_sell", -negative_score, confidence, count, evidence=evidence))
+            confidence, lift, count, antecedent, _, n_rules = best[item]
+            combined = (antecedent, confidence, lift, count, n_rules if combine != "max" else 0, likelihoods[item])
+            result.append(Candidate(item, "cross_sell", -negative_score, confidence, count, evidence=combined))
         return result, complete
 
     def _upgrades(self, known: list[int], blocked: set[int], objective: str) -> list[Candidate]:
@@ -567,7 +577,7 @@ class Recommender:
             }
             if n_rules:
                 reason["rules"] = n_rules
-                reason["combined_confidence"] = combined
+                reason[self._combined_key] = combined
             key = (antecedent, item)
             text = self._texts.get(key)
             if text is None:
@@ -582,7 +592,7 @@ class Recommender:
                 reason.update(because=[self.table.ids[i] for i in antecedent], confidence=confidence, lift=lift,
                               baskets=count)  # fmt: skip
                 if n_rules:
-                    reason.update(rules=n_rules, combined_confidence=combined)
+                    reason.update({"rules": n_rules, self._combined_key: combined})
             reason["text"] = explain.text_for(self.table, candidate.kind, item, reason)
         return Suggestion(
             item_id=self.table.ids[item],
