@@ -79,7 +79,10 @@ def test_quality_benchmark_small_preset(tmp_path):
         assert systems[name]["hit_rate"] > 3 * systems["random"]["hit_rate"] > 0
     assert [(s["parameter"], s["value"]) for s in result["sweeps"]] == [
         ("min_confidence", 0.05), ("min_confidence", 0.1), ("combine", "max"), ("combine", "noisy_or"),
+        ("combine", "cumulative"),
     ]  # fmt: skip
+    (seeded,) = result["seeded"]
+    assert set(seeded["systems"]) == {"rules", "rules, cumulative", "popular", "cooccurrence", "cosine"}
     assert all(0 < s["hit_rate"] < 0.5 and s["rules"] > 0 for s in result["sweeps"])
 
 
