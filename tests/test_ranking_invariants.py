@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recommender import RankingConfig, Recommender, mine
-from recommender.config import KINDS, OBJECTIVES
+from recommender.config import COMBINATIONS, KINDS, OBJECTIVES
 from recommender.ranking.index import RuleIndex
 from recommender.sample_shop import generate_sample_shop
 
@@ -28,6 +28,15 @@ def model(shop):
 @pytest.fixture(scope="module")
 def rec(model):
     return Recommender(model.data, config=RankingConfig(free_shipping_threshold=60.0))
+
+
+@pytest.fixture(scope="module")
+def recs(model):
+    """One recommender per way of combining rules."""
+    return {
+        combine: Recommender(model.data, config=RankingConfig(free_shipping_threshold=60.0, combine=combine))
+        for combine in COMBINATIONS
+    }
 
 
 @st.composite
@@ -87,7 +96,8 @@ def check_answer(rec, shop, request, answer):
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-def test_every_answer_keeps_the_invariants(rec, shop, data):
+def test_every_answer_keeps_the_invariants(recs, shop, data):
+    rec = recs[data.draw(st.sampled_from(COMBINATIONS))]
     request = data.draw(requests(sorted(shop.catalog["item_id"])))
     answer = rec.recommend(**request)
     check_answer(rec, shop, request, answer)
