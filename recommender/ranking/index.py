@@ -14,13 +14,16 @@ from typing import Any
 
 from ..artifact import ModelData
 
-__all__ = ["RuleIndex", "MatchedRule"]
+__all__ = ["RuleIndex", "MatchedRule", "RankedRule"]
 
-# (-confidence, -lift, -basket count, consequent, antecedent): tuples that sort strongest first,
-# so that the matched lists merge without a key function.
+# (-confidence, -lift, -basket count, consequent, antecedent): tuples that sort strongest first.
 MatchedRule = tuple[float, float, int, int, tuple[int, ...]]
-# [children by item, rules of this antecedent]
-_Node = list[Any]
+# (-confidence, -lift, -basket count, rank of its antecedent, consequent, antecedent): a rule as
+# :meth:`RuleIndex.strongest` reads it. Of two rules of one consequent the smaller tuple wins:
+# the stronger, and between equals the one of the antecedent with the strongest rule.
+RankedRule = tuple[float, float, int, int, int, tuple[int, ...]]
+# (children by item, every rule of the antecedent, the rules strongest reads)
+_Node = tuple[dict[int, Any], tuple[MatchedRule, ...], tuple[RankedRule, ...]]
 
 
 class RuleIndex:
@@ -46,12 +49,12 @@ class RuleIndex:
         per_antecedent: int = 64,
         shrinkage: float = 0.0,
     ) -> None:
-        self.root: _Node = [{}, []]
         self.n_rules = 0
         self.antecedent_counts: dict[tuple[int, ...], int] = {}
         rules = data.rules
         n = data.n_baskets
         counts_of_items = data.item_counts
+        by_antecedent: dict[tuple[int, ...], list[MatchedRule]] = {}
         for antecedent, consequent, count, antecedent_count in zip(
             rules.antecedents, rules.consequents, rules.counts, rules.antecedent_counts
         ):
@@ -64,37 +67,46 @@ class RuleIndex:
             lift = confidence * n / counts_of_items[consequent]
             if lift < min_lift or (sellable is not None and not sellable[consequent]):
                 continue
-            node = self.root
-            for item in antecedent:
-                node = node[0].setdefault(item, [{}, []])
-            node[1].append((-confidence, -lift, -count, consequent, antecedent))
+            by_antecedent.setdefault(antecedent, []).append((-confidence, -lift, -count, consequent, antecedent))
             self.n_rules += 1
-        self._freeze(self.root, per_antecedent)
-
-    def _freeze(self, root: _Node, keep: int) -> None:
-        stack = [root]
-        while stack:
-            node = stack.pop()
+        for found in by_antecedent.values():
             # Strongest first, full key for determinism: confidence, lift, count, then ids.
-            node[1].sort()
-            del node[1][keep:]
-            stack.extend(node[0].values())
+            found.sort()
+            del found[per_antecedent:]
+        # Ranks number the antecedents by their strongest rule, strongest first.
+        ordered = sorted(by_antecedent, key=lambda antecedent: by_antecedent[antecedent][0])
+        rank = {antecedent: at for at, antecedent in enumerate(ordered)}
+        ranked = {
+            antecedent: [(c, lift, k, rank[antecedent], item, antecedent) for c, lift, k, item, _ in found]
+            for antecedent, found in by_antecedent.items()
+        }
+        # What strongest reads: a rule A -> c never decides an answer when a rule S -> c, with S
+        # the antecedent A less one item, is stronger (or as strong and ranked first), for every
+        # cart that holds A holds S. A quarter of the rules a large cart matches go. `match`
+        # keeps them all: the noisy-or combination counts every rule.
+        keys = {antecedent: {rule[4]: rule[:4] for rule in found} for antecedent, found in ranked.items()}
+        self._root = _trie(
+            {
+                antecedent: (tuple(by_antecedent[antecedent]), tuple(r for r in found if not _dominated(r, keys)))
+                for antecedent, found in ranked.items()
+            }
+        )
 
-    def match(self, cart: Sequence[int]) -> list[list[MatchedRule]]:
+    def match(self, cart: Sequence[int]) -> list[tuple[MatchedRule, ...]]:
         """The rule lists of every antecedent inside ``cart`` (item indices, any order).
 
         Antecedents are sorted tuples, so each is reached by exactly one path; at every node
         the walk tests whichever is fewer, the node's children or the cart's items.
         """
-        matched: list[list[MatchedRule]] = []
+        matched: list[tuple[MatchedRule, ...]] = []
         items = set(cart)
         size = len(items)
-        stack: list[dict[int, _Node]] = [self.root[0]]
+        stack: list[dict[int, _Node]] = [self._root]
         append, push, pop = matched.append, stack.append, stack.pop
         while stack:
             children = pop()
             if len(children) <= size:
-                for item, (grandchildren, rules) in children.items():
+                for item, (grandchildren, rules, _) in children.items():
                     if item in items:
                         if rules:
                             append(rules)
@@ -111,50 +123,94 @@ class RuleIndex:
                             push(child[0])
         return matched
 
-    def strongest(self, cart: Sequence[int], blocked: set[int], wanted: int) -> tuple[dict[int, list[Any]], bool]:
-        """The consequents of highest confidence among the rules inside ``cart``: at least
-        ``wanted`` of them (when there are), with every one tied with the last, none in
-        ``blocked``.
+    def _read(self, cart: Sequence[int]) -> list[tuple[RankedRule, ...]]:
+        """The rules that :meth:`strongest` reads of every antecedent inside ``cart`` (item
+        indices, sorted, distinct), one list per antecedent, in no particular order.
 
-        Returns ``{consequent: [confidence, lift, count, antecedent]}`` (each consequent's
-        strongest rule) and whether every rule inside the cart was read. Exact, and cheap (a
-        threshold algorithm): the matched lists are read strongest head first, each only while
-        its rules can still beat the ``wanted``-th best confidence found so far.
+        Each antecedent is reached by one path, through cart items after the one that led to
+        its parent: testing the items after it costs less than testing every item, and about
+        as much as testing the node's children when there are fewer.
         """
-        matched = self.match(cart)
-        matched.sort(key=_head)
-        best: dict[int, list[Any]] = {}
+        found: list[tuple[RankedRule, ...]] = []
+        size = len(cart)
+        stack: list[tuple[dict[int, _Node], int]] = [(self._root, 0)]
+        append, push, pop = found.append, stack.append, stack.pop
+        while stack:
+            children, start = pop()
+            get = children.get
+            for at in range(start, size):
+                child = get(cart[at])
+                if child is not None:
+                    if child[2]:
+                        append(child[2])
+                    if child[0]:
+                        push((child[0], at + 1))
+        return found
+
+    def strongest(self, cart: Sequence[int], blocked: set[int], wanted: int) -> tuple[dict[int, RankedRule], bool]:
+        """The consequents of highest confidence among the rules inside ``cart`` (sorted,
+        distinct): at least ``wanted`` of them (when there are), with every one tied with the
+        last, none in ``blocked``.
+
+        Returns each consequent's strongest rule, and whether every rule inside the cart was
+        read. Exact, and cheap (a threshold algorithm): each matched list is read strongest
+        first, only while its rules can still beat the ``wanted``-th best confidence found so
+        far. The order of the lists does not change the answer (ties between rules are broken
+        by their rank), so they are read as the walk finds them.
+        """
+        best: dict[int, RankedRule] = {}
+        get = best.get
         strongest: list[float] = []  # the wanted best confidences, one per consequent (a min-heap)
-        threshold = -1.0
+        bound = 0.0  # rules are read while their -confidence is at most this: -(wanted-th best)
         complete = True
-        for rules in matched:
-            if -rules[0][0] < threshold:
-                complete = False
-                break
-            for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
-                confidence = -negative_confidence
-                if confidence < threshold:
-                    complete = False
-                    break
+        for rules in self._read(cart):
+            for rule in rules:
+                consequent = rule[4]
                 if consequent in blocked:
                     continue
-                known = best.get(consequent)
+                if rule[0] > bound:
+                    complete = False
+                    break
+                known = get(consequent)
                 if known is not None:
-                    if (confidence, -negative_lift, -negative_count) > (known[0], known[1], known[2]):
-                        known[0], known[1], known[2], known[3] = confidence, -negative_lift, -negative_count, antecedent
-                    # Its older, lower entry stays in the heap: the threshold can only be too low
-                    # (reading more), never too high (missing an item).
+                    if rule < known:
+                        best[consequent] = rule
+                    # Its older, lower entry stays in the heap: the bound can only be too loose
+                    # (reading more), never too tight (missing an item).
                     continue
-                best[consequent] = [confidence, -negative_lift, -negative_count, antecedent]
+                best[consequent] = rule
                 if len(strongest) < wanted:
-                    heapq.heappush(strongest, confidence)
+                    heapq.heappush(strongest, -rule[0])
                     if len(strongest) == wanted:
-                        threshold = strongest[0]
-                elif confidence > strongest[0]:
-                    heapq.heappushpop(strongest, confidence)
-                    threshold = strongest[0]
+                        bound = -strongest[0]
+                elif rule[0] < bound:
+                    heapq.heappushpop(strongest, -rule[0])
+                    bound = -strongest[0]
         return best, complete
 
 
-def _head(rules: list[MatchedRule]) -> MatchedRule:
-    return rules[0]
+def _dominated(rule: RankedRule, keys: dict[tuple[int, ...], dict[int, tuple[Any, ...]]]) -> bool:
+    """Whether an antecedent one item smaller has a rule into the same item that wins over
+    ``rule`` (``keys``: each antecedent's rules by consequent, as their first four fields)."""
+    antecedent, consequent, key = rule[5], rule[4], rule[:4]
+    for skipped in range(len(antecedent) if len(antecedent) > 1 else 0):
+        rival = keys.get(antecedent[:skipped] + antecedent[skipped + 1 :], {}).get(consequent)
+        if rival is not None and rival < key:
+            return True
+    return False
+
+
+def _trie(lists: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[Any, ...]]]) -> dict[int, _Node]:
+    """The trie of the antecedents (the keys of ``lists``): children by item, each node with
+    its antecedent's rule lists (empty tuples for a prefix that is no antecedent)."""
+    root: list[Any] = [{}, (), ()]
+    for antecedent, (every, read) in lists.items():
+        node = root
+        for item in antecedent:
+            node = node[0].setdefault(item, [{}, (), ()])
+        node[1], node[2] = every, read
+
+    def freeze(node: list[Any]) -> _Node:
+        return {item: freeze(child) for item, child in node[0].items()}, node[1], node[2]
+
+    return freeze(root)[0]

@@ -6,7 +6,6 @@ mlxtend): loading builds the indexes once, and answering a cart costs what the c
 
 from __future__ import annotations
 
-import heapq
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from ..exceptions import ConfigError
 from . import explain
 from .bundles import BundleIndex
 from .categories import CategoryBackoff, CategoryCandidate
-from .index import RuleIndex
+from .index import RankedRule, RuleIndex
 from .items import ItemTable
 from .policy import Candidate, select
 from .results import Bundle, Recommendations, Suggestion
@@ -50,7 +49,8 @@ class CandidatePool:
 # category rules), then popular items of the cart's categories, then the shop's.
 FALLBACKS = {2: "category_popular", 3: "popular"}
 POPULAR_KEPT = 200
-TEXTS_KEPT = 100_000  # cached reason texts of rules, cleared when full
+ALL_KINDS = frozenset(KINDS)
+REASONS_KEPT = 100_000  # kept reasons of rules, cleared when full
 POPULAR_PER_CATEGORY = 32
 # Candidates taken into the policy: enough that caps and diversity rarely run short; when they
 # do, every candidate is taken.
@@ -116,7 +116,18 @@ class Recommender:
         )
         self.pins: dict[str, list[str]] = {key: list(items) for key, items in self.config.pins}
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
-        self._texts: dict[tuple[tuple[int, ...], int], str] = {}
+        # (antecedent, item) -> the reason of that rule: because (ids), confidence, lift, count, text
+        self._reasons: dict[tuple[tuple[int, ...], int], tuple[tuple[str, ...], float, float, int, str]] = {}
+        # Whether the policy can only take the rules' candidates best first: no pins, no
+        # free-shipping nudge, no upgrades, no substitutes (families) and no category cap that
+        # could apply. Then the rules' `limit` best candidates are the answer's.
+        self._in_rule_order = not (
+            self.pins
+            or self.config.free_shipping_threshold is not None
+            or (self.config.max_upgrades and self.upgrades)
+            or any(family is not None for family in table.families)
+            or (self.config.max_per_category is not None and any(c is not None for c in table.categories))
+        )
         # What a reason calls the score that several rules add up to.
         self._combined_key = "combined_confidence" if self.config.combine == "noisy_or" else "cumulative_score"
 
@@ -160,9 +171,16 @@ class Recommender:
         """
         limit = check_limit(self.config.limit if limit is None else limit)
         exclude = tuple(exclude)
-        # A few candidates per slot are almost always enough; when caps or diversity leave
-        # the answer short and more candidates exist, the answer is worked out from all of them.
-        keep: int | None = CANDIDATES_PER_SLOT * limit
+        if self._in_rule_order and self.config.combine == "max" and self._objective(objective) == "confidence":
+            kinds_wanted = self._kinds(kinds)
+            if "cross_sell" in kinds_wanted:
+                answer = self._by_rules(cart, exclude, limit, fill="popular" in kinds_wanted)
+                if answer is not None:
+                    return answer
+        # A few candidates per slot are almost always enough (just `limit` when the policy can
+        # turn none away); when caps or diversity leave the answer short and more candidates
+        # exist, the answer is worked out from all of them.
+        keep: int | None = limit if self._in_rule_order else CANDIDATES_PER_SLOT * limit
         while True:
             pool = self.candidates(
                 cart, cart_total=cart_total, exclude=exclude, kinds=kinds, objective=objective, keep=keep
@@ -175,11 +193,29 @@ class Recommender:
         if len(chosen) < limit and "popular" in pool.kinds:
             chosen, fallback = self._fill(chosen, pool, limit)
         return Recommendations(
-            items=tuple(self._suggestion(c) for c in chosen),
+            items=tuple([self._suggestion(c) for c in chosen]),
             unknown_items=tuple(pool.unknown),
             fallback=fallback,
             model=self.model_info,
         )
+
+    def _by_rules(
+        self, cart: Sequence[str], exclude: tuple[str, ...], limit: int, *, fill: bool
+    ) -> Recommendations | None:
+        """:meth:`recommend` when the answer is the rules' ``limit`` strongest consequents:
+        the policy can only take the rules' candidates in order (see ``_in_rule_order``), the
+        objective is the confidence and the combination the strongest rule. Straight from the
+        rules to the answer, with no candidates to filter. None when the rules give fewer than
+        ``limit`` and the answer is to be filled in (by the general path).
+        """
+        known, unknown, blocked = self._read_cart(cart, exclude)
+        top, _ = self._strongest(sorted(known), blocked, limit)
+        if len(top) < limit and fill:
+            return None
+        shown = [
+            self._shown(item, "cross_sell", -rule[0], self._rule_reason(item, _evidence(rule))) for item, rule in top
+        ]
+        return Recommendations(items=tuple(shown), unknown_items=tuple(unknown), model=self.model_info)
 
     def candidates(
         self,
@@ -199,32 +235,14 @@ class Recommender:
         kinds_wanted = self._kinds(kinds)
         objective = self._objective(objective)
         table = self.table
-        index = table.index
-        # Item ids as they are looked up: the common case (clean strings) costs one dict probe.
-        items = [index.get(raw) if raw.__class__ is str else None for raw in cart]
-        known: list[int] = []
-        unknown: list[str] = []
-        for raw, item in zip(cart, items):
-            if item is None:
-                item_id = str(raw).strip()
-                item = index.get(item_id)
-                if item is None:
-                    if item_id and item_id not in unknown:
-                        unknown.append(item_id)
-                    continue
-            if item not in known:
-                known.append(item)
-        blocked = set(known)
-        substitutes = frozenset(f for f in (table.families[i] for i in known) if f is not None)
-        for raw in exclude:
-            excluded = index.get(str(raw).strip())
-            if excluded is not None:
-                blocked.add(excluded)
+        known, unknown, blocked = self._read_cart(cart, exclude)
+        families = table.families
+        substitutes = frozenset([family for i in known if (family := families[i]) is not None])
         candidates: dict[int, Candidate] = {}
         complete = True
         if "cross_sell" in kinds_wanted and known:
             found, complete = self._cross_sell(sorted(known), blocked, objective, keep)
-            candidates.update((candidate.item, candidate) for candidate in found)
+            candidates = {candidate.item: candidate for candidate in found}
         if "upgrade" in kinds_wanted and self.config.max_upgrades and known:
             for candidate in self._upgrades(known, blocked, objective):
                 # An item of a cart item's family may only show as an upgrade: when a rule
@@ -243,6 +261,31 @@ class Recommender:
             candidates=candidates,
             complete=complete,
         )
+
+    def _read_cart(self, cart: Sequence[str], exclude: Iterable[str]) -> tuple[list[int], list[str], set[int]]:
+        """The cart's items the model knows (indices, in order, once each), the ids it does
+        not know, and what may not be suggested: the known items and the exclusions."""
+        index = self.table.index
+        # Item ids as they are looked up: the common case (clean strings) costs one dict probe.
+        items = [index.get(raw) if raw.__class__ is str else None for raw in cart]
+        known: list[int] = []
+        unknown: list[str] = []
+        for raw, item in zip(cart, items):
+            if item is None:
+                item_id = str(raw).strip()
+                item = index.get(item_id)
+                if item is None:
+                    if item_id and item_id not in unknown:
+                        unknown.append(item_id)
+                    continue
+            if item not in known:
+                known.append(item)
+        blocked = set(known)
+        for raw in exclude:
+            excluded = index.get(str(raw).strip())
+            if excluded is not None:
+                blocked.add(excluded)
+        return known, unknown, blocked
 
     def _select(self, pool: CandidatePool, limit: int) -> list[Candidate]:
         return select(
@@ -302,36 +345,52 @@ class Recommender:
         rule's confidence, so the index finds the exact top without reading every rule
         (:meth:`RuleIndex.strongest`); otherwise every rule inside the cart is read.
         """
+        wanted = keep if keep is not None else len(self.table)
+        if objective != "confidence" or self.config.combine != "max":
+            return self._combined(cart, blocked, objective, wanted)
+        top, complete = self._strongest(cart, blocked, wanted)
+        return [
+            Candidate(item, "cross_sell", -rule[0], -rule[0], -rule[2], evidence=_evidence(rule)) for item, rule in top
+        ], complete
+
+    def _strongest(self, cart: list[int], blocked: set[int], wanted: int) -> tuple[list[tuple[int, RankedRule]], bool]:
+        """The ``wanted`` best consequents of the rules inside ``cart`` (sorted) by their strongest
+        rule's confidence (then count, then id), with that rule, and whether they are all."""
+        ids = self.table.ids
+        strongest, complete = self.rules.strongest(cart, blocked, wanted)
+        # Scored as in _combined: score (here the confidence), confidence, count, id.
+        top, complete = _top([(r[0], r[0], r[2], ids[item], item) for item, r in strongest.items()], wanted, complete)
+        return [(item, strongest[item]) for _, _, _, _, item in top], complete
+
+    def _combined(
+        self, cart: list[int], blocked: set[int], objective: str, wanted: int
+    ) -> tuple[list[Candidate], bool]:
+        """:meth:`_cross_sell` reading every rule inside the cart: for another objective than
+        the confidence, or another combination than the strongest rule."""
         sellable, support = self.table.sellable, self.table.support
         combine = self.config.combine
-        wanted = keep if keep is not None else len(self.table)
-        complete = True
+        noisy_or = combine == "noisy_or"
         # item -> [confidence, lift, count, antecedent, combined evidence, rules]; the combined
         # evidence is the product of (1 - confidence) for noisy-or, and the sum of the rules'
         # confidences above the item's base rate for the cumulative score.
         best: dict[int, list[Any]] = {}
-        if objective == "confidence" and combine == "max":
-            strongest, complete = self.rules.strongest(cart, blocked, wanted)
-            best = {item: [*entry, 0.0, 1] for item, entry in strongest.items()}
-        else:
-            noisy_or = combine == "noisy_or"
-            for rules in self.rules.match(cart):
-                for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
-                    if consequent in blocked or not sellable[consequent]:
-                        continue
-                    confidence = -negative_confidence
-                    evidence = 1.0 - confidence if noisy_or else max(0.0, confidence - support[consequent])
-                    found = best.get(consequent)
-                    if found is None:
-                        best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, evidence, 1]
-                        continue
-                    if (confidence, -negative_lift, -negative_count) > (found[0], found[1], found[2]):
-                        found[0], found[1], found[2], found[3] = confidence, -negative_lift, -negative_count, antecedent
-                    if noisy_or:
-                        found[4] *= evidence
-                    else:
-                        found[4] += evidence
-                    found[5] += 1
+        for rules in self.rules.match(cart):
+            for negative_confidence, negative_lift, negative_count, consequent, antecedent in rules:
+                if consequent in blocked or not sellable[consequent]:
+                    continue
+                confidence = -negative_confidence
+                evidence = 1.0 - confidence if noisy_or else max(0.0, confidence - support[consequent])
+                found = best.get(consequent)
+                if found is None:
+                    best[consequent] = [confidence, -negative_lift, -negative_count, antecedent, evidence, 1]
+                    continue
+                if (confidence, -negative_lift, -negative_count) > (found[0], found[1], found[2]):
+                    found[0], found[1], found[2], found[3] = confidence, -negative_lift, -negative_count, antecedent
+                if noisy_or:
+                    found[4] *= evidence
+                else:
+                    found[4] += evidence
+                found[5] += 1
         ids = self.table.ids
         likelihoods = {}
         scored = []
@@ -345,11 +404,7 @@ class Recommender:
                 likelihood = confidence
             likelihoods[item] = likelihood
             scored.append((-self._value(objective, item, likelihood), -confidence, -count, ids[item], item))
-        if len(scored) > wanted:
-            complete = False
-            top = heapq.nsmallest(wanted, scored)
-        else:
-            top = sorted(scored)
+        top, complete = _top(scored, wanted, True)
         result = []
         for negative_score, _, _, _, item in top:
             confidence, lift, count, antecedent, _, n_rules = best[item]
@@ -561,47 +616,60 @@ class Recommender:
 
     def _suggestion(self, candidate: Candidate) -> Suggestion:
         item = candidate.item
-        # Reasons and texts are written only for what is shown, not for every candidate; the
-        # text of a plain rule is the same every time it is shown, so it is kept.
+        # Reasons and texts are written only for what is shown, not for every candidate.
         evidence = candidate.evidence
-        if evidence is not None and self.shrinkage:
-            evidence = self._observed(item, evidence)
         if evidence is not None and not candidate.reason:
-            antecedent, confidence, lift, count, n_rules, combined = evidence
-            ids = self.table.ids
-            reason: dict[str, Any] = {
-                "because": [ids[i] for i in antecedent],
-                "confidence": confidence,
-                "lift": lift,
-                "baskets": count,
-            }
-            if n_rules:
-                reason["rules"] = n_rules
-                reason[self._combined_key] = combined
-            key = (antecedent, item)
-            text = self._texts.get(key)
-            if text is None:
-                if len(self._texts) > TEXTS_KEPT:
-                    self._texts.clear()
-                text = self._texts[key] = explain.cross_sell_text(self.table, antecedent, item, confidence, lift)
-            reason["text"] = text
+            reason = self._rule_reason(item, evidence)
         else:
             reason = dict(candidate.reason)
             if evidence is not None:
+                if self.shrinkage:
+                    evidence = self._observed(item, evidence)
                 antecedent, confidence, lift, count, n_rules, combined = evidence
                 reason.update(because=[self.table.ids[i] for i in antecedent], confidence=confidence, lift=lift,
                               baskets=count)  # fmt: skip
                 if n_rules:
                     reason.update({"rules": n_rules, self._combined_key: combined})
             reason["text"] = explain.text_for(self.table, candidate.kind, item, reason)
+        return self._shown(item, candidate.kind, candidate.score, reason)
+
+    def _shown(self, item: int, kind: str, score: float, reason: dict[str, Any]) -> Suggestion:
+        table = self.table
         return Suggestion(
-            item_id=self.table.ids[item],
-            kind=candidate.kind,
-            score=candidate.score,
+            item_id=table.ids[item],
+            kind=kind,
+            score=score,
             reason=reason,
-            name=self.table.names[item],
-            price=self.table.prices[item],
+            name=table.names[item],
+            price=table.prices[item],
         )
+
+    def _rule_reason(self, item: int, evidence: tuple[Any, ...]) -> dict[str, Any]:
+        """The reason of a rule's suggestion: the cart items of its antecedent, confidence,
+        lift, baskets, the sentence (and the rules combined, when they are).
+
+        All but the combined figures are the same every time the rule is shown, so they are
+        kept; each answer gets its own dict and list, which callers may change.
+        """
+        antecedent, _, _, _, n_rules, combined = evidence
+        key = (antecedent, item)
+        kept = self._reasons.get(key)
+        if kept is None:
+            if self.shrinkage:
+                evidence = self._observed(item, evidence)
+            _, confidence, lift, count, _, _ = evidence
+            text = explain.cross_sell_text(self.table, antecedent, item, confidence, lift)
+            if len(self._reasons) > REASONS_KEPT:
+                self._reasons.clear()
+            ids = self.table.ids
+            kept = self._reasons[key] = (tuple([ids[i] for i in antecedent]), confidence, lift, count, text)
+        because, confidence, lift, count, text = kept
+        reason: dict[str, Any] = {"because": list(because), "confidence": confidence, "lift": lift, "baskets": count}
+        if n_rules:
+            reason["rules"] = n_rules
+            reason[self._combined_key] = combined
+        reason["text"] = text
+        return reason
 
     def _observed(self, item: int, evidence: tuple[Any, ...]) -> tuple[Any, ...]:
         """A rule's evidence with the observed confidence and lift in place of the shrunk ones
@@ -613,11 +681,10 @@ class Recommender:
 
     def _kinds(self, kinds: Iterable[str] | None) -> frozenset[str]:
         if kinds is None:
-            return frozenset(KINDS)
-        chosen = frozenset(str(k) for k in kinds)
-        unknown = sorted(chosen - set(KINDS))
-        if unknown:
-            raise ConfigError(f"unknown kind(s) {unknown}; the kinds are {list(KINDS)}.")
+            return ALL_KINDS
+        chosen = frozenset([str(k) for k in kinds])
+        if not chosen <= ALL_KINDS:
+            raise ConfigError(f"unknown kind(s) {sorted(chosen - ALL_KINDS)}; the kinds are {list(KINDS)}.")
         return chosen
 
     def _objective(self, objective: str | None) -> str:
@@ -625,3 +692,15 @@ class Recommender:
         if objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {OBJECTIVES}, got {objective!r}.")
         return objective
+
+
+def _top(scored: list[tuple[Any, ...]], wanted: int, complete: bool) -> tuple[list[tuple[Any, ...]], bool]:
+    """The ``wanted`` smallest of ``scored``, sorted, and whether that is all of them (and
+    ``complete`` was). Sorting them all is quicker than a heap for the few that carts have."""
+    return sorted(scored)[:wanted], complete and len(scored) <= wanted
+
+
+def _evidence(rule: RankedRule) -> tuple[Any, ...]:
+    """A rule's evidence, as a Candidate holds it: antecedent, confidence, lift, count, no
+    rules combined, and the score they combine to (its confidence)."""
+    return rule[5], -rule[0], -rule[1], -rule[2], 0, -rule[0]
