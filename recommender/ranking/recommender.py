@@ -268,18 +268,15 @@ class Recommender:
         index = self.table.index
         # Item ids as they are looked up: the common case (clean strings) costs one dict probe.
         items = [index.get(raw) if raw.__class__ is str else None for raw in cart]
-        known: list[int] = []
         unknown: list[str] = []
-        for raw, item in zip(cart, items):
-            if item is None:
-                item_id = str(raw).strip()
-                item = index.get(item_id)
-                if item is None:
-                    if item_id and item_id not in unknown:
+        if None in items:
+            for at, raw in enumerate(cart):
+                if items[at] is None:
+                    item_id = str(raw).strip()
+                    items[at] = index.get(item_id)
+                    if items[at] is None and item_id and item_id not in unknown:
                         unknown.append(item_id)
-                    continue
-            if item not in known:
-                known.append(item)
+        known = [item for item in dict.fromkeys(items) if item is not None]
         blocked = set(known)
         for raw in exclude:
             excluded = index.get(str(raw).strip())
