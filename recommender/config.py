@@ -23,6 +23,8 @@ __all__ = ["MiningConfig", "RankingConfig", "DEFAULT_MIN_SUPPORT", "DEFAULT_MIN_
 DEFAULT_MIN_SUPPORT = 0.001
 DEFAULT_MIN_CONFIDENCE = 0.1
 DEFAULT_MAX_LEN = 3
+# The ranking's lift floor: rules that make their item less likely than usual are not used.
+DEFAULT_MIN_LIFT = 1.0
 MAX_MAX_LEN = 10
 # The useful models of the tests and benchmarks hold from a few hundred to 16,000 frequent
 # pairs; Online Retail at support 0.001 holds 322,000 (at 0.003, 44,000: 36 s, 211,581 rules).
@@ -253,7 +255,7 @@ class RankingConfig:
     upgrade_band: tuple[float, float] = (1.1, 2.0)
     bundle_discount: float = 0.1
     bundle_triple_share: float = 0.5
-    min_lift: float = 1.0
+    min_lift: float = DEFAULT_MIN_LIFT
     free_shipping_threshold: float | None = None
     pins: tuple[tuple[str, tuple[str, ...]], ...] = ()
     blocked: frozenset[str] = frozenset()

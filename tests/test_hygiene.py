@@ -371,3 +371,8 @@ def test_cobought_back_off_for_an_item_without_rules():
     )
     # The rules' own suggestions still come first where they exist.
     assert Recommender(model.data).recommend(["a", "rare"], limit=2).item_ids == ("b", "c")
+    # The pair is a thin rule of lift 7.67, under the rules' lift floor like them.
+    kept = Recommender(model.data, config=RankingConfig(min_lift=7.6)).recommend(["rare"], limit=3)
+    assert kept.item_ids == ("c", "a", "b") and kept.fallback == "cobought"
+    dropped = Recommender(model.data, config=RankingConfig(min_lift=7.7)).recommend(["rare"], limit=3)
+    assert dropped.item_ids == ("a", "b", "e") and dropped.fallback == "popular"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..artifact import ModelData, read_model
-from ..config import KINDS, OBJECTIVES, RankingConfig, check_limit
+from ..config import DEFAULT_MIN_LIFT, KINDS, OBJECTIVES, RankingConfig, check_limit
 from ..exceptions import ConfigError
 from . import explain
 from .bundles import BundleIndex
@@ -103,9 +103,16 @@ class Recommender:
                 members = self.popular_in.setdefault(category, [])
                 if len(members) < POPULAR_PER_CATEGORY:
                     members.append(item)
+        # Co-bought pairs fill answers the rules leave short, so by default any pair will do: in
+        # the offline evaluation, holding them to the rules' lift floor of 1 cost 0.0013 to 0.0015
+        # of hit rate@3 (Groceries, retail.dat; the best sellers they bring are often right). A
+        # floor raised above that applies to them too: who asks for stronger reasons gets no
+        # weaker ones from the back-off.
         self.cobought: dict[int, list[tuple[int, int]]] = {}
+        n = data.n_baskets
+        min_lift = self.config.min_lift if self.config.min_lift > DEFAULT_MIN_LIFT else 0.0
         for a, b, baskets in data.cobought:
-            if table.sellable[b]:
+            if table.sellable[b] and baskets * n >= min_lift * table.counts[a] * table.counts[b]:
                 self.cobought.setdefault(a, []).append((b, baskets))
         self.category_backoff = CategoryBackoff(
             data,
