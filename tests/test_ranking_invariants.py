@@ -142,3 +142,34 @@ def test_serving_imports_no_pandas_numpy_scipy_or_mlxtend(model, tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def straight_and_general():
+    """Groceries has no catalog: no categories, families or upgrades, so the policy can only take
+    the rules' candidates in order and answers take the straight path from rules to answer. A
+    free-shipping threshold with no cart total changes no answer but turns that path off."""
+    from .conftest import data_file
+
+    data = mine(str(data_file("groceries.csv")), min_support=0.001, min_confidence=0.1, max_len=3).data
+    pairs = {}
+    for shrinkage in (None, 5.0):
+        straight = Recommender(data, config=RankingConfig(shrinkage=shrinkage))
+        general = Recommender(data, config=RankingConfig(shrinkage=shrinkage, free_shipping_threshold=1e12))
+        assert straight._in_rule_order and not general._in_rule_order
+        pairs[shrinkage] = (straight, general)
+    return list(data.items), pairs
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_straight_path_answers_as_the_policy_does(straight_and_general, data):
+    items, pairs = straight_and_general
+    straight, general = pairs[data.draw(st.sampled_from([None, 5.0]))]
+    cart = data.draw(st.lists(st.sampled_from(items), max_size=12))
+    options = {
+        "limit": data.draw(st.integers(min_value=1, max_value=8)),
+        "exclude": data.draw(st.lists(st.sampled_from(items), max_size=3)),
+        "kinds": data.draw(st.sampled_from([None, ("cross_sell",), ("cross_sell", "popular")])),
+    }
+    assert straight.recommend(cart, **options) == general.recommend(cart, **options)
