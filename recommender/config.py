@@ -224,6 +224,7 @@ class RankingConfig:
         the rules that make their item less likely than usual: in the offline evaluation
         (benchmarks/README.md, "Quality") a floor of 1.5 cost 0.03 of hit rate@3 on retail.dat,
         where the items most often bought next are popular ones whose lift cannot reach 1.5.
+        A floor above 1 holds for the co-bought back-off too; at the default it takes any pair.
     free_shipping_threshold : float or None
         With ``cart_total`` given, add-ons that take the cart over it come first.
     pins : tuple of (key, items)
