@@ -9,6 +9,7 @@ matches, never the number of rules.
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,10 +19,12 @@ __all__ = ["RuleIndex", "MatchedRule", "RankedRule"]
 
 # (-confidence, -lift, -basket count, consequent, antecedent): tuples that sort strongest first.
 MatchedRule = tuple[float, float, int, int, tuple[int, ...]]
-# (-confidence, -lift, -basket count, rank of its antecedent, consequent, antecedent): a rule as
-# :meth:`RuleIndex.strongest` reads it. Of two rules of one consequent the smaller tuple wins:
-# the stronger, and between equals the one of the antecedent with the strongest rule.
-RankedRule = tuple[float, float, int, int, int, tuple[int, ...]]
+# (-confidence, -lift, -basket count, rank of its antecedent, consequent, antecedent, number): a
+# rule as :meth:`RuleIndex.strongest` reads it. Of two rules of one consequent the smaller tuple
+# wins: the stronger, and between equals the one of the antecedent with the strongest rule (the
+# rank and the consequent tell any two rules apart). The number, from 0 to ``n_ranked - 1``, is
+# for callers that keep something per rule in a list.
+RankedRule = tuple[float, float, int, int, int, tuple[int, ...], int]
 # (children by item, every rule of the antecedent, the rules strongest reads)
 _Node = tuple[dict[int, Any], tuple[MatchedRule, ...], tuple[RankedRule, ...]]
 
@@ -38,6 +41,10 @@ class RuleIndex:
     consequent's base rate, ``(count + k * support(c)) / (count(A) + k)``, and lift from it
     (see :func:`recommender.mining.hygiene.shrunk_confidence`); ``antecedent_counts`` then
     gives back the observed confidence for reasons.
+
+    ``numbers`` are the item numbers as the caller holds them, one int object per item (and
+    as many as the caller has items): the index stores these very objects, so that looking a
+    cart's item up compares by identity and touches no other copy of the number.
     """
 
     def __init__(
@@ -48,6 +55,7 @@ class RuleIndex:
         sellable: Sequence[bool] | None = None,
         per_antecedent: int = 64,
         shrinkage: float = 0.0,
+        numbers: Sequence[int] | None = None,
     ) -> None:
         self.n_rules = 0
         self.antecedent_counts: dict[tuple[int, ...], int] = {}
@@ -55,9 +63,12 @@ class RuleIndex:
         n = data.n_baskets
         counts_of_items = data.item_counts
         by_antecedent: dict[tuple[int, ...], list[MatchedRule]] = {}
+        same = numbers if numbers is not None else list(range(len(counts_of_items)))
         for antecedent, consequent, count, antecedent_count in zip(
             rules.antecedents, rules.consequents, rules.counts, rules.antecedent_counts
         ):
+            antecedent = tuple([same[i] for i in antecedent])
+            consequent = same[consequent]
             if shrinkage:
                 base = counts_of_items[consequent] / n
                 confidence = (count + shrinkage * base) / (antecedent_count + shrinkage)
@@ -76,94 +87,89 @@ class RuleIndex:
         # Ranks number the antecedents by their strongest rule, strongest first.
         ordered = sorted(by_antecedent, key=lambda antecedent: by_antecedent[antecedent][0])
         rank = {antecedent: at for at, antecedent in enumerate(ordered)}
-        ranked = {
-            antecedent: [(c, lift, k, rank[antecedent], item, antecedent) for c, lift, k, item, _ in found]
-            for antecedent, found in by_antecedent.items()
-        }
+        number = itertools.count()
+        ranked: dict[tuple[int, ...], list[RankedRule]] = {}
+        for antecedent, found in by_antecedent.items():
+            at = rank[antecedent]
+            ranked[antecedent] = [(c, lift, k, at, item, antecedent, next(number)) for c, lift, k, item, _ in found]
+        self.n_ranked = next(number)
         # What strongest reads: a rule A -> c never decides an answer when a rule S -> c, with S
         # the antecedent A less one item, is stronger (or as strong and ranked first), for every
         # cart that holds A holds S. A quarter of the rules a large cart matches go. `match`
         # keeps them all: the noisy-or combination counts every rule.
         keys = {antecedent: {rule[4]: rule[:4] for rule in found} for antecedent, found in ranked.items()}
-        self._root = _trie(
+        root = _trie(
             {
                 antecedent: (tuple(by_antecedent[antecedent]), tuple(r for r in found if not _dominated(r, keys)))
                 for antecedent, found in ranked.items()
             }
         )
+        # The first level by item number: a list is read faster than a dict is probed.
+        self._first: list[_Node | None] = [None] * len(same)
+        for item, node in root.items():
+            self._first[item] = node
 
     def match(self, cart: Sequence[int]) -> list[tuple[MatchedRule, ...]]:
-        """The rule lists of every antecedent inside ``cart`` (item indices, any order).
+        """The rule lists of every antecedent inside ``cart`` (item indices, any order), in
+        no particular order."""
+        return self._lists(sorted(set(cart)), 1)
 
-        Antecedents are sorted tuples, so each is reached by exactly one path; at every node
-        the walk tests whichever is fewer, the node's children or the cart's items.
+    def _lists(self, cart: Sequence[int], slot: int) -> list[Any]:
+        """The rule lists in ``slot`` of every node (1: every rule, 2: the rules strongest
+        reads) of the antecedents inside ``cart`` (item indices, distinct), in no particular
+        order.
+
+        Antecedents are sorted tuples, so each is reached by exactly one path: from the node
+        of its first item, through the children of each node that are in the cart. Those are
+        found by intersecting the node's children with the cart, which tests whichever is
+        fewer in C.
         """
-        matched: list[tuple[MatchedRule, ...]] = []
-        items = set(cart)
-        size = len(items)
-        stack: list[dict[int, _Node]] = [self._root]
-        append, push, pop = matched.append, stack.append, stack.pop
-        while stack:
-            children = pop()
-            if len(children) <= size:
-                for item, (grandchildren, rules, _) in children.items():
-                    if item in items:
-                        if rules:
-                            append(rules)
-                        if grandchildren:
-                            push(grandchildren)
-            else:
-                get = children.get
-                for item in items:
-                    child = get(item)
-                    if child is not None:
-                        if child[1]:
-                            append(child[1])
-                        if child[0]:
-                            push(child[0])
-        return matched
-
-    def _read(self, cart: Sequence[int]) -> list[tuple[RankedRule, ...]]:
-        """The rules that :meth:`strongest` reads of every antecedent inside ``cart`` (item
-        indices, sorted, distinct), one list per antecedent, in no particular order.
-
-        Each antecedent is reached by one path, through cart items after the one that led to
-        its parent: testing the items after it costs less than testing every item, and about
-        as much as testing the node's children when there are fewer.
-        """
-        found: list[tuple[RankedRule, ...]] = []
-        size = len(cart)
-        stack: list[tuple[dict[int, _Node], int]] = [(self._root, 0)]
+        found: list[Any] = []
+        stack: list[dict[int, _Node]] = []
         append, push, pop = found.append, stack.append, stack.pop
-        while stack:
-            children, start = pop()
-            get = children.get
-            for at in range(start, size):
-                child = get(cart[at])
-                if child is not None:
-                    if child[2]:
-                        append(child[2])
-                    if child[0]:
-                        push((child[0], at + 1))
+        first = self._first
+        for item in cart:
+            node = first[item]
+            if node is not None:
+                if node[slot]:
+                    append(node[slot])
+                if node[0]:
+                    push(node[0])
+        if stack:
+            inside = set(cart)
+            while stack:
+                children = pop()
+                for item in children.keys() & inside:
+                    node = children[item]
+                    if node[slot]:
+                        append(node[slot])
+                    if node[0]:
+                        push(node[0])
         return found
 
-    def strongest(self, cart: Sequence[int], blocked: set[int], wanted: int) -> tuple[dict[int, RankedRule], bool]:
+    def strongest(
+        self, cart: Sequence[int], blocked: set[int], wanted: int
+    ) -> tuple[dict[int, RankedRule], bool, float]:
         """The consequents of highest confidence among the rules inside ``cart`` (sorted,
         distinct): at least ``wanted`` of them (when there are), with every one tied with the
         last, none in ``blocked``.
 
-        Returns each consequent's strongest rule, and whether every rule inside the cart was
-        read. Exact, and cheap (a threshold algorithm): each matched list is read strongest
-        first, only while its rules can still beat the ``wanted``-th best confidence found so
-        far. The order of the lists does not change the answer (ties between rules are broken
-        by their rank), so they are read as the walk finds them.
+        Returns each consequent's strongest rule, whether every rule inside the cart was read,
+        and the bound: when more than ``wanted`` consequents are found, those whose strongest
+        rule's ``-confidence`` is above it are not among the ``wanted`` best.
+
+        Exact, and cheap (a threshold algorithm): each matched list is read strongest first,
+        only while its rules can still beat the ``wanted``-th best confidence found so far.
+        The order of the lists does not change the answer (ties between rules are broken by
+        their rank), so they are read as the walk finds them.
         """
         best: dict[int, RankedRule] = {}
         get = best.get
         strongest: list[float] = []  # the wanted best confidences, one per consequent (a min-heap)
+        push, pushpop = heapq.heappush, heapq.heappushpop
         bound = 0.0  # rules are read while their -confidence is at most this: -(wanted-th best)
         complete = True
-        for rules in self._read(cart):
+        for rules in self._lists(cart, 2):
             for rule in rules:
                 consequent = rule[4]
                 if consequent in blocked:
@@ -180,13 +186,13 @@ class RuleIndex:
                     continue
                 best[consequent] = rule
                 if len(strongest) < wanted:
-                    heapq.heappush(strongest, -rule[0])
+                    push(strongest, -rule[0])
                     if len(strongest) == wanted:
                         bound = -strongest[0]
                 elif rule[0] < bound:
-                    heapq.heappushpop(strongest, -rule[0])
+                    pushpop(strongest, -rule[0])
                     bound = -strongest[0]
-        return best, complete
+        return best, complete, bound
 
 
 def _dominated(rule: RankedRule, keys: dict[tuple[int, ...], dict[int, tuple[Any, ...]]]) -> bool:

@@ -20,7 +20,7 @@ from .categories import CategoryBackoff, CategoryCandidate
 from .index import RankedRule, RuleIndex
 from .items import ItemTable
 from .policy import Candidate, select
-from .results import Bundle, Recommendations, Suggestion
+from .results import Bundle, Recommendations, Suggestion, recommendations, suggestion
 from .upgrades import upgrade_index
 
 __all__ = ["Recommender", "CandidatePool"]
@@ -86,7 +86,11 @@ class Recommender:
         shrinkage = self.config.shrinkage
         self.shrinkage = float(data.config.get("shrinkage", 0.0) if shrinkage is None else shrinkage)
         self.rules = RuleIndex(
-            data, min_lift=self.config.min_lift, sellable=self.table.sellable, shrinkage=self.shrinkage
+            data,
+            min_lift=self.config.min_lift,
+            sellable=self.table.sellable,
+            shrinkage=self.shrinkage,
+            numbers=list(self.table.index.values()),
         )
         self.upgrades = upgrade_index(data, self.table, band=self.config.upgrade_band)
         self.bundles = BundleIndex(data)
@@ -123,8 +127,10 @@ class Recommender:
         )
         self.pins: dict[str, list[str]] = {key: list(items) for key, items in self.config.pins}
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
-        # (antecedent, item) -> the reason of that rule: because (ids), confidence, lift, count, text
-        self._reasons: dict[tuple[tuple[int, ...], int], tuple[tuple[str, ...], float, float, int, str]] = {}
+        # (antecedent, item) -> the reason of that rule (because as a tuple of ids), copied into answers
+        self._reasons: dict[tuple[tuple[int, ...], int], dict[str, Any]] = {}
+        # rule number -> the fields of the suggestion the straight path makes of that rule
+        self._shown_rules: list[dict[str, Any] | None] = [None] * self.rules.n_ranked
         # Whether the policy can only take the rules' candidates best first: no pins, no
         # free-shipping nudge, no upgrades, no substitutes (families) and no category cap that
         # could apply. Then the rules' `limit` best candidates are the answer's.
@@ -135,6 +141,8 @@ class Recommender:
             or any(family is not None for family in table.families)
             or (self.config.max_per_category is not None and any(c is not None for c in table.categories))
         )
+        # Whether, with the confidence as objective, answers come straight from the rules.
+        self._straight = self._in_rule_order and self.config.combine == "max"
         # What a reason calls the score that several rules add up to.
         self._combined_key = "combined_confidence" if self.config.combine == "noisy_or" else "cumulative_score"
 
@@ -178,7 +186,7 @@ class Recommender:
         """
         limit = check_limit(self.config.limit if limit is None else limit)
         exclude = tuple(exclude)
-        if self._in_rule_order and self.config.combine == "max" and self._objective(objective) == "confidence":
+        if self._straight and self._objective(objective) == "confidence":
             kinds_wanted = self._kinds(kinds)
             if "cross_sell" in kinds_wanted:
                 answer = self._by_rules(cart, exclude, limit, fill="popular" in kinds_wanted)
@@ -199,12 +207,8 @@ class Recommender:
         fallback = None
         if len(chosen) < limit and "popular" in pool.kinds:
             chosen, fallback = self._fill(chosen, pool, limit)
-        return Recommendations(
-            items=tuple([self._suggestion(c) for c in chosen]),
-            unknown_items=tuple(pool.unknown),
-            fallback=fallback,
-            model=self.model_info,
-        )
+        shown = tuple([self._suggestion(c) for c in chosen])
+        return recommendations(shown, tuple(pool.unknown), fallback, self.model_info)
 
     def _by_rules(
         self, cart: Sequence[str], exclude: tuple[str, ...], limit: int, *, fill: bool
@@ -215,14 +219,22 @@ class Recommender:
         rules to the answer, with no candidates to filter. None when the rules give fewer than
         ``limit`` and the answer is to be filled in (by the general path).
         """
-        known, unknown, blocked = self._read_cart(cart, exclude)
-        top, _ = self._strongest(sorted(known), blocked, limit)
+        items, unknown = self._look_up(cart)
+        blocked = set(items)
+        known = sorted(blocked)
+        if exclude:
+            self._block(blocked, exclude)
+        top, _ = self._strongest(known, blocked, limit)
         if len(top) < limit and fill:
             return None
-        shown = [
-            self._shown(item, "cross_sell", -rule[0], self._rule_reason(item, _evidence(rule))) for item, rule in top
-        ]
-        return Recommendations(items=tuple(shown), unknown_items=tuple(unknown), model=self.model_info)
+        kept = self._shown_rules
+        shown = []
+        for item, rule in top:
+            fields = kept[rule[6]] or self._keep_shown(item, rule)
+            reason = fields["reason"].copy()
+            reason["because"] = list(reason["because"])
+            shown.append(suggestion(fields, reason))
+        return recommendations(tuple(shown), tuple(unknown), None, self.model_info)
 
     def candidates(
         self,
@@ -272,24 +284,40 @@ class Recommender:
     def _read_cart(self, cart: Sequence[str], exclude: Iterable[str]) -> tuple[list[int], list[str], set[int]]:
         """The cart's items the model knows (indices, in order, once each), the ids it does
         not know, and what may not be suggested: the known items and the exclusions."""
-        index = self.table.index
-        # Item ids as they are looked up: the common case (clean strings) costs one dict probe.
-        items = [index.get(raw) if raw.__class__ is str else None for raw in cart]
-        unknown: list[str] = []
-        if None in items:
-            for at, raw in enumerate(cart):
-                if items[at] is None:
-                    item_id = str(raw).strip()
-                    items[at] = index.get(item_id)
-                    if items[at] is None and item_id and item_id not in unknown:
-                        unknown.append(item_id)
-        known = [item for item in dict.fromkeys(items) if item is not None]
+        items, unknown = self._look_up(cart)
+        known = list(dict.fromkeys(items))
         blocked = set(known)
+        self._block(blocked, exclude)
+        return known, unknown, blocked
+
+    def _look_up(self, cart: Sequence[str]) -> tuple[list[int], list[str]]:
+        """The indices of the cart's items the model knows (in order, repeats kept), and the
+        ids it does not know (once each)."""
+        get = self.table.index.get
+        # The common case, clean strings, costs one dict probe each; anything else (a padded
+        # id, a number, an unhashable value) is read as its stripped text.
+        try:
+            items: list[int | None] = list(map(get, cart))
+        except TypeError:
+            items = [None] * len(cart)
+        if None not in items:
+            return items, []  # type: ignore[return-value]
+        unknown: list[str] = []
+        for at, raw in enumerate(cart):
+            if items[at] is None:
+                item_id = str(raw).strip()
+                items[at] = get(item_id)
+                if items[at] is None and item_id and item_id not in unknown:
+                    unknown.append(item_id)
+        return [item for item in items if item is not None], unknown
+
+    def _block(self, blocked: set[int], exclude: Iterable[str]) -> None:
+        """Add the items of ``exclude`` the model knows to ``blocked``."""
+        index = self.table.index
         for raw in exclude:
             excluded = index.get(str(raw).strip())
             if excluded is not None:
                 blocked.add(excluded)
-        return known, unknown, blocked
 
     def _select(self, pool: CandidatePool, limit: int) -> list[Candidate]:
         return select(
@@ -361,10 +389,15 @@ class Recommender:
         """The ``wanted`` best consequents of the rules inside ``cart`` (sorted) by their strongest
         rule's confidence (then count, then id), with that rule, and whether they are all."""
         ids = self.table.ids
-        strongest, complete = self.rules.strongest(cart, blocked, wanted)
-        # Scored as in _combined: score (here the confidence), confidence, count, id.
-        top, complete = _top([(r[0], r[0], r[2], ids[item], item) for item, r in strongest.items()], wanted, complete)
-        return [(item, strongest[item]) for _, _, _, _, item in top], complete
+        strongest, complete, bound = self.rules.strongest(cart, blocked, wanted)
+        # Scored as in _combined: score (here the confidence), count, id. Only the consequents
+        # as strong as the wanted-th best can be among the best.
+        if len(strongest) > wanted:
+            scored = [(r[0], r[2], ids[item], item) for item, r in strongest.items() if r[0] <= bound]
+        else:
+            scored = [(r[0], r[2], ids[item], item) for item, r in strongest.items()]
+        scored.sort()
+        return [(item, strongest[item]) for _, _, _, item in scored[:wanted]], complete and len(strongest) <= wanted
 
     def _combined(
         self, cart: list[int], blocked: set[int], objective: str, wanted: int
@@ -639,14 +672,14 @@ class Recommender:
 
     def _shown(self, item: int, kind: str, score: float, reason: dict[str, Any]) -> Suggestion:
         table = self.table
-        return Suggestion(
-            item_id=table.ids[item],
-            kind=kind,
-            score=score,
-            reason=reason,
-            name=table.names[item],
-            price=table.prices[item],
-        )
+        fields = {
+            "item_id": table.ids[item],
+            "kind": kind,
+            "score": score,
+            "name": table.names[item],
+            "price": table.prices[item],
+        }
+        return suggestion(fields, reason)
 
     def _rule_reason(self, item: int, evidence: tuple[Any, ...]) -> dict[str, Any]:
         """The reason of a rule's suggestion: the cart items of its antecedent, confidence,
@@ -656,24 +689,47 @@ class Recommender:
         kept; each answer gets its own dict and list, which callers may change.
         """
         antecedent, _, _, _, n_rules, combined = evidence
-        key = (antecedent, item)
-        kept = self._reasons.get(key)
-        if kept is None:
-            if self.shrinkage:
-                evidence = self._observed(item, evidence)
-            _, confidence, lift, count, _, _ = evidence
-            text = explain.cross_sell_text(self.table, antecedent, item, confidence, lift)
-            if len(self._reasons) > REASONS_KEPT:
-                self._reasons.clear()
-            ids = self.table.ids
-            kept = self._reasons[key] = (tuple([ids[i] for i in antecedent]), confidence, lift, count, text)
-        because, confidence, lift, count, text = kept
-        reason: dict[str, Any] = {"because": list(because), "confidence": confidence, "lift": lift, "baskets": count}
+        reason = self._reasons.get((antecedent, item)) or self._keep_reason(item, evidence)
+        reason = reason.copy()
+        reason["because"] = list(reason["because"])
         if n_rules:
+            text = reason.pop("text")
             reason["rules"] = n_rules
             reason[self._combined_key] = combined
-        reason["text"] = text
+            reason["text"] = text
         return reason
+
+    def _keep_shown(self, item: int, rule: RankedRule) -> dict[str, Any]:
+        """The fields of the suggestion of ``item`` by ``rule`` alone (the straight path's), its
+        reason included, kept for the next answers that show it."""
+        table = self.table
+        fields = self._shown_rules[rule[6]] = {
+            "item_id": table.ids[item],
+            "kind": "cross_sell",
+            "score": -rule[0],
+            "name": table.names[item],
+            "price": table.prices[item],
+            "reason": self._reasons.get((rule[5], item)) or self._keep_reason(item, _evidence(rule)),
+        }
+        return fields
+
+    def _keep_reason(self, item: int, evidence: tuple[Any, ...]) -> dict[str, Any]:
+        """The reason of a rule's suggestion, kept for the next answers that show it (with
+        ``because`` as a tuple: each answer copies the dict and the list)."""
+        antecedent = evidence[0]
+        if self.shrinkage:
+            evidence = self._observed(item, evidence)
+        _, confidence, lift, count, _, _ = evidence
+        if len(self._reasons) > REASONS_KEPT:
+            self._reasons.clear()
+        kept = self._reasons[(antecedent, item)] = {
+            "because": tuple([self.table.ids[i] for i in antecedent]),
+            "confidence": confidence,
+            "lift": lift,
+            "baskets": count,
+            "text": explain.cross_sell_text(self.table, antecedent, item, confidence, lift),
+        }
+        return kept
 
     def _observed(self, item: int, evidence: tuple[Any, ...]) -> tuple[Any, ...]:
         """A rule's evidence with the observed confidence and lift in place of the shrunk ones
@@ -686,6 +742,12 @@ class Recommender:
     def _kinds(self, kinds: Iterable[str] | None) -> frozenset[str]:
         if kinds is None:
             return ALL_KINDS
+        try:
+            chosen = frozenset(kinds)
+        except TypeError:
+            chosen = frozenset()
+        if chosen and chosen <= ALL_KINDS:
+            return chosen
         chosen = frozenset([str(k) for k in kinds])
         if not chosen <= ALL_KINDS:
             raise ConfigError(f"unknown kind(s) {sorted(chosen - ALL_KINDS)}; the kinds are {list(KINDS)}.")

@@ -8,6 +8,8 @@ from typing import Any
 
 __all__ = ["Suggestion", "Recommendations", "Bundle"]
 
+_new = object.__new__
+
 
 @dataclass(frozen=True, kw_only=True)
 class Suggestion:
@@ -61,6 +63,34 @@ class Recommendations:
             "unknown_items": list(self.unknown_items),
             "fallback": self.fallback,
         }
+
+
+def suggestion(fields: Mapping[str, Any], reason: Mapping[str, Any]) -> Suggestion:
+    """``Suggestion(**fields, reason=reason)``, made at a third of the cost.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; filling
+    the new object's ``__dict__`` at once gives the same object (no field has a default
+    factory or a check to skip), for the three suggestions of each answer. ``fields`` holds
+    every other field.
+    """
+    made = _new(Suggestion)
+    own = made.__dict__
+    own.update(fields)
+    own["reason"] = reason
+    return made
+
+
+def recommendations(
+    items: tuple[Suggestion, ...], unknown_items: tuple[str, ...], fallback: str | None, model: Mapping[str, str]
+) -> Recommendations:
+    """``Recommendations(items=items, ...)``, made as :func:`suggestion` makes a suggestion."""
+    made = _new(Recommendations)
+    fields = made.__dict__
+    fields["items"] = items
+    fields["unknown_items"] = unknown_items
+    fields["fallback"] = fallback
+    fields["model"] = model
+    return made
 
 
 @dataclass(frozen=True, kw_only=True)
