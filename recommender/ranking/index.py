@@ -171,15 +171,16 @@ class RuleIndex:
         complete = True
         for rules in self._lists(cart, 2):
             for rule in rules:
-                consequent = rule[4]
-                if consequent in blocked:
-                    continue
                 if rule[0] > bound:
                     complete = False
                     break
+                consequent = rule[4]
+                if consequent in blocked:
+                    continue
                 known = get(consequent)
                 if known is not None:
-                    if rule < known:
+                    # Mostly weaker than the rule seen first: told by the confidence alone.
+                    if rule[0] <= known[0] and rule < known:
                         best[consequent] = rule
                     # Its older, lower entry stays in the heap: the bound can only be too loose
                     # (reading more), never too tight (missing an item).

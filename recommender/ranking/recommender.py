@@ -184,7 +184,7 @@ class Recommender:
         thresholds, the best sellers of the categories that the cart's categories point to),
         then popular items (of the cart's categories first), and ``fallback`` says which.
         """
-        limit = check_limit(self.config.limit if limit is None else limit)
+        limit = self.config.limit if limit is None else check_limit(limit)
         exclude = tuple(exclude)
         if self._straight and self._objective(objective) == "confidence":
             kinds_wanted = self._kinds(kinds)
@@ -229,8 +229,8 @@ class Recommender:
             return None
         kept = self._shown_rules
         shown = []
-        for item, rule in top:
-            fields = kept[rule[6]] or self._keep_shown(item, rule)
+        for rule in top:
+            fields = kept[rule[6]] or self._keep_shown(rule)
             reason = fields["reason"].copy()
             reason["because"] = list(reason["because"])
             shown.append(suggestion(fields, reason))
@@ -382,22 +382,22 @@ class Recommender:
             return self._combined(cart, blocked, objective, wanted)
         top, complete = self._strongest(cart, blocked, wanted)
         return [
-            Candidate(item, "cross_sell", -rule[0], -rule[0], -rule[2], evidence=_evidence(rule)) for item, rule in top
+            Candidate(rule[4], "cross_sell", -rule[0], -rule[0], -rule[2], evidence=_evidence(rule)) for rule in top
         ], complete
 
-    def _strongest(self, cart: list[int], blocked: set[int], wanted: int) -> tuple[list[tuple[int, RankedRule]], bool]:
-        """The ``wanted`` best consequents of the rules inside ``cart`` (sorted) by their strongest
-        rule's confidence (then count, then id), with that rule, and whether they are all."""
+    def _strongest(self, cart: list[int], blocked: set[int], wanted: int) -> tuple[list[RankedRule], bool]:
+        """The strongest rules of the ``wanted`` best consequents of the rules inside ``cart``
+        (sorted), best first by the confidence (then count, then id), and whether they are all."""
         ids = self.table.ids
         strongest, complete, bound = self.rules.strongest(cart, blocked, wanted)
         # Scored as in _combined: score (here the confidence), count, id. Only the consequents
         # as strong as the wanted-th best can be among the best.
         if len(strongest) > wanted:
-            scored = [(r[0], r[2], ids[item], item) for item, r in strongest.items() if r[0] <= bound]
+            scored = [(r[0], r[2], ids[item], r) for item, r in strongest.items() if r[0] <= bound]
         else:
-            scored = [(r[0], r[2], ids[item], item) for item, r in strongest.items()]
-        scored.sort()
-        return [(item, strongest[item]) for _, _, _, item in scored[:wanted]], complete and len(strongest) <= wanted
+            scored = [(r[0], r[2], ids[item], r) for item, r in strongest.items()]
+        scored.sort()  # ids differ: the rules themselves are never compared
+        return [rule for _, _, _, rule in scored[:wanted]], complete and len(strongest) <= wanted
 
     def _combined(
         self, cart: list[int], blocked: set[int], objective: str, wanted: int
@@ -699,10 +699,11 @@ class Recommender:
             reason["text"] = text
         return reason
 
-    def _keep_shown(self, item: int, rule: RankedRule) -> dict[str, Any]:
-        """The fields of the suggestion of ``item`` by ``rule`` alone (the straight path's), its
-        reason included, kept for the next answers that show it."""
+    def _keep_shown(self, rule: RankedRule) -> dict[str, Any]:
+        """The fields of the suggestion of a rule's consequent by that rule alone (the straight
+        path's), its reason included, kept for the next answers that show it."""
         table = self.table
+        item = rule[4]
         fields = self._shown_rules[rule[6]] = {
             "item_id": table.ids[item],
             "kind": "cross_sell",
