@@ -241,8 +241,7 @@ def test_answers_made_without_init_equal_those_made_with_it():
     from recommender.ranking.results import Recommendations, Suggestion, recommendations, suggestion
 
     reason = {"because": ["tea"], "confidence": 0.42}
-    others = {"item_id": "kettle", "kind": "cross_sell", "score": 0.42, "name": "Kettle", "price": 19.9}
-    made = suggestion(others, reason)
+    made = suggestion("kettle", "cross_sell", 0.42, reason, "Kettle", 19.9)
     expected = Suggestion(item_id="kettle", kind="cross_sell", score=0.42, reason=reason, name="Kettle", price=19.9)
     assert set(vars(made)) == {f.name for f in fields(Suggestion)}
     assert made == expected and repr(made) == repr(expected) and made.to_dict() == expected.to_dict()

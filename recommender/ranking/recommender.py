@@ -129,8 +129,8 @@ class Recommender:
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
         # (antecedent, item) -> the reason of that rule (because as a tuple of ids), copied into answers
         self._reasons: dict[tuple[tuple[int, ...], int], dict[str, Any]] = {}
-        # rule number -> the fields of the suggestion the straight path makes of that rule
-        self._shown_rules: list[dict[str, Any] | None] = [None] * self.rules.n_ranked
+        # rule number -> what the straight path shows of that rule (see _keep_shown)
+        self._shown_rules: list[tuple[Any, ...] | None] = [None] * self.rules.n_ranked
         # Whether the policy can only take the rules' candidates best first: no pins, no
         # free-shipping nudge, no upgrades, no substitutes (families) and no category cap that
         # could apply. Then the rules' `limit` best candidates are the answer's.
@@ -230,10 +230,16 @@ class Recommender:
         kept = self._shown_rules
         shown = []
         for rule in top:
-            fields = kept[rule[6]] or self._keep_shown(rule)
-            reason = fields["reason"].copy()
-            reason["because"] = list(reason["because"])
-            shown.append(suggestion(fields, reason))
+            shown_as = kept[rule[6]] or self._keep_shown(rule)
+            item_id, score, name, price, because, confidence, lift, baskets, text = shown_as
+            reason = {
+                "because": list(because),
+                "confidence": confidence,
+                "lift": lift,
+                "baskets": baskets,
+                "text": text,
+            }
+            shown.append(suggestion(item_id, "cross_sell", score, reason, name, price))
         return recommendations(tuple(shown), tuple(unknown), None, self.model_info)
 
     def candidates(
@@ -672,14 +678,7 @@ class Recommender:
 
     def _shown(self, item: int, kind: str, score: float, reason: dict[str, Any]) -> Suggestion:
         table = self.table
-        fields = {
-            "item_id": table.ids[item],
-            "kind": kind,
-            "score": score,
-            "name": table.names[item],
-            "price": table.prices[item],
-        }
-        return suggestion(fields, reason)
+        return suggestion(table.ids[item], kind, score, reason, table.names[item], table.prices[item])
 
     def _rule_reason(self, item: int, evidence: tuple[Any, ...]) -> dict[str, Any]:
         """The reason of a rule's suggestion: the cart items of its antecedent, confidence,
@@ -699,20 +698,22 @@ class Recommender:
             reason["text"] = text
         return reason
 
-    def _keep_shown(self, rule: RankedRule) -> dict[str, Any]:
-        """The fields of the suggestion of a rule's consequent by that rule alone (the straight
-        path's), its reason included, kept for the next answers that show it."""
+    def _keep_shown(self, rule: RankedRule) -> tuple[Any, ...]:
+        """What the straight path shows of a rule's consequent, kept for the next answers that
+        show it: its id, score, name and price, then the rule's reason (because, confidence,
+        lift, baskets, text). One tuple: a cold answer reads a few cache lines of it, where the
+        dicts it could be kept as take several each."""
         table = self.table
         item = rule[4]
-        fields = self._shown_rules[rule[6]] = {
-            "item_id": table.ids[item],
-            "kind": "cross_sell",
-            "score": -rule[0],
-            "name": table.names[item],
-            "price": table.prices[item],
-            "reason": self._reasons.get((rule[5], item)) or self._keep_reason(item, _evidence(rule)),
-        }
-        return fields
+        reason = self._reasons.get((rule[5], item)) or self._keep_reason(item, _evidence(rule))
+        kept = self._shown_rules[rule[6]] = (
+            table.ids[item],
+            -rule[0],
+            table.names[item],
+            table.prices[item],
+            *[reason[key] for key in ("because", "confidence", "lift", "baskets", "text")],
+        )
+        return kept
 
     def _keep_reason(self, item: int, evidence: tuple[Any, ...]) -> dict[str, Any]:
         """The reason of a rule's suggestion, kept for the next answers that show it (with
