@@ -114,10 +114,10 @@ class RuleIndex:
         no particular order."""
         return self._lists(sorted(set(cart)), 1)
 
-    def _lists(self, cart: Sequence[int], slot: int) -> list[Any]:
+    def _lists(self, cart: Sequence[int], slot: int, inside: set[int] | None = None) -> list[Any]:
         """The rule lists in ``slot`` of every node (1: every rule, 2: the rules strongest
-        reads) of the antecedents inside ``cart`` (item indices, distinct), in no particular
-        order.
+        reads) of the antecedents inside ``cart`` (item indices, distinct; ``inside``: the same
+        as a set, when the caller has it), in no particular order.
 
         Antecedents are sorted tuples, so each is reached by exactly one path: from the node
         of its first item, through the children of each node that are in the cart. Those are
@@ -136,7 +136,8 @@ class RuleIndex:
                 if node[0]:
                     push(node[0])
         if stack:
-            inside = set(cart)
+            if inside is None:
+                inside = set(cart)
             while stack:
                 children = pop()
                 for item in children.keys() & inside:
@@ -148,11 +149,11 @@ class RuleIndex:
         return found
 
     def strongest(
-        self, cart: Sequence[int], blocked: set[int], wanted: int
+        self, cart: Sequence[int], blocked: set[int], wanted: int, inside: set[int] | None = None
     ) -> tuple[dict[int, RankedRule], bool, float]:
         """The consequents of highest confidence among the rules inside ``cart`` (sorted,
-        distinct): at least ``wanted`` of them (when there are), with every one tied with the
-        last, none in ``blocked``.
+        distinct; ``inside``: its items as a set, when the caller has it): at least ``wanted``
+        of them (when there are), with every one tied with the last, none in ``blocked``.
 
         Returns each consequent's strongest rule, whether every rule inside the cart was read,
         and the bound: when more than ``wanted`` consequents are found, those whose strongest
@@ -169,7 +170,7 @@ class RuleIndex:
         push, pushpop = heapq.heappush, heapq.heappushpop
         bound = 0.0  # rules are read while their -confidence is at most this: -(wanted-th best)
         complete = True
-        for rules in self._lists(cart, 2):
+        for rules in self._lists(cart, 2, inside):
             for rule in rules:
                 if rule[0] > bound:
                     complete = False

@@ -143,6 +143,7 @@ class Recommender:
         )
         # Whether, with the confidence as objective, answers come straight from the rules.
         self._straight = self._in_rule_order and self.config.combine == "max"
+        self._by_confidence = self.config.objective == "confidence"
         # What a reason calls the score that several rules add up to.
         self._combined_key = "combined_confidence" if self.config.combine == "noisy_or" else "cumulative_score"
 
@@ -186,8 +187,8 @@ class Recommender:
         """
         limit = self.config.limit if limit is None else check_limit(limit)
         exclude = tuple(exclude)
-        if self._straight and self._objective(objective) == "confidence":
-            kinds_wanted = self._kinds(kinds)
+        if self._straight and (objective is None and self._by_confidence or objective == "confidence"):
+            kinds_wanted = ALL_KINDS if kinds is None else self._kinds(kinds)
             if "cross_sell" in kinds_wanted:
                 answer = self._by_rules(cart, exclude, limit, fill="popular" in kinds_wanted)
                 if answer is not None:
@@ -222,14 +223,16 @@ class Recommender:
         items, unknown = self._look_up(cart)
         blocked = set(items)
         known = sorted(blocked)
+        inside = blocked
         if exclude:
+            inside = set(known)
             self._block(blocked, exclude)
-        top, _ = self._strongest(known, blocked, limit)
+        top, _ = self._strongest(known, blocked, limit, inside)
         if len(top) < limit and fill:
             return None
         kept = self._shown_rules
         shown = []
-        for rule in top:
+        for _, _, _, rule in top:
             shown_as = kept[rule[6]] or self._keep_shown(rule)
             item_id, score, name, price, because, confidence, lift, baskets, text = shown_as
             reason = {
@@ -388,14 +391,19 @@ class Recommender:
             return self._combined(cart, blocked, objective, wanted)
         top, complete = self._strongest(cart, blocked, wanted)
         return [
-            Candidate(rule[4], "cross_sell", -rule[0], -rule[0], -rule[2], evidence=_evidence(rule)) for rule in top
+            Candidate(rule[4], "cross_sell", -rule[0], -rule[0], -rule[2], evidence=_evidence(rule))
+            for _, _, _, rule in top
         ], complete
 
-    def _strongest(self, cart: list[int], blocked: set[int], wanted: int) -> tuple[list[RankedRule], bool]:
+    def _strongest(
+        self, cart: list[int], blocked: set[int], wanted: int, inside: set[int] | None = None
+    ) -> tuple[list[tuple[float, int, str, RankedRule]], bool]:
         """The strongest rules of the ``wanted`` best consequents of the rules inside ``cart``
-        (sorted), best first by the confidence (then count, then id), and whether they are all."""
+        (sorted; ``inside``: its items as a set, when the caller has it), best first, and
+        whether they are all. Each comes with the key it is ranked by: its -confidence,
+        -count and consequent's id (its fourth field is the rule)."""
         ids = self.table.ids
-        strongest, complete, bound = self.rules.strongest(cart, blocked, wanted)
+        strongest, complete, bound = self.rules.strongest(cart, blocked, wanted, inside)
         # Scored as in _combined: score (here the confidence), count, id. Only the consequents
         # as strong as the wanted-th best can be among the best.
         if len(strongest) > wanted:
@@ -403,7 +411,7 @@ class Recommender:
         else:
             scored = [(r[0], r[2], ids[item], r) for item, r in strongest.items()]
         scored.sort()  # ids differ: the rules themselves are never compared
-        return [rule for _, _, _, rule in scored[:wanted]], complete and len(strongest) <= wanted
+        return scored[:wanted], complete and len(strongest) <= wanted
 
     def _combined(
         self, cart: list[int], blocked: set[int], objective: str, wanted: int
