@@ -116,7 +116,8 @@ class RuleIndex:
     def match(self, cart: Sequence[int]) -> list[tuple[MatchedRule, ...]]:
         """The rule lists of every antecedent inside ``cart`` (item indices, any order), in
         no particular order."""
-        return self._lists(sorted(set(cart)), 1)
+        items = set(cart)
+        return self._lists(sorted(items), 1, items)
 
     def _lists(self, cart: Sequence[int], slot: int, inside: set[int] | None = None) -> list[Any]:
         """The rule lists in ``slot`` of every node (1: every rule, 2: the rules strongest
