@@ -51,6 +51,7 @@ FALLBACKS = {2: "category_popular", 3: "popular"}
 POPULAR_KEPT = 200
 ALL_KINDS = frozenset(KINDS)
 REASONS_KEPT = 100_000  # kept reasons of rules, cleared when full
+REASON_FIELDS = ("because", "confidence", "lift", "baskets", "text")  # a rule's reason, in order
 POPULAR_PER_CATEGORY = 32
 # Candidates taken into the policy: enough that caps and diversity rarely run short; when they
 # do, every candidate is taken.
@@ -713,33 +714,33 @@ class Recommender:
         dicts it could be kept as take several each."""
         table = self.table
         item = rule[4]
-        reason = self._reasons.get((rule[5], item)) or self._keep_reason(item, _evidence(rule))
         kept = self._shown_rules[rule[6]] = (
             table.ids[item],
             -rule[0],
             table.names[item],
             table.prices[item],
-            *[reason[key] for key in ("because", "confidence", "lift", "baskets", "text")],
+            *self._rule_figures(item, _evidence(rule)),
         )
         return kept
 
     def _keep_reason(self, item: int, evidence: tuple[Any, ...]) -> dict[str, Any]:
         """The reason of a rule's suggestion, kept for the next answers that show it (with
         ``because`` as a tuple: each answer copies the dict and the list)."""
+        if len(self._reasons) > REASONS_KEPT:
+            self._reasons.clear()
+        figures = self._rule_figures(item, evidence)
+        kept = self._reasons[(evidence[0], item)] = dict(zip(REASON_FIELDS, figures))
+        return kept
+
+    def _rule_figures(self, item: int, evidence: tuple[Any, ...]) -> tuple[Any, ...]:
+        """What a rule's reason says, in the order of ``REASON_FIELDS``: the ids of its
+        antecedent (a tuple), its observed confidence, lift and baskets, and the sentence."""
         antecedent = evidence[0]
         if self.shrinkage:
             evidence = self._observed(item, evidence)
         _, confidence, lift, count, _, _ = evidence
-        if len(self._reasons) > REASONS_KEPT:
-            self._reasons.clear()
-        kept = self._reasons[(antecedent, item)] = {
-            "because": tuple([self.table.ids[i] for i in antecedent]),
-            "confidence": confidence,
-            "lift": lift,
-            "baskets": count,
-            "text": explain.cross_sell_text(self.table, antecedent, item, confidence, lift),
-        }
-        return kept
+        because = tuple([self.table.ids[i] for i in antecedent])
+        return because, confidence, lift, count, explain.cross_sell_text(self.table, antecedent, item, confidence, lift)
 
     def _observed(self, item: int, evidence: tuple[Any, ...]) -> tuple[Any, ...]:
         """A rule's evidence with the observed confidence and lift in place of the shrunk ones
