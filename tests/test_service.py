@@ -3,9 +3,11 @@ test generated from its own OpenAPI document."""
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import threading
+import weakref
 
 import pytest
 
@@ -156,6 +158,26 @@ def test_reload_good_truncated_corrupt_and_missing(live, models):
         live.unlink()
         assert client.post("/v1/admin/reload", headers=auth).status_code == 409
         assert client.get("/v1/model").json()["failed_reloads"] == 4
+
+
+def test_a_served_model_is_out_of_the_collectors_way_and_a_replaced_one_is_freed(live, models):
+    """The live model's objects are frozen (a full collection does not walk them), and a
+    replaced model is freed, not kept frozen."""
+    with client_for(live, admin_token=TOKEN) as client:
+        holder = client.app.state.holder
+        first = holder.current
+        node = next(node for node in first.rules._first if node is not None and node[0] is not None)
+        children = node[0][0]  # a dict: tracked by the collector unless frozen
+        assert gc.is_tracked(children)
+        assert all(tracked is not children for tracked in gc.get_objects())
+        replaced = weakref.ref(first)
+        del first, node, children
+
+        shutil.copy(models[1], live)
+        assert client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        assert replaced() is None
+        fresh = holder.current.rules._first
+        assert all(tracked is not fresh for tracked in gc.get_objects())
 
 
 def test_requests_in_flight_survive_reloads(live, models):
