@@ -166,17 +166,16 @@ def test_a_served_model_is_out_of_the_collectors_way_and_a_replaced_one_is_freed
     with client_for(live, admin_token=TOKEN) as client:
         holder = client.app.state.holder
         first = holder.current
-        node = next(node for node in first.rules._first if node is not None and node[0] is not None)
-        children = node[0][0]  # a dict: tracked by the collector unless frozen
-        assert gc.is_tracked(children)
-        assert all(tracked is not children for tracked in gc.get_objects())
+        index = first.rules  # objects with a __dict__: always tracked, walked unless frozen
+        assert gc.is_tracked(first) and gc.is_tracked(index)
+        assert all(tracked is not first and tracked is not index for tracked in gc.get_objects())
         replaced = weakref.ref(first)
-        del first, node, children
+        del first, index
 
         shutil.copy(models[1], live)
         assert client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
         assert replaced() is None
-        fresh = holder.current.rules._first
+        fresh = holder.current.rules
         assert all(tracked is not fresh for tracked in gc.get_objects())
 
 
