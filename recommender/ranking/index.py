@@ -245,6 +245,7 @@ def _freeze(node: list[Any], floats: dict[float, float]) -> _Node:
 
 
 def _shared(value: float, floats: dict[float, float]) -> float:
+    """The one float object for ``value``: made now the first time, the same one after."""
     kept = floats.get(value)
     if kept is None:
         kept = floats[value] = value + 0.0  # a new float object, made now
