@@ -6,13 +6,23 @@ with the value and the valid range, not deep inside the miner.
 
 from __future__ import annotations
 
+import difflib
 import math
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypedDict
 
 from .exceptions import ConfigError
 
-__all__ = ["MiningConfig", "RankingConfig", "DEFAULT_MIN_SUPPORT", "DEFAULT_MIN_CONFIDENCE", "DEFAULT_MAX_LEN"]
+__all__ = [
+    "MiningConfig",
+    "MiningOptions",
+    "mining_config",
+    "RankingConfig",
+    "DEFAULT_MIN_SUPPORT",
+    "DEFAULT_MIN_CONFIDENCE",
+    "DEFAULT_MAX_LEN",
+]
 
 # A typical shop has hundreds to thousands of products and tens of thousands of orders:
 # one basket in a thousand is about the least evidence worth a rule there (tens of
@@ -33,7 +43,13 @@ DEFAULT_MAX_PAIRS = 50_000
 
 @dataclass(frozen=True, kw_only=True)
 class MiningConfig:
-    """Thresholds of one mining run; all inclusive.
+    """What one mining run keeps: thresholds (all inclusive) and rule hygiene.
+
+    These settings decide which rules a model holds, so they are recorded in it
+    (:meth:`as_dict`). How the rules are computed (``engine``, ``workers``, Spark settings) and
+    what they are read from (``format``, ``columns``, ``catalog``, ``hierarchy``) change nothing
+    in the rules and stay arguments of :func:`recommender.mine` and
+    :func:`recommender.evaluate`, which take this as ``config=`` or its fields as keywords.
 
     Parameters
     ----------
@@ -156,6 +172,61 @@ class MiningConfig:
             "prune_redundant": self.prune_redundant,
             "shrinkage": self.shrinkage,
         }
+
+
+class MiningOptions(TypedDict, total=False):
+    """The fields of :class:`MiningConfig`, as keyword shortcuts of ``mine()`` and ``evaluate()``."""
+
+    min_support: float
+    min_confidence: float
+    max_len: int
+    max_pairs: int | None
+    min_count: int
+    max_p: float | None
+    correction: str
+    prune_redundant: bool
+    shrinkage: float
+
+
+def mining_config(config: MiningConfig | None, options: Mapping[str, Any], *, caller: str) -> MiningConfig:
+    """The mining settings of a call that takes ``config=`` and keyword shortcuts.
+
+    Shortcuts alone make a :class:`MiningConfig`; with ``config`` they may only repeat its
+    values, since which of two different values was meant cannot be known.
+
+    Examples
+    --------
+    >>> mining_config(None, {"min_support": 0.01}, caller="mine").min_support
+    0.01
+    >>> mining_config(MiningConfig(max_len=4), {"max_len": 4}, caller="mine").max_len
+    4
+    >>> mining_config(MiningConfig(min_support=0.01), {"min_support": 0.02}, caller="mine")
+    Traceback (most recent call last):
+    ...
+    recommender.exceptions.ConfigError: mine() got config=MiningConfig(min_support=0.01, ...) and min_support=0.02; give each setting once: in the config (dataclasses.replace(config, min_support=0.02)) or as a keyword without config.
+    """  # noqa: E501
+    names = [f.name for f in fields(MiningConfig)]
+    for name in options:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; the mining settings are {names}."
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
+    if config is None:
+        return MiningConfig(**options)
+    if not isinstance(config, MiningConfig):
+        raise ConfigError(
+            f"config must be a MiningConfig, got a {type(config).__name__}; e.g. MiningConfig(min_support=0.01)."
+        )
+    asked = replace(config, **options)  # validates the shortcuts' values
+    conflicts = [name for name in options if getattr(asked, name) != getattr(config, name)]
+    if conflicts:
+        given = ", ".join(f"{name}={getattr(config, name)!r}" for name in conflicts)
+        shortcuts = ", ".join(f"{name}={options[name]!r}" for name in conflicts)
+        raise ConfigError(
+            f"{caller}() got config=MiningConfig({given}, ...) and {shortcuts}; give each setting once: "
+            f"in the config (dataclasses.replace(config, {shortcuts})) or as a keyword without config."
+        )
+    return config
 
 
 def _as_float(name: str, value: object) -> float:

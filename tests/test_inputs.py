@@ -176,3 +176,60 @@ def test_too_many_frequent_pairs_stop_early_with_a_support_that_fits(tmp_path, c
     status, _, err = run_cli(capsys, "mine", str(path), "-o", str(tmp_path / "m.rcm"), "--min-support", "0.04",
                              "--max-pairs", "2")  # fmt: skip
     assert status == 2 and "raise --min-support to 0.26" in err and not (tmp_path / "m.rcm").exists()
+
+
+# -- mining settings: one MiningConfig, or its fields as keywords --------------------------------
+
+SHOP = [["tea", "kettle"]] * 5 + [["tea", "mug"]] * 3 + [["tea", "kettle", "mug"]] * 2 + [["cake"]] * 2
+
+
+def test_mining_options_are_the_fields_of_mining_config():
+    from dataclasses import fields
+
+    from recommender.config import MiningConfig, MiningOptions
+
+    assert set(MiningOptions.__annotations__) == {f.name for f in fields(MiningConfig)}
+
+
+def test_mine_with_a_config_equals_mine_with_keywords():
+    from recommender import MiningConfig
+
+    by_keywords = mine(SHOP, min_support=0.15, min_confidence=0.3, max_len=3, shrinkage=2.0, workers=1)
+    config = MiningConfig(min_support=0.15, min_confidence=0.3, max_len=3, shrinkage=2.0)
+    by_config = mine(SHOP, config=config, workers=1)
+    columns = ["antecedents", "consequent", "count", "support", "confidence", "lift", "p_value"]
+    # tea 10, kettle 7, mug 5 of 12 baskets: 7 rules of 2+ baskets and confidence 0.3 or more.
+    assert len(by_config.rules) == len(by_keywords.rules) == 7
+    pd.testing.assert_frame_equal(by_config.rules[columns], by_keywords.rules[columns])
+    assert by_config.config == by_keywords.config
+    # A shortcut that repeats the config's value is no conflict.
+    same = mine(SHOP, config=config, min_support=0.15, workers=1)
+    assert same.rules["antecedents"].tolist() == by_config.rules["antecedents"].tolist()
+
+
+def test_a_config_and_a_conflicting_keyword_are_refused():
+    from recommender import ConfigError, MiningConfig, evaluate
+
+    config = MiningConfig(min_support=0.15)
+    with pytest.raises(ConfigError, match=r"mine\(\) got config=MiningConfig\(min_support=0\.15, \.\.\.\) and "
+                       r"min_support=0\.2; give each setting once"):  # fmt: skip
+        mine(SHOP, config=config, min_support=0.2)
+    with pytest.raises(ConfigError, match=r"evaluate\(\) got config=MiningConfig\(max_len=3, \.\.\.\) and max_len=4"):
+        evaluate(SHOP, config=config, max_len=4)
+    with pytest.raises(ConfigError, match="config must be a MiningConfig, got a dict"):
+        mine(SHOP, config={"min_support": 0.15})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'min_suport'; did you mean 'min_support'"):
+        mine(SHOP, min_suport=0.15)  # type: ignore[call-arg]
+    # Shortcut values are validated like the config's, with or without a config.
+    with pytest.raises(ConfigError, match="min_support must be a share of baskets"):
+        mine(SHOP, config=config, min_support=0)
+
+
+def test_evaluate_with_a_config_equals_evaluate_with_keywords():
+    from recommender import MiningConfig, evaluate
+
+    options = {"limit": 1, "test_share": 0.5, "seed": 3, "workers": 1}
+    by_keywords = evaluate(SHOP, min_support=0.1, min_confidence=0.2, **options)
+    by_config = evaluate(SHOP, config=MiningConfig(min_support=0.1, min_confidence=0.2), **options)
+    assert by_config.as_dict()["systems"] == by_keywords.as_dict()["systems"]
+    assert by_config.thresholds == by_keywords.thresholds and dict(by_config.thresholds)["min_support"] == 0.1

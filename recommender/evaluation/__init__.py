@@ -14,20 +14,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
-from ..config import (
-    DEFAULT_MAX_LEN,
-    DEFAULT_MAX_PAIRS,
-    DEFAULT_MIN_CONFIDENCE,
-    DEFAULT_MIN_SUPPORT,
-    MiningConfig,
-    RankingConfig,
-    check_limit,
-)
+from ..config import MiningConfig, MiningOptions, RankingConfig, check_limit, mining_config
 from ..exceptions import ConfigError, InputError
 from ..io import ColumnSpec, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
@@ -210,15 +202,7 @@ def evaluate(
     max_cases: int | None = DEFAULT_MAX_CASES,
     systems: Iterable[str] = DEFAULT_SYSTEMS,
     split: str = "auto",
-    min_support: float = DEFAULT_MIN_SUPPORT,
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-    max_len: int = DEFAULT_MAX_LEN,
-    max_pairs: int | None = DEFAULT_MAX_PAIRS,
-    min_count: int = 1,
-    max_p: float | None = None,
-    correction: str = "fdr_bh",
-    prune_redundant: bool = False,
-    shrinkage: float = 0.0,
+    config: MiningConfig | None = None,
     catalog: str | Path | pd.DataFrame | None = None,
     hierarchy: str | Path | pd.DataFrame | Mapping[str, str] | None = None,
     hierarchy_level: str | None = None,
@@ -227,6 +211,7 @@ def evaluate(
     workers: int | None = None,
     ranking: RankingConfig | None = None,
     progress: Progress | None = None,
+    **options: Unpack[MiningOptions],
 ) -> Evaluation:
     """Score our rules and the baselines on held-out orders (leave-one-out basket completion).
 
@@ -248,15 +233,19 @@ def evaluate(
         ``cosine``, ``random``, ``implicit`` (ALS; needs the implicit package).
     split : {"auto", "time", "random"}
         How to split; ``auto`` splits by time when every order has a time.
-    min_support, min_confidence, max_len, max_pairs, catalog, format, columns, workers
-        As for :func:`recommender.mine`, applied to the train orders.
-    min_count, max_p, correction, prune_redundant, shrinkage, hierarchy, hierarchy_level
-        The rule hygiene and category rules of :func:`recommender.mine`, applied to the
-        train orders, so that their effect on the suggestions can be measured.
+    config : MiningConfig, optional
+        The thresholds and rule hygiene of the rules mined on the train orders (default:
+        ``MiningConfig()``), so that their effect on the suggestions can be measured.
+    catalog, hierarchy, hierarchy_level, format, columns, workers
+        As for :func:`recommender.mine`: the orders are read with ``format`` and ``columns``,
+        the rules mined on the train orders with the rest.
     ranking : RankingConfig, optional
         The rules' ranking settings (default: the shipped defaults).
     progress : callable, optional
         Called with the name of each stage as it starts.
+    **options
+        Shortcuts for the fields of :class:`~recommender.config.MiningConfig` (``min_support``,
+        ``min_confidence``, ``max_len``, ...), as for :func:`recommender.mine`.
 
     Examples
     --------
@@ -276,17 +265,7 @@ def evaluate(
         raise ConfigError(f"systems must be some of {SYSTEMS}, got {list(chosen)}; e.g. ('rules', 'popular').")
     if split not in SPLIT_METHODS:
         raise ConfigError(f"split must be one of {SPLIT_METHODS}, got {split!r}.")
-    config = MiningConfig(
-        min_support=min_support,
-        min_confidence=min_confidence,
-        max_len=max_len,
-        max_pairs=max_pairs,
-        min_count=min_count,
-        max_p=max_p,
-        correction=correction,
-        prune_redundant=prune_redundant,
-        shrinkage=shrinkage,
-    )
+    config = mining_config(config, options, caller="evaluate")
     say = progress or (lambda stage: logger.info("%s", stage))
 
     say("reading orders")
@@ -307,11 +286,8 @@ def evaluate(
     from ..mining import mine
 
     model = mine(
-        train, min_support=config.min_support, min_confidence=config.min_confidence, max_len=config.max_len,
-        max_pairs=config.max_pairs, min_count=config.min_count, max_p=config.max_p, correction=config.correction,
-        prune_redundant=config.prune_redundant, shrinkage=config.shrinkage, catalog=catalog, hierarchy=hierarchy,
-        hierarchy_level=hierarchy_level, workers=workers,
-    )  # fmt: skip
+        train, config=config, catalog=catalog, hierarchy=hierarchy, hierarchy_level=hierarchy_level, workers=workers
+    )
     index = {item: k for k, item in enumerate(train.items)}
     hidden = np.array([index.get(item, -1) for item in cases.hidden], dtype=np.int64)
     indptr, _ = cases.cart_matrix(train.items)

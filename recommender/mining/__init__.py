@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
 from ..artifact import CatalogEntry, ModelData, RuleCounts, new_model_id
-from ..config import DEFAULT_MAX_LEN, DEFAULT_MAX_PAIRS, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SUPPORT, MiningConfig
+from ..config import MiningConfig, MiningOptions, mining_config
 from ..exceptions import ConfigError
 from ..io import Baskets, ColumnSpec, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
@@ -45,15 +45,7 @@ Progress = Callable[[str], None]
 def mine(
     orders: OrdersInput,
     *,
-    min_support: float = DEFAULT_MIN_SUPPORT,
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-    max_len: int = DEFAULT_MAX_LEN,
-    max_pairs: int | None = DEFAULT_MAX_PAIRS,
-    min_count: int = 1,
-    max_p: float | None = None,
-    correction: str = "fdr_bh",
-    prune_redundant: bool = False,
-    shrinkage: float = 0.0,
+    config: MiningConfig | None = None,
     catalog: str | Path | pd.DataFrame | None = None,
     hierarchy: str | Path | pd.DataFrame | Mapping[str, str] | None = None,
     hierarchy_level: str | None = None,
@@ -64,6 +56,7 @@ def mine(
     spark_master: str | None = None,
     spark_conf: Mapping[str, str] | Sequence[str] | None = None,
     progress: Progress | None = None,
+    **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
 
@@ -71,13 +64,14 @@ def mine(
     ----------
     orders : path, DataFrame, Baskets or list of baskets
         See :func:`recommender.io.read_baskets`.
-    min_support, min_confidence, max_len, max_pairs
-        Inclusive thresholds and the size guard (see :class:`~recommender.config.MiningConfig`).
-    min_count, max_p, correction, prune_redundant, shrinkage
-        Rule hygiene: a floor on basket counts, the significance level of the one-sided
-        Fisher test after the multiple-testing correction, dropping redundant rules, and the
-        smoothing the ranking applies (see :class:`~recommender.config.MiningConfig`). Every
-        rule's adjusted p-value and redundancy are recorded either way.
+    config : MiningConfig, optional
+        The thresholds and rule hygiene (default: ``MiningConfig()``).
+    **options
+        Shortcuts for the fields of :class:`~recommender.config.MiningConfig`:
+        ``min_support``, ``min_confidence``, ``max_len``, ``max_pairs`` (thresholds and the
+        size guard), ``min_count``, ``max_p``, ``correction``, ``prune_redundant``,
+        ``shrinkage`` (rule hygiene; every rule's adjusted p-value and redundancy are
+        recorded either way). With ``config`` they may only repeat its values.
     catalog : path or DataFrame, optional
         Product names, categories, families, prices, stock; gaps are filled from the orders.
     hierarchy : path, DataFrame or mapping, optional
@@ -107,18 +101,13 @@ def mine(
     ...              min_support=0.5, min_confidence=0.6)
     >>> model.rules[["antecedents", "consequent", "count", "confidence", "lift"]].to_dict("records")
     [{'antecedents': ('kettle',), 'consequent': 'tea', 'count': 2, 'confidence': 1.0, 'lift': 1.3333333333333333}, {'antecedents': ('tea',), 'consequent': 'kettle', 'count': 2, 'confidence': 0.6666666666666666, 'lift': 1.3333333333333333}]
+    >>> from recommender import MiningConfig
+    >>> same = mine([["tea", "kettle"], ["tea", "kettle"], ["tea"], ["mug"]],
+    ...             config=MiningConfig(min_support=0.5, min_confidence=0.6))
+    >>> same.rules["confidence"].tolist() == model.rules["confidence"].tolist()
+    True
     """  # noqa: E501
-    config = MiningConfig(
-        min_support=min_support,
-        min_confidence=min_confidence,
-        max_len=max_len,
-        max_pairs=max_pairs,
-        min_count=min_count,
-        max_p=max_p,
-        correction=correction,
-        prune_redundant=prune_redundant,
-        shrinkage=shrinkage,
-    )
+    config = mining_config(config, options, caller="mine")
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
     if engine != "spark" and (spark_master is not None or spark_conf):
