@@ -15,19 +15,19 @@ import math
 import os
 import tempfile
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .exceptions import ArtifactError
 
+# The model's types live in model_data (not in __all__ here): this module reads and writes
+# them, and a few modules still import them from here.
+from .model_data import CatalogEntry, ModelData, RuleCounts
+
 __all__ = [
     "FORMAT",
     "SCHEMA_VERSION",
-    "CatalogEntry",
-    "RuleCounts",
-    "ModelData",
+    "payload",
     "write_model",
     "read_model",
 ]
@@ -40,115 +40,55 @@ READABLE_SCHEMAS = (1, 2)
 _MAX_HEADER = 4096
 
 
-@dataclass(frozen=True, kw_only=True)
-class CatalogEntry:
-    """What the catalog knows of one item; ``None`` where it knows nothing."""
+def payload(data: ModelData) -> dict[str, Any]:
+    """The JSON-ready payload of a model file (columnar, compact): what :func:`write_model`
+    compresses, and what :func:`read_model` decodes back into the same :class:`ModelData`.
 
-    name: str | None = None
-    category: str | None = None
-    family: str | None = None
-    brand: str | None = None
-    price: float | None = None
-    margin: float | None = None
-    in_stock: bool = True
-    active: bool = True
-
-
-@dataclass(frozen=True, kw_only=True)
-class RuleCounts:
-    """Rules as parallel tuples: antecedent (sorted item indices), consequent, basket counts.
-
-    ``p_adjusted`` (the Fisher p-value adjusted across every rule tested, which the kept
-    rules alone cannot reproduce) and ``redundant`` are empty when not computed.
+    Examples
+    --------
+    >>> from recommender.model_data import ModelData, RuleCounts
+    >>> data = ModelData(model_id="m1", created_at="2026-01-01T00:00:00Z", n_baskets=2,
+    ...                  items=("kettle", "tea"), item_counts=(1, 2), rules=RuleCounts(), itemsets=())
+    >>> payload(data)["items"], payload(data)["rules"]["consequents"]
+    (['kettle', 'tea'], [])
     """
-
-    antecedents: tuple[tuple[int, ...], ...] = ()
-    consequents: tuple[int, ...] = ()
-    counts: tuple[int, ...] = ()
-    antecedent_counts: tuple[int, ...] = ()
-    p_adjusted: tuple[float, ...] = ()
-    redundant: tuple[bool, ...] = ()
-
-    def __post_init__(self) -> None:
-        n = len(self.consequents)
-        if not len(self.antecedents) == len(self.counts) == len(self.antecedent_counts) == n:
-            raise ValueError("rule columns must have the same length")
-        if len(self.p_adjusted) not in (0, n) or len(self.redundant) not in (0, n):
-            raise ValueError("rule columns must have the same length")
-
-    def __len__(self) -> int:
-        return len(self.consequents)
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelData:
-    """Everything a model file holds, as plain Python values.
-
-    Item ``i`` is ``items[i]``; rules and itemsets refer to items by index. ``tradeups`` are
-    ``(a, b, customers)``: how many customers who bought ``a`` later bought the pricier ``b`` of
-    the same family; ``buyers`` the customers who bought each item (empty without customers).
-    ``category_rules`` are rules between the ``categories`` (indices into them), mined from
-    the baskets' categories, with ``category_counts`` the baskets holding each category.
-    ``cobought`` are ``(a, b, baskets)``: for each item, the few items bought with it most
-    often, below the support threshold too (the ranking's item-level back-off).
-    """
-
-    model_id: str
-    created_at: str
-    n_baskets: int
-    items: tuple[str, ...]
-    item_counts: tuple[int, ...]
-    rules: RuleCounts
-    itemsets: tuple[tuple[tuple[int, ...], int], ...]
-    tradeups: tuple[tuple[int, int, int], ...] = ()
-    buyers: tuple[int, ...] = ()
-    catalog: Mapping[str, CatalogEntry] = field(default_factory=dict)
-    config: Mapping[str, Any] = field(default_factory=dict)
-    provenance: Mapping[str, Any] = field(default_factory=dict)
-    categories: tuple[str, ...] = ()
-    category_counts: tuple[int, ...] = ()
-    category_rules: RuleCounts = field(default_factory=RuleCounts)
-    cobought: tuple[tuple[int, int, int], ...] = ()
-
-    def payload(self) -> dict[str, Any]:
-        """The JSON-ready payload (columnar, compact)."""
-        catalog_ids = sorted(self.catalog)
-        return {
-            "model": {"id": self.model_id, "created_at": self.created_at},
-            "n_baskets": self.n_baskets,
-            "items": list(self.items),
-            "item_counts": list(self.item_counts),
-            "rules": _rules_payload(self.rules),
-            "categories": {
-                "names": list(self.categories),
-                "counts": list(self.category_counts),
-                "rules": _rules_payload(self.category_rules),
+    catalog_ids = sorted(data.catalog)
+    return {
+        "model": {"id": data.model_id, "created_at": data.created_at},
+        "n_baskets": data.n_baskets,
+        "items": list(data.items),
+        "item_counts": list(data.item_counts),
+        "rules": _rules_payload(data.rules),
+        "categories": {
+            "names": list(data.categories),
+            "counts": list(data.category_counts),
+            "rules": _rules_payload(data.category_rules),
+        },
+        "itemsets": {
+            "items": [list(items) for items, _ in data.itemsets],
+            "counts": [count for _, count in data.itemsets],
+        },
+        "tradeups": {
+            "from": [a for a, _, _ in data.tradeups],
+            "to": [b for _, b, _ in data.tradeups],
+            "customers": [c for _, _, c in data.tradeups],
+        },
+        "buyers": list(data.buyers),
+        "cobought": {
+            "from": [a for a, _, _ in data.cobought],
+            "to": [b for _, b, _ in data.cobought],
+            "baskets": [c for _, _, c in data.cobought],
+        },
+        "catalog": {
+            "item_id": catalog_ids,
+            **{
+                name: [_json_value(getattr(data.catalog[i], name)) for i in catalog_ids]
+                for name in ("name", "category", "family", "brand", "price", "margin", "in_stock", "active")
             },
-            "itemsets": {
-                "items": [list(items) for items, _ in self.itemsets],
-                "counts": [count for _, count in self.itemsets],
-            },
-            "tradeups": {
-                "from": [a for a, _, _ in self.tradeups],
-                "to": [b for _, b, _ in self.tradeups],
-                "customers": [c for _, _, c in self.tradeups],
-            },
-            "buyers": list(self.buyers),
-            "cobought": {
-                "from": [a for a, _, _ in self.cobought],
-                "to": [b for _, b, _ in self.cobought],
-                "baskets": [c for _, _, c in self.cobought],
-            },
-            "catalog": {
-                "item_id": catalog_ids,
-                **{
-                    name: [_json_value(getattr(self.catalog[i], name)) for i in catalog_ids]
-                    for name in ("name", "category", "family", "brand", "price", "margin", "in_stock", "active")
-                },
-            },
-            "config": dict(self.config),
-            "provenance": dict(self.provenance),
-        }
+        },
+        "config": dict(data.config),
+        "provenance": dict(data.provenance),
+    }
 
 
 def _rules_payload(rules: RuleCounts) -> dict[str, list[Any]]:
@@ -179,6 +119,7 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
     Examples
     --------
     >>> import tempfile, pathlib
+    >>> from recommender.model_data import ModelData, RuleCounts
     >>> data = ModelData(model_id="m1", created_at="2026-01-01T00:00:00Z", n_baskets=2,
     ...                  items=("kettle", "tea"), item_counts=(1, 2), rules=RuleCounts(), itemsets=())
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "model.rcm"
@@ -195,7 +136,7 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
         raise ArtifactError(
             f"cannot write the model to {str(target)!r}: folder {str(parent)!r} does not exist; create it first."
         )
-    body = json.dumps(data.payload(), separators=(",", ":"), allow_nan=False).encode("utf-8")
+    body = json.dumps(payload(data), separators=(",", ":"), allow_nan=False).encode("utf-8")
     compressed = gzip.compress(body, compresslevel=6, mtime=0)
     header = {
         "format": FORMAT,
@@ -270,8 +211,7 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
     if hashlib.sha256(compressed).hexdigest() != header.get("payload_sha256"):
         raise ArtifactError(f"model file {str(source)!r} is corrupt: its checksum does not match; {remine}.")
     try:
-        payload = json.loads(gzip.decompress(compressed))
-        return _from_payload(payload)
+        return _from_payload(json.loads(gzip.decompress(compressed)))
     except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, IndexError) as error:
         raise ArtifactError(
             f"model file {str(source)!r} does not hold a valid model ({type(error).__name__}: {error}); {remine}."
@@ -301,36 +241,36 @@ def _rules_from_payload(raw: dict[str, Any], n_items: int) -> RuleCounts:
     )
 
 
-def _from_payload(payload: dict[str, Any]) -> ModelData:
-    items = tuple(str(i) for i in payload["items"])
+def _from_payload(content: dict[str, Any]) -> ModelData:
+    items = tuple(str(i) for i in content["items"])
     n_items = len(items)
-    item_counts = tuple(int(c) for c in payload["item_counts"])
+    item_counts = tuple(int(c) for c in content["item_counts"])
     if len(item_counts) != n_items:
         raise ValueError("items and item_counts differ in length")
-    rules = _rules_from_payload(payload["rules"], n_items)
-    sets = payload["itemsets"]
+    rules = _rules_from_payload(content["rules"], n_items)
+    sets = content["itemsets"]
     itemsets = tuple(
         (tuple(int(i) for i in members), int(count))
         for members, count in zip(sets["items"], sets["counts"], strict=True)
     )
-    raw_tradeups = payload["tradeups"]
+    raw_tradeups = content["tradeups"]
     tradeups = tuple(
         (int(a), int(b), int(c))
         for a, b, c in zip(raw_tradeups["from"], raw_tradeups["to"], raw_tradeups["customers"], strict=True)
     )
     if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in tradeups):
         raise ValueError("a trade-up refers to an item outside the model")
-    raw_cobought = payload.get("cobought", {"from": [], "to": [], "baskets": []})
+    raw_cobought = content.get("cobought", {"from": [], "to": [], "baskets": []})
     cobought = tuple(
         (int(a), int(b), int(c))
         for a, b, c in zip(raw_cobought["from"], raw_cobought["to"], raw_cobought["baskets"], strict=True)
     )
     if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in cobought):
         raise ValueError("a co-bought pair refers to an item outside the model")
-    buyers = tuple(int(c) for c in payload["buyers"])
+    buyers = tuple(int(c) for c in content["buyers"])
     if buyers and len(buyers) != n_items:
         raise ValueError("items and buyers differ in length")
-    raw_catalog = payload["catalog"]
+    raw_catalog = content["catalog"]
     ids = raw_catalog["item_id"]
     catalog = {
         str(item): CatalogEntry(
@@ -345,7 +285,7 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
         )
         for k, item in enumerate(ids)
     }
-    raw_categories = payload.get("categories", {"names": [], "counts": [], "rules": {}})
+    raw_categories = content.get("categories", {"names": [], "counts": [], "rules": {}})
     categories = tuple(str(c) for c in raw_categories["names"])
     category_counts = tuple(int(c) for c in raw_categories["counts"])
     if len(category_counts) != len(categories):
@@ -353,11 +293,11 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
     category_rules = (
         _rules_from_payload(raw_categories["rules"], len(categories)) if raw_categories["rules"] else RuleCounts()
     )
-    model = payload["model"]
+    model = content["model"]
     return ModelData(
         model_id=str(model["id"]),
         created_at=str(model["created_at"]),
-        n_baskets=int(payload["n_baskets"]),
+        n_baskets=int(content["n_baskets"]),
         items=items,
         item_counts=item_counts,
         rules=rules,
@@ -365,8 +305,8 @@ def _from_payload(payload: dict[str, Any]) -> ModelData:
         tradeups=tradeups,
         buyers=buyers,
         catalog=catalog,
-        config=dict(payload["config"]),
-        provenance=dict(payload["provenance"]),
+        config=dict(content["config"]),
+        provenance=dict(content["provenance"]),
         categories=categories,
         category_counts=category_counts,
         category_rules=category_rules,

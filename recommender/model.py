@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .artifact import ModelData, RuleCounts, read_model, write_model
+from .artifact import read_model, write_model
+from .model_data import ModelData, RuleCounts
 
 if TYPE_CHECKING:
     from .io.baskets import Baskets

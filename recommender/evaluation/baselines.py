@@ -18,10 +18,10 @@ from typing import Any, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from ..artifact import ModelData
 from ..config import RankingConfig, check_limit
 from ..exceptions import InputError, MissingDependencyError
 from ..io.baskets import Baskets
+from ..model_data import ModelData
 from .splits import Cases
 
 __all__ = [

@@ -15,13 +15,14 @@ from typing import Any, Unpack
 import numpy as np
 import pandas as pd
 
-from ..artifact import CatalogEntry, ModelData, RuleCounts, new_model_id
+from ..artifact import new_model_id
 from ..config import MiningConfig, MiningOptions, mining_config
 from ..exceptions import ConfigError
 from ..io import Baskets, ColumnSpec, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
 from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
+from ..model_data import CatalogEntry, ModelData, RuleCounts
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
 from .cobought import top_cobought
 from .encode import Reduced, reduce_for_mining, support_that_fits

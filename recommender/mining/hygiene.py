@@ -2,7 +2,7 @@
 
 Retail data throws up many rules that are chance (a handful of baskets of a rare item) or
 that say nothing a shorter rule does not. Everything here works on the exact basket counts
-of :class:`~recommender.artifact.RuleCounts`, vectorised with numpy and scipy.
+of :class:`~recommender.model_data.RuleCounts`, vectorised with numpy and scipy.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ..artifact import RuleCounts
 from ..config import CORRECTIONS, MiningConfig
+from ..model_data import RuleCounts
 
 __all__ = [
     "CORRECTIONS",

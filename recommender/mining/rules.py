@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..artifact import RuleCounts
 from ..config import RULE_METRICS
+from ..model_data import RuleCounts
 
 __all__ = ["RuleCounts", "rules_from_itemsets", "rule_metrics", "METRICS"]
 
