@@ -1,7 +1,8 @@
 """A mined model as merchandisers and pipelines see it: pandas tables over the model data.
 
 :class:`Model` is the offline face of a model file (it imports pandas); serving reads the same
-file through :mod:`recommender.artifact` without pandas.
+file through :mod:`recommender.artifact` without pandas. It knows nothing of mining:
+:func:`recommender.mining.mine` returns one, and :meth:`Model.load` reads one from a file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ import pandas as pd
 
 from .artifact import read_model, write_model
 from .model_data import ModelData, RuleCounts
+from .rule_stats import (
+    METRICS,
+    adjust_p_values,
+    fisher_p_values,
+    redundant_rules,
+    rule_metrics,
+    shrunk_confidence,
+)
 
 if TYPE_CHECKING:
     from .io.baskets import Baskets
@@ -141,9 +150,6 @@ class Model:
     def _rules_frame(
         self, rules: RuleCounts, items: Sequence[str], item_counts_: Sequence[int], name_of: Callable[[str], str]
     ) -> pd.DataFrame:
-        from .mining.hygiene import adjust_p_values, fisher_p_values, redundant_rules, shrunk_confidence
-        from .mining.rules import METRICS, rule_metrics
-
         item_counts = np.asarray(item_counts_, dtype=np.int64)
         consequents = np.asarray(rules.consequents, dtype=np.int64)
         counts = np.asarray(rules.counts, dtype=np.int64)

@@ -1,8 +1,8 @@
-"""Rules ``A -> c`` from frequent itemsets, and their metrics.
+"""Rules ``A -> c`` from frequent itemsets.
 
 Rules are kept as exact integer counts (the basket counts of ``A ∪ {c}``, of ``A`` and of
-``c``); every metric is computed from those, so the artifact stores no float that could
-disagree with another.
+``c``); every metric is computed from those (:mod:`recommender.rule_stats`), so the artifact
+stores no float that could disagree with another.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..config import RULE_METRICS
 from ..model_data import RuleCounts
 
-__all__ = ["RuleCounts", "rules_from_itemsets", "rule_metrics", "METRICS"]
-
-METRICS = RULE_METRICS
+__all__ = ["rules_from_itemsets"]
 
 
 def rules_from_itemsets(
@@ -55,46 +52,3 @@ def rules_from_itemsets(
         counts=tuple(rule[2] for rule in found),
         antecedent_counts=tuple(rule[3] for rule in found),
     )
-
-
-def rule_metrics(
-    counts: np.ndarray, antecedent_counts: np.ndarray, consequent_counts: np.ndarray, n_baskets: int
-) -> dict[str, np.ndarray]:
-    """All metrics of :data:`METRICS`, vectorised, with mlxtend's conventions at the edges.
-
-    conviction is ``inf`` for rules that always hold; Zhang's metric and certainty are 0 where
-    their denominator is 0.
-
-    Examples
-    --------
-    >>> m = rule_metrics(np.array([2]), np.array([3]), np.array([2]), 4)
-    >>> round(float(m["confidence"][0]), 4), round(float(m["lift"][0]), 4)
-    (0.6667, 1.3333)
-    """
-    n = float(n_baskets)
-    s_ac = np.asarray(counts, dtype=float) / n
-    s_a = np.asarray(antecedent_counts, dtype=float) / n
-    s_c = np.asarray(consequent_counts, dtype=float) / n
-    confidence = s_ac / s_a
-    lift = confidence / s_c
-    leverage = s_ac - s_a * s_c
-    with np.errstate(divide="ignore", invalid="ignore"):
-        conviction = np.where(confidence < 1.0, (1.0 - s_c) / (1.0 - confidence), np.inf)
-        zhang_denominator = np.maximum(s_ac * (1.0 - s_a), s_a * (s_c - s_ac))
-        zhangs = np.where(zhang_denominator == 0, 0.0, leverage / zhang_denominator)
-        certainty = np.where(s_c == 1.0, 0.0, (confidence - s_c) / (1.0 - s_c))
-    jaccard = s_ac / (s_a + s_c - s_ac)
-    kulczynski = (s_ac / s_a + s_ac / s_c) / 2.0
-    return {
-        "antecedent_support": s_a,
-        "consequent_support": s_c,
-        "support": s_ac,
-        "confidence": confidence,
-        "lift": lift,
-        "leverage": leverage,
-        "conviction": conviction,
-        "zhangs_metric": zhangs,
-        "jaccard": jaccard,
-        "certainty": certainty,
-        "kulczynski": kulczynski,
-    }
