@@ -13,16 +13,18 @@ import hashlib
 import json
 import math
 import os
-import tempfile
+import secrets
 import zlib
 from pathlib import Path
 from typing import Any
 
 from .exceptions import ArtifactError
 
-# The model's types live in model_data (not in __all__ here): this module reads and writes
-# them, and a few modules still import them from here.
-from .model_data import CatalogEntry, ModelData, RuleCounts
+# The model's types live in model_data, not in __all__ here: this module reads and writes
+# them. The "as" re-exports them to the few modules that still import them from here.
+from .model_data import CatalogEntry as CatalogEntry
+from .model_data import ModelData as ModelData
+from .model_data import RuleCounts as RuleCounts
 
 __all__ = [
     "FORMAT",
@@ -116,6 +118,9 @@ def new_model_id(created_at: str, content_sha256: str) -> str:
 def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
     """Write ``data`` to ``path`` atomically: a reader sees the old file or the new, never half.
 
+    The file's permissions follow the umask, as for any new file (``0o644`` under the usual
+    ``0o022``), also when it replaces an older model.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -147,7 +152,7 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
         "payload_bytes": len(compressed),
         "payload_sha256": hashlib.sha256(compressed).hexdigest(),
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    handle, temporary = _create_beside(target)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
@@ -159,6 +164,29 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _create_beside(target: Path) -> tuple[int, Path]:
+    """Create and open a new, empty temporary file in ``target``'s folder.
+
+    The file is created with mode ``0o666`` and the kernel applies the umask (or the
+    folder's default ACL), as for any file a program creates: the nightly job's model is
+    then readable by a service running as another user when the umask allows it.
+    ``tempfile.mkstemp`` would create it ``0o600`` whatever the umask. Reading the umask to
+    chmod afterwards would need ``os.umask`` to set it, which changes it for every thread
+    of the process for a moment; creating the file this way reads nothing.
+    """
+    for _ in range(100):
+        candidate = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            return os.open(candidate, flags, 0o666), candidate
+        except FileExistsError:
+            continue
+    raise ArtifactError(
+        f"cannot write the model to {str(target)!r}: no free temporary name beside it; "
+        f"remove the stale .{target.name}.*.tmp files."
+    )
 
 
 def _parse_header(line: bytes, source: Path) -> dict[str, Any]:
