@@ -223,7 +223,7 @@ def _reload_quietly(holder: ModelHolder) -> None:
 
 
 def app_from_env() -> FastAPI:
-    """The factory uvicorn's worker processes call: settings from ``RECOMMENDER_*`` variables.
+    """The factory uvicorn's worker processes call: settings from ``RECOMMENDER_SETTINGS``.
 
     A worker process starts afresh, so it sets up logging as the parent did.
     """

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
 
 from ..config import RankingConfig
 from ..exceptions import ConfigError, MissingDependencyError
 
-__all__ = ["ServiceSettings", "require_serve_extra", "ENV_PREFIX"]
+__all__ = ["ServiceSettings", "require_serve_extra", "ENV_PREFIX", "SETTINGS_ENV"]
 
 ENV_PREFIX = "RECOMMENDER_"
+# The whole of the settings, as JSON, in one variable: `recommender serve --workers N` hands
+# them to uvicorn's worker processes this way, so that every field (of the ranking too, those
+# added later included) reaches them without a list of fields to keep up to date.
+SETTINGS_ENV = f"{ENV_PREFIX}SETTINGS"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,43 +60,101 @@ class ServiceSettings:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}.")
 
     def to_env(self) -> dict[str, str]:
-        """The settings as environment variables, for worker processes started by uvicorn."""
-        env = {
-            f"{ENV_PREFIX}MODEL": self.model_path,
-            f"{ENV_PREFIX}MAX_CART_ITEMS": str(self.max_cart_items),
-            f"{ENV_PREFIX}MAX_BODY_BYTES": str(self.max_body_bytes),
-            f"{ENV_PREFIX}LIMIT": str(self.ranking.limit),
-            f"{ENV_PREFIX}OBJECTIVE": self.ranking.objective,
-        }
-        if self.ranking.free_shipping_threshold is not None:
-            env[f"{ENV_PREFIX}FREE_SHIPPING"] = str(self.ranking.free_shipping_threshold)
-        if self.admin_token is not None:
-            env[f"{ENV_PREFIX}ADMIN_TOKEN"] = self.admin_token
-        return env
+        """The settings as environment variables, for worker processes started by uvicorn.
+
+        Every field, nested ones included, goes into the JSON of one variable,
+        :data:`SETTINGS_ENV`, which :meth:`from_env` reads back into equal settings.
+
+        Examples
+        --------
+        >>> settings = ServiceSettings(model_path="m.rcm", ranking=RankingConfig(min_lift=5.0))
+        >>> ServiceSettings.from_env(settings.to_env()) == settings
+        True
+        """
+        return {SETTINGS_ENV: json.dumps(_plain(self), sort_keys=True)}
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:
-        """Settings from ``RECOMMENDER_*`` variables (``RECOMMENDER_MODEL`` is required)."""
+        """Settings from the JSON in ``RECOMMENDER_SETTINGS``, as :meth:`to_env` writes it.
+
+        Fields left out take their defaults (``model_path`` is required); lists become the
+        tuples and frozensets the fields hold, and the dataclasses check the values as when
+        they are given in Python.
+
+        Examples
+        --------
+        >>> env = {"RECOMMENDER_SETTINGS": '{"model_path": "m.rcm", "ranking": {"blocked": ["GIFT-CARD"]}}'}
+        >>> ServiceSettings.from_env(env).ranking.blocked
+        frozenset({'GIFT-CARD'})
+        """
         env = os.environ if environ is None else environ
-        model = env.get(f"{ENV_PREFIX}MODEL", "")
-        free_shipping = env.get(f"{ENV_PREFIX}FREE_SHIPPING")
+        text = env.get(SETTINGS_ENV)
+        if text is None:
+            raise ConfigError(
+                f"{SETTINGS_ENV} is not set; it holds the service settings as JSON, "
+                'e.g. {"model_path": "model.rcm"} (`recommender serve` sets it for its workers).'
+            )
         try:
-            ranking = RankingConfig(
-                limit=int(env.get(f"{ENV_PREFIX}LIMIT", "3")),
-                objective=env.get(f"{ENV_PREFIX}OBJECTIVE", "confidence"),
-                free_shipping_threshold=float(free_shipping) if free_shipping else None,
-            )
-            return cls(
-                model_path=model,
-                admin_token=env.get(f"{ENV_PREFIX}ADMIN_TOKEN") or None,
-                max_cart_items=int(env.get(f"{ENV_PREFIX}MAX_CART_ITEMS", "100")),
-                max_body_bytes=int(env.get(f"{ENV_PREFIX}MAX_BODY_BYTES", str(64 * 1024))),
-                ranking=ranking,
-            )
-        except ValueError as error:
-            if isinstance(error, ConfigError):
-                raise
-            raise ConfigError(f"a {ENV_PREFIX}* setting is not a number: {error}.") from None
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{SETTINGS_ENV} is not valid JSON ({error}); it holds the service settings.") from None
+        return typing.cast(ServiceSettings, _restore(document, cls, SETTINGS_ENV))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready data: dataclasses as objects of their fields, tuples and sets as
+    lists (sets sorted, so that equal settings write the same text)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.init}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (frozenset, set)):
+        return sorted((_plain(item) for item in value), key=json.dumps)
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
+def _restore(value: Any, hint: Any, where: str) -> Any:
+    """``value`` read from JSON, made again into what the type ``hint`` of its field says.
+
+    Only the containers JSON cannot tell apart are rebuilt (a list into a tuple or a frozenset,
+    an object into a dataclass, a whole number into a float); the values themselves are left
+    to the dataclasses' own checks, which say what is wrong with them.
+    """
+    if isinstance(hint, type) and is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a JSON object of {hint.__name__} settings, got {value!r}.")
+        hints = typing.get_type_hints(hint)
+        names = [f.name for f in fields(hint) if f.init]
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise ConfigError(f"{where} has no setting {', '.join(unknown)}; {hint.__name__} has {', '.join(names)}.")
+        arguments = {name: _restore(item, hints[name], f"{where}.{name}") for name, item in value.items()}
+        try:
+            return hint(**arguments)
+        except ConfigError:
+            raise
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{where} holds settings {hint.__name__} refuses: {error}.") from None
+    origin, arguments_of = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        options = [option for option in arguments_of if option is not type(None)]
+        return _restore(value, options[0], where) if len(options) == 1 else value
+    if origin is tuple and isinstance(value, list):
+        if len(arguments_of) == 2 and arguments_of[1] is Ellipsis:
+            return tuple(_restore(item, arguments_of[0], where) for item in value)
+        if len(arguments_of) == len(value):
+            return tuple(_restore(item, option, where) for item, option in zip(value, arguments_of))
+        return tuple(value)  # of the wrong length: the dataclass's check says so
+    if origin in (frozenset, set) and isinstance(value, list):
+        element = arguments_of[0] if arguments_of else Any
+        return origin(_restore(item, element, where) for item in value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def require_serve_extra() -> None:
