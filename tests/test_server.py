@@ -3,6 +3,8 @@ HTTP, reloaded by the admin route and by SIGHUP, stopped with SIGTERM."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -10,13 +12,15 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 httpx = pytest.importorskip("httpx", reason="the server test needs the `serve` and `test` extras")
 pytest.importorskip("uvicorn")
 
-from recommender import mine  # noqa: E402
+from recommender import RankingConfig, mine  # noqa: E402
+from recommender.ranking import Recommender  # noqa: E402
 from recommender.sample_shop import generate_sample_shop  # noqa: E402
 
 TOKEN = "s" * 24
@@ -113,3 +117,108 @@ def test_serve_without_the_extra_says_how_to_install_it(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert 'pip install -e ".[serve]"' in result.stderr and "Traceback" not in result.stderr
+
+
+def worker_pid(server_port: int, client_port: int, parent: int) -> int | None:
+    """The worker process of ``parent`` that accepted the loopback connection from
+    ``client_port``, found through /proc (None where there is no /proc to read)."""
+    proc = Path("/proc")
+    try:
+        lines = (proc / "net" / "tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    # Columns: sl, local address, remote address, state, queues, timers, retransmits, uid, timeout, inode.
+    ends = (f":{server_port:04X}", f":{client_port:04X}")
+    inodes = {f"socket:[{c[9]}]" for c in map(str.split, lines) if (c[1][-5:], c[2][-5:]) == ends}
+    for process in proc.iterdir():
+        try:
+            # The parent's id is the second field after the command name, which may hold spaces.
+            if not process.name.isdigit() or (process / "stat").read_text().rsplit(")", 1)[1].split()[1] != str(parent):
+                continue
+            if any(os.readlink(fd) in inodes for fd in (process / "fd").iterdir()):
+                return int(process.name)
+        except OSError:  # a process that ended meanwhile, or one not ours to read
+            continue
+    return None
+
+
+@pytest.mark.slow
+def test_every_worker_ranks_with_the_ranking_options_given(tmp_path):
+    """Issue 15: `serve --workers 2` answered with the default ranking; the workers must rank
+    exactly as one process given the same options does, and those options must matter."""
+    shop = generate_sample_shop(seed=7, n_customers=300)
+    model = str(mine(shop.orders, catalog=shop.catalog).save(tmp_path / "shop.rcm"))
+    options = ["--min-lift", "5", "--combine", "cumulative", "--free-shipping", "40"]
+    config = RankingConfig(min_lift=5.0, combine="cumulative", free_shipping_threshold=40.0)
+    paid = shop.orders[~shop.orders["order_id"].str.startswith("C")]
+    baskets = paid.groupby("order_id", sort=True)["item_id"].agg(lambda items: tuple(sorted(set(items))))
+    carts = list(dict.fromkeys(b[:2] for b in baskets if len(b) >= 2))[:10]
+    carts += [(item,) for item in sorted(shop.catalog["item_id"])[::9][:10]]
+    bodies = [json.dumps({"cart": list(cart), "cart_total": 30.0}) for cart in carts]
+
+    def essence(answer: dict) -> list:
+        return [(s["item_id"], s["kind"], s["score"], s["reason"]) for s in answer["items"]]
+
+    def ask(connection: http.client.HTTPConnection, body: str) -> dict:
+        connection.request("POST", "/v1/recommendations", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 200
+        return json.loads(response.read())
+
+    servers = {}
+    try:
+        for workers in (1, 2):  # both start at once: loading them is most of this test's time
+            port = free_port()
+            servers[workers] = port, subprocess.Popen(
+                [sys.executable, "-m", "recommender.cli", "serve", model, "--port", str(port),
+                 "--workers", str(workers), "--log-level", "warning", *options],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+        for port, _ in servers.values():
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+                wait_until(lambda: client.get("/readyz").status_code == 200)
+
+        port, _ = servers[1]
+        single = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            expected = [essence(ask(single, body)) for body in bodies]
+        finally:
+            single.close()
+
+        # Each connection is served by one worker, whichever accepts it first: open fresh ones
+        # until both workers have answered every cart (where /proc cannot tell them apart, six).
+        port, server = servers[2]
+        pids: set[int] = set()
+        for attempt in range(100):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                answers = [essence(ask(connection, body)) for body in bodies]
+                pid = worker_pid(port, connection.sock.getsockname()[1], server.pid)
+            finally:
+                connection.close()
+            assert answers == expected, f"worker {pid} ranks otherwise than a single process"
+            pids.update({pid} - {None})
+            if len(pids) == 2 or (not pids and attempt >= 5):
+                break
+        assert len(pids) == 2 or not pids, f"only worker {pids} answered, over {attempt + 1} connections"
+    finally:
+        stderr = {}
+        for workers, (_, process) in servers.items():
+            process.send_signal(signal.SIGTERM)
+            try:
+                stderr[workers] = process.communicate(timeout=30)[1]
+            except subprocess.TimeoutExpired:
+                process.kill()
+                stderr[workers] = process.communicate()[1]
+    assert all("Traceback" not in text for text in stderr.values()), stderr
+
+    # The options took effect: every cart's answer is the one of these options, not the defaults'.
+    served = Recommender.load(model, config=config)
+    defaults = Recommender.load(model, config=RankingConfig(free_shipping_threshold=40.0))
+    assert expected == [essence(served.recommend(list(cart), cart_total=30.0).to_dict()) for cart in carts]
+    unchanged = [
+        cart
+        for cart, answer in zip(carts, expected)
+        if essence(defaults.recommend(list(cart), cart_total=30.0).to_dict()) == answer
+    ]
+    assert len(unchanged) <= len(carts) // 2, unchanged
