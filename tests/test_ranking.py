@@ -231,23 +231,3 @@ def test_an_item_both_suggested_by_a_rule_and_an_upgrade_shows_as_the_upgrade():
     answer = Recommender(data, config=RankingConfig(min_lift=0)).recommend(["kettle", "tea"])
     shown = {s.item_id: s for s in answer.items}
     assert shown["kettle-pro"].kind == "upgrade" and shown["kettle-pro"].reason["replaces"] == "kettle"
-
-
-def test_answers_made_without_init_equal_those_made_with_it():
-    """The ranking builds its frozen answers by filling their fields at once: every field is
-    set, and the objects equal, print and convert as those of the dataclass's __init__."""
-    from dataclasses import fields
-
-    from recommender.ranking.results import Recommendations, Suggestion, recommendations, suggestion
-
-    reason = {"because": ["tea"], "confidence": 0.42}
-    made = suggestion("kettle", "cross_sell", 0.42, reason, "Kettle", 19.9)
-    expected = Suggestion(item_id="kettle", kind="cross_sell", score=0.42, reason=reason, name="Kettle", price=19.9)
-    assert set(vars(made)) == {f.name for f in fields(Suggestion)}
-    assert made == expected and repr(made) == repr(expected) and made.to_dict() == expected.to_dict()
-    answer = recommendations((made,), ("nope",), "popular", {"id": "m"})
-    expected_answer = Recommendations(items=(expected,), unknown_items=("nope",), fallback="popular", model={"id": "m"})
-    assert set(vars(answer)) == {f.name for f in fields(Recommendations)}
-    assert answer == expected_answer and answer.to_dict() == expected_answer.to_dict()
-    with pytest.raises(AttributeError):
-        made.score = 1.0  # type: ignore[misc]

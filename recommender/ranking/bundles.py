@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..artifact import ModelData
+from ..model_data import ModelData
 from .items import ItemTable
 from .results import Bundle
 

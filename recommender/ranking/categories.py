@@ -8,15 +8,29 @@ it, P(item | cart) ~ P(category | cart categories) x P(item | category).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import combinations
+from typing import NamedTuple
 
-from ..artifact import ModelData
+from ..model_data import ModelData
 
 __all__ = ["CategoryBackoff", "CategoryCandidate"]
 
-# (likelihood, item, category, antecedent categories, confidence, lift, basket count)
-CategoryCandidate = tuple[float, int, int, tuple[int, ...], float, float, int]
+
+
+class CategoryCandidate(NamedTuple):
+    """A best seller of a category the cart's categories point to, by the category rule's
+    confidence times the item's share of the category's baskets."""
+
+    likelihood: float
+    item: int
+    category: int
+    antecedent: tuple[int, ...]
+    confidence: float
+    lift: float
+    count: int
+
+
 # Categories of the cart looked at together: rules between categories have at most two on the left.
 MAX_ANTECEDENT = 2
 
@@ -69,7 +83,7 @@ class CategoryBackoff:
     def __bool__(self) -> bool:
         return bool(self.rules)
 
-    def candidates(self, cart: Sequence[int], blocked: set[int], per_category: int) -> list[CategoryCandidate]:
+    def candidates(self, cart: Sequence[int], blocked: Collection[int], per_category: int) -> list[CategoryCandidate]:
         """The best sellers of the categories the cart's categories point to, strongest first.
 
         Each target category keeps its strongest rule (by confidence, then lift, count);
@@ -95,7 +109,9 @@ class CategoryBackoff:
                 if item in blocked:
                     continue
                 share = self.item_counts[item] / self.category_counts[category]
-                found_items.append((confidence * share, item, category, antecedent, confidence, lift, count))
+                found_items.append(
+                    CategoryCandidate(confidence * share, item, category, antecedent, confidence, lift, count)
+                )
                 taken += 1
-        found_items.sort(key=lambda c: (-c[0], -c[4], c[1]))
+        found_items.sort(key=lambda c: (-c.likelihood, -c.confidence, c.item))
         return found_items

@@ -1,13 +1,28 @@
-"""Reasons a person can read, next to the numbers behind them."""
+"""The explain stage: reasons a person can read, next to the numbers behind them, for what is
+shown, and the decision trace for what was considered."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .candidates import Candidate
+from .index import Rule
 from .items import ItemTable
+from .policy import DROPPED, Decision
+from .results import Considered, Suggestion
 
-__all__ = ["text_for", "cross_sell_text", "category_text", "upgrade_text", "popular_text", "free_shipping_text"]
+__all__ = [
+    "Explainer",
+    "text_for",
+    "cross_sell_text",
+    "category_text",
+    "upgrade_text",
+    "popular_text",
+    "free_shipping_text",
+]
+
+RULE_REASONS_KEPT = 100_000  # reasons of rules kept for the next answers, cleared when full
 
 
 def _names(table: ItemTable, items: Sequence[int]) -> str:
@@ -53,18 +68,130 @@ def free_shipping_text(threshold: float, missing: float) -> str:
 
 
 def text_for(table: ItemTable, kind: str, item: int, reason: Mapping[str, Any]) -> str:
-    """The sentence for a suggestion, from the numbers of its reason."""
-    if "text" in reason:  # a pinned item's text, written by the pin
-        text = str(reason["text"])
-    elif kind == "cross_sell":
+    """The sentence for a suggestion that no rule and no pin explains, from its reason's numbers."""
+    if reason.get("backoff") == "category_rules":
+        return category_text(
+            reason["because_categories"], reason["category"], table.label(item), reason["confidence"], reason["lift"]
+        )
+    if kind == "cross_sell":
         because = [table.index[i] for i in reason["because"]]
-        text = cross_sell_text(table, because, item, reason["confidence"], reason["lift"])
-    elif kind == "upgrade":
+        return cross_sell_text(table, because, item, reason["confidence"], reason["lift"])
+    if kind == "upgrade":
         replaces = table.index[reason["replaces"]]
-        text = upgrade_text(table, replaces, item, reason["share"], reason["customers"], reason["basis"])
-    else:
-        text = popular_text(reason["share"], reason.get("category"))
-    shipping = reason.get("free_shipping")
-    if shipping:
-        text += "; " + free_shipping_text(shipping["threshold"], shipping["missing"])
-    return text
+        return upgrade_text(table, replaces, item, reason["share"], reason["customers"], reason["basis"])
+    return popular_text(reason["share"], reason.get("category"))
+
+
+class Explainer:
+    """Turns chosen candidates into suggestions with their reasons, and decisions into the trace.
+
+    A rule's reason gives what the baskets show (the observed confidence and lift, even when the
+    ranking used shrunk ones); it is the same every time the rule is shown, so it is kept.
+    """
+
+    def __init__(self, table: ItemTable, *, n_baskets: int, combine: str, min_count: int) -> None:
+        self.table = table
+        self.n_baskets = n_baskets
+        self.min_count = min_count
+        self.combined_key = "combined_confidence" if combine == "noisy_or" else "cumulative_score"
+        self._rule_reasons: dict[int, dict[str, Any]] = {}
+
+    def suggestions(self, chosen: Sequence[Candidate], *, shipping: tuple[float, float] | None) -> tuple[Suggestion, ...]:
+        """The answer's suggestions; ``shipping`` is (threshold, amount missing) when the cart
+        is short of free shipping."""
+        table = self.table
+        return tuple(
+            [
+                Suggestion(
+                    item_id=table.ids[c.item],
+                    kind=c.kind,
+                    score=c.score,
+                    reason=self.reason(c, shipping=shipping),
+                    name=table.names[c.item],
+                    price=table.prices[c.item],
+                )
+                for c in chosen
+            ]
+        )
+
+    def reason(self, candidate: Candidate, *, shipping: tuple[float, float] | None) -> dict[str, Any]:
+        """The numbers behind a suggestion and its sentence (``"text"``)."""
+        table, item = self.table, candidate.item
+        if candidate.rule is not None:
+            reason = self._rule_reason(candidate.rule)
+            if candidate.rules_combined:
+                reason["rules"] = candidate.rules_combined
+                reason[self.combined_key] = candidate.likelihood
+        elif candidate.pinned_for is None:
+            reason = dict(candidate.evidence)
+            reason["text"] = text_for(table, candidate.kind, item, reason)
+            if candidate.source == "cobought" and reason["baskets"] < self.min_count:
+                reason["text"] += f" (only {reason['baskets']} baskets)"
+        else:
+            reason = dict(candidate.evidence)
+        if candidate.pinned_for is not None:
+            key, cart_item = candidate.pinned_for
+            reason["pinned"] = key
+            reason["text"] = f"chosen by the shop for {table.label(cart_item)}"
+        if candidate.bridges and shipping is not None:
+            threshold, missing = shipping
+            reason["free_shipping"] = {"threshold": threshold, "missing": round(missing, 2)}
+            reason["text"] += "; " + free_shipping_text(threshold, round(missing, 2))
+        return reason
+
+    def _rule_reason(self, rule: Rule) -> dict[str, Any]:
+        """A rule's reason: the cart items of its antecedent, observed confidence, lift, baskets, sentence."""
+        kept = self._rule_reasons.get(rule.order)
+        if kept is None:
+            if len(self._rule_reasons) >= RULE_REASONS_KEPT:
+                self._rule_reasons.clear()
+            table = self.table
+            confidence = rule.count / rule.antecedent_count
+            lift = confidence * self.n_baskets / table.counts[rule.consequent]
+            kept = self._rule_reasons[rule.order] = {
+                "because": tuple(table.ids[i] for i in rule.antecedent),
+                "confidence": confidence,
+                "lift": lift,
+                "baskets": rule.count,
+                "text": cross_sell_text(table, rule.antecedent, rule.consequent, confidence, lift),
+            }
+        reason = dict(kept)
+        reason["because"] = list(kept["because"])
+        return reason
+
+    def trace(self, decisions: Sequence[Decision], chosen: Sequence[Candidate]) -> tuple[Considered, ...]:
+        """The trace: each decision as a :class:`Considered` line, shown ones with their position."""
+        table = self.table
+        position = {c.item: at for at, c in enumerate(chosen, start=1)}
+        lines = []
+        for decision in decisions:
+            c = decision.candidate
+            shown = decision.status == "shown"
+            lines.append(
+                Considered(
+                    item_id=table.ids[c.item],
+                    name=table.names[c.item],
+                    kind=c.kind,
+                    source=c.source,
+                    score=c.score,
+                    status=decision.status,
+                    detail=self._detail(c, decision.status),
+                    because=self._because(c),
+                    position=position.get(c.item) if shown else None,
+                )
+            )
+        return tuple(lines)
+
+    def _because(self, candidate: Candidate) -> tuple[str, ...]:
+        ids = self.table.ids
+        if candidate.rule is not None:
+            return tuple(ids[i] for i in candidate.rule.antecedent)
+        if candidate.replaces is not None:
+            return (ids[candidate.replaces],)
+        return tuple(candidate.evidence.get("because", ()))
+
+    def _detail(self, candidate: Candidate, status: str) -> str:
+        """Why a candidate was dropped, or for a shown one its reason's sentence."""
+        if status != "shown":
+            return DROPPED[status]
+        return str(self.reason(candidate, shipping=None)["text"])

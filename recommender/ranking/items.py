@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..artifact import ModelData
+from ..model_data import ModelData
 
 __all__ = ["ItemTable"]
 
@@ -15,6 +15,7 @@ class ItemTable:
     """
 
     def __init__(self, data: ModelData, *, blocked: frozenset[str] = frozenset()) -> None:
+        self.blocked = blocked
         extra = sorted(set(data.catalog) - set(data.items))
         self.ids: list[str] = [*data.items, *extra]
         self.index: dict[str, int] = {item: k for k, item in enumerate(self.ids)}

@@ -1,105 +1,150 @@
-"""The policy that turns scored candidates into an answer: filters, caps, diversity, pins,
-the free-shipping nudge and the popular fallback. Every rule of what a shopper may see is here.
+"""The policy stage: which scored candidates a shopper may see, in what order. Every rule of
+what an answer may hold is here: never the cart, an exclusion, a blocked, inactive or
+out-of-stock item; substitutes of the cart only as upgrades; caps per kind and per category;
+pins first; the free-shipping nudge.
 
-Order of an answer, by a full key: pinned items first (in the merchandiser's order), then items
-that take the cart over the free-shipping threshold, then the suggestions of the rules, then those
-of the category rules, then the popular items of the cart's categories, then the shop's popular
-items; within each, by score,
-then by the strength of the evidence, then by basket count, then by item id.
+When asked, :func:`select` notes for every candidate it looks at whether it was taken or why
+not (:data:`DROPPED`): the decision trace that the CLI's ``--why``, the HTTP ``trace`` flag
+and the notebooks read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from .candidates import Candidate
+from .cart import Cart
 from .items import ItemTable
 
-__all__ = ["Candidate", "select"]
+__all__ = ["DROPPED", "Caps", "Decision", "select", "mark_free_shipping", "unsellable"]
+
+# Why a candidate was not shown, as the trace says it.
+DROPPED = {
+    "in_cart": "already in the cart",
+    "excluded": "excluded by the request",
+    "blocked": "blocked by the shop's settings",
+    "out_of_stock": "out of stock or inactive in the catalog",
+    "lift_floor": "its rules are below the lift floor",
+    "substitute": "of the same product family as a cart item: only an upgrade may show it",
+    "kind_cap": "the answer already holds as many suggestions of its kind as allowed",
+    "category_cap": "the answer already holds as many suggestions of its category as allowed",
+    "below_limit": "ranked below the suggestions shown",
+}
 
 
-@dataclass(slots=True)
-class Candidate:
-    """An item that may be suggested, with everything the order and the reason need.
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """At most ``max_per_category`` suggestions of one category (None: no cap) and
+    ``max_upgrades`` upgrades (None: no cap). Upgrades replace a cart item rather than add to the
+    category, so the category cap neither holds them back nor counts them; pinned items are
+    exempt from it but count."""
 
-    ``evidence`` holds a cross-sell's rule (antecedent, confidence, lift, count, rules
-    combined, combined confidence), turned into its reason only if it is shown.
-    """
+    max_per_category: int | None
+    max_upgrades: int | None
 
-    item: int
-    kind: str
-    score: float
-    strength: float
-    count: int
-    reason: dict[str, Any] = field(default_factory=dict)
-    evidence: tuple[Any, ...] | None = None
-    pinned: int = 0  # 0: not pinned; otherwise the pin's rank, 1 first
-    bridges: bool = False  # takes the cart over the free-shipping threshold
-    fill: int = 0  # 0: item rules; 1: category rules; 2: popular in the cart's categories; 3: in the shop
 
-    def key(self, table: ItemTable) -> tuple[Any, ...]:
-        return (
-            self.pinned == 0,
-            self.pinned,
-            not self.bridges,
-            self.fill,
-            -self.score,
-            -self.strength,
-            -self.count,
-            table.ids[self.item],
-        )
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One line of the trace: a candidate, and ``"shown"`` or the key of :data:`DROPPED`."""
+
+    candidate: Candidate
+    status: str
 
 
 def select(
     candidates: Iterable[Candidate],
     table: ItemTable,
+    cart: Cart,
     *,
     limit: int,
-    blocked: set[int],
-    max_per_category: int | None,
-    max_per_kind: dict[str, int],
+    caps: Caps,
     already: Iterable[Candidate] = (),
-    substitutes: frozenset[str] = frozenset(),
+    trace: list[Decision] | None = None,
 ) -> list[Candidate]:
-    """At most ``limit`` candidates, in order, one per item, within the caps.
-
-    ``blocked`` holds the cart, the caller's exclusions and anything already shown; items the
-    catalog marks inactive or out of stock (or the configuration blocks) are never taken.
-    Pinned items are exempt from the diversity cap but count towards it. ``already`` chosen
-    candidates count towards the caps. Items of a family in ``substitutes`` (the families of
-    the cart's items) are substitutes, not complements: only an upgrade may show one.
-    """
+    """At most ``limit`` candidates, best first (:meth:`Candidate.key`), one per item, within
+    the caps. ``already`` chosen candidates count towards the caps and are not taken again.
+    With a ``trace`` list, every candidate is looked at and its decision appended."""
     chosen: list[Candidate] = []
-    per_category: dict[str | None, int] = {}
+    taken = set()
     per_kind: dict[str, int] = {}
-    for earlier in already:
-        per_kind[earlier.kind] = per_kind.get(earlier.kind, 0) + 1
-        category = table.categories[earlier.item]
-        if category is not None:
+    per_category: dict[str, int] = {}
+
+    def count(candidate: Candidate) -> None:
+        taken.add(candidate.item)
+        per_kind[candidate.kind] = per_kind.get(candidate.kind, 0) + 1
+        category = table.categories[candidate.item]
+        if category is not None and candidate.kind != "upgrade":
             per_category[category] = per_category.get(category, 0) + 1
-    for candidate in sorted(candidates, key=lambda c: c.key(table)):
-        item = candidate.item
-        if item in blocked or not table.sellable[item]:
+
+    for earlier in already:
+        count(earlier)
+    for candidate in sorted(candidates, key=lambda c: c.key(table.ids)):
+        if candidate.item in taken:
             continue
-        if substitutes and candidate.kind != "upgrade" and not candidate.pinned and table.families[item] in substitutes:
-            continue
-        cap = max_per_kind.get(candidate.kind)
-        if cap is not None and per_kind.get(candidate.kind, 0) >= cap:
-            continue
-        category = table.categories[item]
-        if (
-            max_per_category is not None
-            and not candidate.pinned
-            and category is not None
-            and per_category.get(category, 0) >= max_per_category
-        ):
+        status = _dropped(candidate, table, cart, caps, per_kind, per_category)
+        if status is None and len(chosen) == limit:
+            status = "below_limit"
+        if trace is not None:
+            trace.append(Decision(candidate, status or "shown"))
+        if status is not None:
             continue
         chosen.append(candidate)
-        blocked.add(item)
-        per_kind[candidate.kind] = per_kind.get(candidate.kind, 0) + 1
-        if category is not None:
-            per_category[category] = per_category.get(category, 0) + 1
-        if len(chosen) == limit:
+        count(candidate)
+        if len(chosen) == limit and trace is None:
             break
     return chosen
+
+
+def _dropped(
+    candidate: Candidate,
+    table: ItemTable,
+    cart: Cart,
+    caps: Caps,
+    per_kind: dict[str, int],
+    per_category: dict[str, int],
+) -> str | None:
+    """Why ``candidate`` may not be taken now (a key of :data:`DROPPED`), or None."""
+    item = candidate.item
+    if item in cart.items:
+        return "in_cart"
+    if item in cart.excluded:
+        return "excluded"
+    if not table.sellable[item]:
+        return unsellable(table, item)
+    if candidate.below_floor:
+        return "lift_floor"
+    pinned, kind = candidate.pinned, candidate.kind
+    if cart.families and kind != "upgrade" and not pinned and table.families[item] in cart.families:
+        return "substitute"
+    if kind == "upgrade" and caps.max_upgrades is not None and per_kind.get(kind, 0) >= caps.max_upgrades:
+        return "kind_cap"
+    category = table.categories[item]
+    if (
+        caps.max_per_category is not None
+        and kind != "upgrade"
+        and not pinned
+        and category is not None
+        and per_category.get(category, 0) >= caps.max_per_category
+    ):
+        return "category_cap"
+    return None
+
+
+def unsellable(table: ItemTable, item: int) -> str:
+    """Why an item that may not be sold is not: the shop's settings block it, or the catalog
+    has it out of stock or inactive."""
+    return "blocked" if table.ids[item] in table.blocked else "out_of_stock"
+
+
+def mark_free_shipping(candidates: Iterable[Candidate], table: ItemTable, *, missing: float) -> None:
+    """Mark the candidates whose price (an upgrade's: the difference to the item it replaces)
+    covers the ``missing`` amount that keeps the cart from free shipping."""
+    for candidate in candidates:
+        price = table.prices[candidate.item]
+        if price is None:
+            continue
+        if candidate.replaces is not None:
+            price -= table.prices[candidate.replaces] or 0.0
+        if price >= missing:
+            candidate.bridges = True

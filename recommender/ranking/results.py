@@ -6,9 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Suggestion", "Recommendations", "Bundle"]
-
-_new = object.__new__
+__all__ = ["Suggestion", "Considered", "Recommendations", "Bundle"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +32,41 @@ class Suggestion:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Considered:
+    """One line of the decision trace: a candidate the ranking considered, where it came from,
+    its score, and whether it was shown (at ``position``, 1 first) or why not.
+
+    ``source`` is ``"rules"``, ``"upgrades"``, ``"pins"``, ``"cobought"``, ``"category_rules"``,
+    ``"category_popular"`` or ``"popular"``; ``status`` is ``"shown"`` or one of ``in_cart``,
+    ``excluded``, ``blocked``, ``out_of_stock``, ``lift_floor``, ``substitute``, ``kind_cap``,
+    ``category_cap``, ``below_limit``, which ``detail`` says in words.
+    """
+
+    item_id: str
+    name: str | None
+    kind: str
+    source: str
+    score: float
+    status: str
+    detail: str
+    because: tuple[str, ...] = ()
+    position: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "item_id": self.item_id,
+            "name": self.name,
+            "kind": self.kind,
+            "source": self.source,
+            "score": self.score,
+            "status": self.status,
+            "detail": self.detail,
+            "because": list(self.because),
+            "position": self.position,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class Recommendations:
     """The answer for one cart: at most ``limit`` suggestions, best first.
 
@@ -41,12 +74,15 @@ class Recommendations:
     ``fallback`` says what filled in after the item rules: ``"cobought"`` (items bought with a
     cart item in too few baskets for a rule), ``"category_rules"`` (best sellers of
     the categories the cart's categories point to), ``"category_popular"`` or ``"popular"``.
+    ``trace``, when asked for, holds every candidate considered, in the order the policy looked
+    at them, with why it was or was not shown.
     """
 
     items: tuple[Suggestion, ...]
     unknown_items: tuple[str, ...] = ()
     fallback: str | None = None
     model: Mapping[str, str] = field(default_factory=dict)
+    trace: tuple[Considered, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -56,46 +92,17 @@ class Recommendations:
         return tuple(s.item_id for s in self.items)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape shared by ``recommender recommend --format json`` and the HTTP service."""
-        return {
+        """The JSON shape shared by ``recommender recommend --format json`` and the HTTP service
+        (with ``"trace"`` only when it was asked for)."""
+        shape: dict[str, Any] = {
             "model": dict(self.model),
             "items": [s.to_dict() for s in self.items],
             "unknown_items": list(self.unknown_items),
             "fallback": self.fallback,
         }
-
-
-def suggestion(
-    item_id: str, kind: str, score: float, reason: Mapping[str, Any], name: str | None, price: float | None
-) -> Suggestion:
-    """``Suggestion(item_id=item_id, kind=kind, ...)``, made at a third of the cost.
-
-    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; filling
-    the new object's ``__dict__`` directly gives the same object (no field has a default
-    factory or a check to skip), for the three suggestions of each answer.
-    """
-    made = _new(Suggestion)
-    fields = made.__dict__
-    fields["item_id"] = item_id
-    fields["kind"] = kind
-    fields["score"] = score
-    fields["reason"] = reason
-    fields["name"] = name
-    fields["price"] = price
-    return made
-
-
-def recommendations(
-    items: tuple[Suggestion, ...], unknown_items: tuple[str, ...], fallback: str | None, model: Mapping[str, str]
-) -> Recommendations:
-    """``Recommendations(items=items, ...)``, made as :func:`suggestion` makes a suggestion."""
-    made = _new(Recommendations)
-    fields = made.__dict__
-    fields["items"] = items
-    fields["unknown_items"] = unknown_items
-    fields["fallback"] = fallback
-    fields["model"] = model
-    return made
+        if self.trace is not None:
+            shape["trace"] = [line.to_dict() for line in self.trace]
+        return shape
 
 
 @dataclass(frozen=True, kw_only=True)
