@@ -11,10 +11,15 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .config import RULE_METRICS
-from .exceptions import RecommenderError
+from .exceptions import ConfigError, RecommenderError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import MiningConfig
 
 __all__ = ["main"]
 
@@ -34,6 +39,19 @@ FALLBACK_TEXTS = {
     "category_popular": "popular items of the cart's categories",
     "popular": "popular items",
 }
+# How the table names a suggestion found by backing off from the rules (its reason's "backoff").
+BACKOFF_LABELS = {"cobought": "co-bought", "category_rules": "category rule"}
+# Where `rules --item` looks for the item.
+ITEM_SIDES = ("any", "antecedent", "consequent")
+COLUMN_ROLES = (
+    ("order", "InvoiceNo"),
+    ("item", "StockCode"),
+    ("quantity", "Quantity"),
+    ("price", "UnitPrice"),
+    ("customer", "CustomerID"),
+    ("time", "InvoiceDate"),
+    ("name", "Description"),
+)
 # Sortable columns of the rules table: the counts and every metric but the two side supports.
 RULE_SORT_KEYS = ("count", *(m for m in RULE_METRICS if not m.endswith("_support")), "p_value", "confidence_shrunk")
 
@@ -57,175 +75,198 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def version() -> str:
+    """The installed version of the package (its source's ``__version__`` when not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("recommender")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default; where a bare value would say little (None, an
+    empty list) the help says it in words, and is left as it is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default is None or action.default is False or action.default == []:
+            return text
+        return super()._get_help_string(action)
+
+
+class _SubcommandParser(argparse.ArgumentParser):
+    """A subcommand's parser, taking options between its positionals.
+
+    ``recommend MODEL --exclude X ITEM`` leaves ITEM unrecognized with Python 3.11's parser, which
+    matches a ``nargs="*"`` positional, empty, as soon as it meets MODEL; the intermixed parse
+    reads the options first and the positionals after them.
+    """
+
+    _intermixed = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._intermixed:  # the intermixed parse calls this method for each of its passes
+            return super().parse_known_args(args, namespace)
+        self._intermixed = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixed = False
+
+
 def _parser() -> argparse.ArgumentParser:
-    from .config import (
-        DEFAULT_MAX_LEN,
-        DEFAULT_MAX_PAIRS,
-        DEFAULT_MIN_CONFIDENCE,
-        DEFAULT_MIN_SUPPORT,
-        OBJECTIVES,
-    )
+    from .config import OBJECTIVES
 
     parser = argparse.ArgumentParser(
         prog="recommender",
         description="Mine the baskets of past orders into cross-sell rules and explained suggestions.",
+        formatter_class=_HelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"recommender {version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubcommandParser)
 
-    demo = commands.add_parser(
+    def command(name: str, **options: Any) -> argparse.ArgumentParser:
+        return commands.add_parser(name, formatter_class=_HelpFormatter, **options)
+
+    demo = command(
         "demo",
         help="run the built-in sample shop end to end",
         description="Generate the built-in sample shop (a year of orders and a catalog), mine it, "
         "save the model and show what it found.",
     )
     demo.add_argument(
-        "--out",
-        default="recommender-demo",
-        metavar="DIR",
-        help="folder for orders.csv, catalog.csv and model.rcm (default: %(default)s)",
+        "--out", default="recommender-demo", metavar="DIR", help="folder for orders.csv, catalog.csv and model.rcm"
     )
-    demo.add_argument("--seed", type=int, default=7, help="seed of the sample shop (default: %(default)s)")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the sample shop")
     demo.set_defaults(run=_demo)
 
-    mine = commands.add_parser(
+    mine = command(
         "mine",
         help="mine an order file into a model file",
         description="Read orders (long CSV/Parquet, or one basket per line) and mine association "
         "rules into one model file.",
     )
     mine.add_argument("input", metavar="INPUT", help="orders: .csv/.parquet (any compression) or .dat baskets")
-    mine.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (e.g. model.rcm)")
     mine.add_argument(
-        "--min-support",
-        type=float,
-        default=DEFAULT_MIN_SUPPORT,
-        metavar="F",
-        help="least share of baskets for an itemset, inclusive (default: %(default)s)",
+        "-o", "--output", required=True, metavar="MODEL", help="model file to write, e.g. model.rcm (required)"
     )
-    mine.add_argument(
-        "--min-confidence",
-        type=float,
-        default=DEFAULT_MIN_CONFIDENCE,
-        metavar="F",
-        help="least confidence of a rule, inclusive (default: %(default)s)",
-    )
-    mine.add_argument(
-        "--max-len",
-        type=int,
-        default=DEFAULT_MAX_LEN,
-        metavar="N",
-        help="most items in a rule, both sides (2-10, default: %(default)s)",
-    )
-    mine.add_argument(
-        "--max-pairs", type=int, default=DEFAULT_MAX_PAIRS, metavar="N",
-        help="stop early when the thresholds leave more frequent pairs, 0: no limit (default: %(default)s)",
-    )  # fmt: skip
-    mine.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, family, price, stock")
-    _add_hygiene_options(mine)
-    mine.add_argument(
+    _add_mining_options(mine)
+    _add_input_options(mine, format_alias=True)
+    engine = mine.add_argument_group("engine")
+    engine.add_argument(
         "--engine",
         choices=("mlxtend", "spark"),
         default="mlxtend",
-        help="itemset miner: mlxtend in this process, or Spark MLlib (the spark extra) (default: %(default)s)",
+        help="itemset miner: mlxtend in this process, or Spark MLlib (the spark extra)",
     )
-    mine.add_argument(
+    engine.add_argument(
         "--spark-master",
         metavar="URL",
         help="with --engine spark: master URL, e.g. local[4] or spark://host:7077 (default: a running "
         "session such as spark-submit's, else local[*])",
     )
-    mine.add_argument(
+    engine.add_argument(
         "--spark-conf",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="with --engine spark: a Spark setting, e.g. spark.driver.memory=8g (repeatable)",
+        help="with --engine spark: a Spark setting, e.g. spark.driver.memory=8g (repeatable; default: none)",
     )
-    mine.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=None,
-        metavar="N",
-        help="processes to mine in (default: the machine's cores, at most 8)",
-    )
-    mine.add_argument(
-        "--format",
-        choices=("auto", "long", "basket"),
-        default="auto",
-        help="long = one row per order line; basket = one basket per line (default: %(default)s)",
-    )
-    columns = mine.add_argument_group("column options (long format; found by usual names when omitted)")
-    for role, example in (
-        ("order", "InvoiceNo"),
-        ("item", "StockCode"),
-        ("quantity", "Quantity"),
-        ("price", "UnitPrice"),
-        ("customer", "CustomerID"),
-        ("time", "InvoiceDate"),
-        ("name", "Description"),
-    ):
-        columns.add_argument(f"--{role}-col", metavar="NAME", help=f"the {role} column (e.g. {example})")
     mine.set_defaults(run=_mine)
 
-    rules = commands.add_parser(
+    rules = command(
         "rules",
         help="list the rules of a model file",
         description="Print the rules of a model, strongest first.",
     )
     rules.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
+    rules.add_argument("--sort", choices=RULE_SORT_KEYS, default="lift", help="metric to sort by")
     rules.add_argument(
-        "--sort", choices=RULE_SORT_KEYS, default="lift", help="metric to sort by (default: %(default)s)"
+        "--top", type=_positive_int, default=None, metavar="N", help="only the first N rules (default: all)"
     )
-    rules.add_argument("--top", type=_positive_int, default=None, metavar="N", help="only the first N rules")
     rules.add_argument(
-        "--categories", action="store_true", help="the rules between categories (mined with a hierarchy or catalog)"
+        "--item",
+        action="extend",
+        type=_id_list,
+        default=[],
+        metavar="ID",
+        help="only the rules holding this item on the side --item-side says (repeatable, or ID,ID,...: rules "
+        "holding any of them; with --categories, a category; default: every rule)",
     )
-    rules.add_argument("--format", choices=("table", "csv", "json"), default="table", help="(default: %(default)s)")
+    rules.add_argument(
+        "--item-side",
+        choices=ITEM_SIDES,
+        default="any",
+        help="where --item must be: in the antecedent (if bought), the consequent (then bought), or either",
+    )
+    rules.add_argument(
+        "--categories",
+        action="store_true",
+        help="the rules between categories, mined with a hierarchy or catalog (default: the rules between items)",
+    )
+    rules.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     rules.set_defaults(run=_rules)
 
-    recommend = commands.add_parser(
+    recommend = command(
         "recommend",
         help="suggestions for a cart",
-        description="What the checkout would show for a cart: at most LIMIT suggestions, each with its reason.",
+        description="What the checkout would show for a cart: at most LIMIT suggestions, each with its reason. "
+        "With no ITEM, the cart is empty and the answer is the popular items.",
     )
     recommend.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
-    recommend.add_argument("items", metavar="ITEM", nargs="+", help="item ids in the cart")
-    recommend.add_argument("--limit", type=_positive_int, default=3, metavar="K", help="(default: %(default)s)")
+    recommend.add_argument(
+        "items", metavar="ITEM", nargs="*", help="item ids in the cart (default: none, an empty cart)"
+    )
+    recommend.add_argument("--limit", type=_positive_int, default=3, metavar="K", help="most suggestions")
     recommend.add_argument(
         "--objective",
         choices=OBJECTIVES,
         default="confidence",
-        help="rank by likelihood, lift, expected revenue or margin (default: %(default)s)",
+        help="rank by likelihood, lift, expected revenue or margin",
     )
     recommend.add_argument(
-        "--cart-total", type=float, default=None, metavar="AMOUNT", help="the cart's value, for the free-shipping nudge"
+        "--cart-total",
+        type=float,
+        default=None,
+        metavar="AMOUNT",
+        help="the cart's value, for the free-shipping nudge (default: unknown, no nudge)",
     )
     recommend.add_argument(
         "--free-shipping",
         type=float,
         default=None,
         metavar="AMOUNT",
-        help="free-shipping threshold: add-ons that reach it come first",
+        help="free-shipping threshold: add-ons that reach it come first (default: none)",
     )
-    recommend.add_argument("--exclude", nargs="*", default=[], metavar="ITEM", help="items not to suggest")
+    recommend.add_argument(
+        "--exclude",
+        action="extend",
+        type=_id_list,
+        default=[],
+        metavar="ID",
+        help="an item not to suggest (repeatable, or ID,ID,...; default: none)",
+    )
     _add_ranking_options(recommend)
-    recommend.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
+    recommend.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     recommend.set_defaults(run=_recommend)
 
-    bundle = commands.add_parser(
+    bundle = command(
         "bundle",
         help="the product-page bundle of an item",
         description="The two or three items bought together with ITEM, with the bundle price.",
     )
     bundle.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
     bundle.add_argument("item", metavar="ITEM", help="item id of the product page")
-    bundle.add_argument(
-        "--discount", type=float, default=0.1, metavar="F", help="bundle price = total x (1 - F) (default: %(default)s)"
-    )
-    bundle.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
+    bundle.add_argument("--discount", type=float, default=0.1, metavar="F", help="bundle price = total x (1 - F)")
+    bundle.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     bundle.set_defaults(run=_bundle)
 
-    serve = commands.add_parser(
+    serve = command(
         "serve",
         help="serve a model over HTTP (the `serve` extra)",
         description="Serve a model file over HTTP (FastAPI on uvicorn): POST /v1/recommendations, "
@@ -233,50 +274,49 @@ def _parser() -> argparse.ArgumentParser:
         "with RECOMMENDER_ADMIN_TOKEN set, so does POST /v1/admin/reload.",
     )
     serve.add_argument("model", metavar="MODEL", help="model file written by `recommender mine`")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
-    serve.add_argument("--port", type=int, default=8000, help="(default: %(default)s)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
-        "--workers",
-        type=_positive_int,
-        default=1,
-        metavar="N",
-        help="worker processes, each serving the same model (default: %(default)s)",
+        "--workers", type=_positive_int, default=1, metavar="N", help="worker processes, each serving the same model"
     )
     serve.add_argument(
-        "--free-shipping", type=float, default=None, metavar="AMOUNT", help="free-shipping threshold for the nudge"
+        "--free-shipping",
+        type=float,
+        default=None,
+        metavar="AMOUNT",
+        help="free-shipping threshold for the nudge (default: none)",
     )
-    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info", help="log level")
     _add_ranking_options(serve)
     serve.set_defaults(run=_serve)
 
-    evaluate = commands.add_parser(
+    evaluate = command(
         "evaluate",
         help="score the suggestions on held-out orders against simple baselines",
         description="Hold out the latest orders (or a random share), mine the rest, hide one item of each "
         "held-out basket and see whether the rules, popular items and item co-occurrence suggest it.",
     )
     evaluate.add_argument("input", metavar="INPUT", help="orders: .csv/.parquet (any compression) or .dat baskets")
-    evaluate.add_argument("--limit", type=_positive_int, default=3, metavar="K", help="(default: %(default)s)")
-    evaluate.add_argument("--format", choices=("table", "json"), default="table", help="(default: %(default)s)")
     evaluate.add_argument(
-        "--test-share", type=float, default=0.2, metavar="F", help="share of orders held out (default: %(default)s)"
-    )
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the split and the cases (default: %(default)s)")
-    evaluate.add_argument(
-        "--max-cases", type=int, default=5000, metavar="N", help="at most N cases, 0: all (default: %(default)s)"
+        "--limit", type=_positive_int, default=3, metavar="K", help="suggestions per case (K of hit@K)"
     )
     evaluate.add_argument(
-        "--systems", nargs="+", default=None, metavar="NAME",
-        help="rules popular cooccurrence cosine random implicit (default: rules popular cooccurrence cosine)",
-    )  # fmt: skip
-    evaluate.add_argument("--min-support", type=float, default=DEFAULT_MIN_SUPPORT, metavar="F")
-    evaluate.add_argument("--min-confidence", type=float, default=DEFAULT_MIN_CONFIDENCE, metavar="F")
-    evaluate.add_argument("--max-len", type=int, default=DEFAULT_MAX_LEN, metavar="N")
-    evaluate.add_argument("--max-pairs", type=int, default=DEFAULT_MAX_PAIRS, metavar="N", help="0: no limit")
-    evaluate.add_argument("--catalog", metavar="FILE", help="product catalog: item, name, category, price, stock")
-    evaluate.add_argument("--input-format", choices=("auto", "long", "basket"), default="auto")
-    evaluate.add_argument("--workers", type=_positive_int, default=None, metavar="N")
-    _add_hygiene_options(evaluate)
+        "--format", choices=("table", "json"), default="table", help="output format (--input-format reads INPUT)"
+    )
+    evaluate.add_argument("--test-share", type=float, default=0.2, metavar="F", help="share of orders held out")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the split and the cases")
+    evaluate.add_argument("--max-cases", type=int, default=5000, metavar="N", help="at most N cases, 0: all")
+    evaluate.add_argument(
+        "--systems",
+        action="extend",
+        type=_id_list,
+        default=[],
+        metavar="NAME",
+        help="a system to score: rules, popular, cooccurrence, cosine, random or implicit (repeatable, or "
+        "NAME,NAME,...; default: rules,popular,cooccurrence,cosine)",
+    )
+    _add_mining_options(evaluate)
+    _add_input_options(evaluate, format_alias=False)
     _add_ranking_options(evaluate)
     evaluate.set_defaults(run=_evaluate)
     return parser
@@ -290,6 +330,129 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
     return value
+
+
+def _count_or_none(text: str) -> int | None:
+    """A whole number of at least 1, or 0 for None (no limit)."""
+    return None if text.strip() == "0" else _positive_int(text)
+
+
+def _id_list(text: str) -> list[str]:
+    """One id, or several separated by commas (``DOT,POST``); blanks are ignored."""
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"expected an item id or ids separated by commas, got {text!r}")
+    return ids
+
+
+def _add_mining_options(parser: argparse.ArgumentParser) -> None:
+    """The fields of MiningConfig and the mining processes: the same on `mine` and `evaluate`."""
+    from .config import CORRECTIONS, MiningConfig
+
+    defaults = MiningConfig()
+    thresholds = parser.add_argument_group("thresholds (all inclusive)")
+    thresholds.add_argument(
+        "--min-support", type=float, default=defaults.min_support, metavar="F",
+        help="least share of baskets holding an itemset",
+    )  # fmt: skip
+    thresholds.add_argument(
+        "--min-confidence", type=float, default=defaults.min_confidence, metavar="F",
+        help="least confidence of a rule",
+    )  # fmt: skip
+    thresholds.add_argument(
+        "--max-len", type=int, default=defaults.max_len, metavar="N", help="most items in a rule, both sides (2-10)"
+    )
+    thresholds.add_argument(
+        "--max-pairs", type=_count_or_none, default=defaults.max_pairs, metavar="N",
+        help="stop early when the thresholds leave more frequent pairs, 0: no limit",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=_positive_int, default=None, metavar="N",
+        help="processes to mine in (default: the machine's cores, at most 8)",
+    )  # fmt: skip
+    hygiene = parser.add_argument_group("rule hygiene (every rule's p-value and redundancy are recorded either way)")
+    hygiene.add_argument(
+        "--min-count", type=_positive_int, default=defaults.min_count, metavar="N",
+        help="least baskets behind a rule, whatever the support",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--max-p", type=float, default=defaults.max_p, metavar="F",
+        help="keep rules whose one-sided Fisher test, corrected, has p <= F, e.g. 0.05 (default: keep all)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--correction", choices=CORRECTIONS, default=defaults.correction,
+        help="multiple-testing correction: Benjamini-Hochberg, Bonferroni, none",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--prune-redundant", action="store_true",
+        help="drop rules that a rule with a smaller antecedent matches or beats in confidence (default: keep them)",
+    )  # fmt: skip
+    hygiene.add_argument(
+        "--shrinkage", type=float, default=defaults.shrinkage, metavar="K",
+        help="pseudo-baskets pulling confidences toward the base rate when ranking",
+    )  # fmt: skip
+
+
+def _mining_config(args: argparse.Namespace) -> MiningConfig:
+    from .config import MiningConfig
+
+    return MiningConfig(
+        min_support=args.min_support,
+        min_confidence=args.min_confidence,
+        max_len=args.max_len,
+        max_pairs=args.max_pairs,
+        min_count=args.min_count,
+        max_p=args.max_p,
+        correction=args.correction,
+        prune_redundant=args.prune_redundant,
+        shrinkage=args.shrinkage,
+    )
+
+
+def _add_input_options(parser: argparse.ArgumentParser, *, format_alias: bool) -> None:
+    """How INPUT is read, and what else describes its items: the same on `mine` and `evaluate`.
+
+    On `mine`, ``--format`` names the input format too (the documented spelling); on `evaluate`
+    it is the output format.
+    """
+    reading = parser.add_argument_group("input")
+    reading.add_argument(
+        *(("--input-format", "--format") if format_alias else ("--input-format",)),
+        dest="input_format",
+        choices=("auto", "long", "basket"),
+        default="auto",
+        help="how INPUT is laid out: long = one row per order line, basket = one basket per line, "
+        "auto = from its suffix and header",
+    )
+    reading.add_argument(
+        "--catalog", metavar="FILE",
+        help="product catalog: item, name, category, family, price, stock (default: none, names and prices "
+        "from the orders)",
+    )  # fmt: skip
+    reading.add_argument(
+        "--hierarchy", metavar="FILE",
+        help="item -> category table (e.g. groceries_items.csv): category rules back the ranking off "
+        "(default: the catalog's categories)",
+    )  # fmt: skip
+    reading.add_argument(
+        "--hierarchy-level", metavar="COLUMN",
+        help="the hierarchy's column of categories (default: category, else level2)",
+    )  # fmt: skip
+    columns = parser.add_argument_group("column options (long format)")
+    for role, example in COLUMN_ROLES:
+        columns.add_argument(
+            f"--{role}-col", metavar="NAME", help=f"the {role} column, e.g. {example} (default: found by usual names)"
+        )
+
+
+def _input_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "format": args.input_format,
+        "columns": {role: getattr(args, f"{role}_col") for role, _ in COLUMN_ROLES},
+        "catalog": args.catalog,
+        "hierarchy": args.hierarchy,
+        "hierarchy_level": args.hierarchy_level,
+    }
 
 
 class _Stages:
@@ -333,76 +496,26 @@ def _add_ranking_options(parser: argparse.ArgumentParser) -> None:
         "--min-lift", type=float, default=defaults.min_lift, metavar="F",
         help="rules of lower lift are not used for cross-sell (default: %(default)s)",
     )  # fmt: skip
+    parser.add_argument(
+        "--max-per-category", type=_count_or_none, default=defaults.max_per_category, metavar="N",
+        help="diversity: at most N suggestions of one catalog category, 0: no limit (default: %(default)s)",
+    )  # fmt: skip
 
 
 def _ranking_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"combine": args.combine, "min_lift": args.min_lift}
-
-
-def _add_hygiene_options(parser: argparse.ArgumentParser) -> None:
-    from .config import CORRECTIONS
-
-    hygiene = parser.add_argument_group("rule hygiene (every rule's p-value and redundancy are recorded either way)")
-    hygiene.add_argument(
-        "--min-count", type=_positive_int, default=1, metavar="N",
-        help="least baskets behind a rule, whatever the support (default: %(default)s)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--max-p", type=float, default=None, metavar="F",
-        help="keep rules whose one-sided Fisher test, corrected, has p <= F (e.g. 0.05; default: keep all)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--correction", choices=CORRECTIONS, default="fdr_bh",
-        help="multiple-testing correction: Benjamini-Hochberg, Bonferroni, none (default: %(default)s)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--prune-redundant", action="store_true",
-        help="drop rules that a rule with a smaller antecedent matches or beats in confidence",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--shrinkage", type=float, default=0.0, metavar="K",
-        help="pseudo-baskets pulling confidences toward the base rate when ranking (default: %(default)s)",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--hierarchy", metavar="FILE",
-        help="item -> category table (e.g. groceries_items.csv): category rules back the ranking off",
-    )  # fmt: skip
-    hygiene.add_argument(
-        "--hierarchy-level", metavar="COLUMN", help="the hierarchy's column of categories (default: category/level2)"
-    )
-
-
-def _hygiene_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "min_count": args.min_count,
-        "max_p": args.max_p,
-        "correction": args.correction,
-        "prune_redundant": args.prune_redundant,
-        "shrinkage": args.shrinkage,
-        "hierarchy": args.hierarchy,
-        "hierarchy_level": args.hierarchy_level,
-    }
+    return {"combine": args.combine, "min_lift": args.min_lift, "max_per_category": args.max_per_category}
 
 
 def _mine(args: argparse.Namespace) -> int:
     from .mining import mine
 
-    columns = {
-        role: getattr(args, f"{role}_col")
-        for role in ("order", "item", "quantity", "price", "customer", "time", "name")
-    }
+    config = _mining_config(args)
     started = time.perf_counter()
     model = _run_with_progress(
         lambda progress: mine(
             args.input,
-            min_support=args.min_support,
-            min_confidence=args.min_confidence,
-            max_len=args.max_len,
-            max_pairs=args.max_pairs or None,
-            catalog=args.catalog,
-            **_hygiene_options(args),
-            format=args.format,
-            columns=columns,
+            config=config,
+            **_input_options(args),
             engine=args.engine,
             workers=args.workers,
             spark_master=args.spark_master,
@@ -484,6 +597,9 @@ def _rules(args: argparse.Namespace) -> int:
 
     model = Model.load(args.model)
     table = model.category_rules if args.categories else model.rules
+    if args.item:
+        known = model.data.categories if args.categories else model.data.items
+        table = _rules_holding(table, args.item, side=args.item_side, known=known, categories=args.categories)
     if args.sort != "lift":
         # Smallest p-values are the strongest evidence; every other key reads best when high.
         ascending = [args.sort == "p_value", False, False]
@@ -501,11 +617,34 @@ def _rules(args: argparse.Namespace) -> int:
         )
         out.to_csv(sys.stdout, index=False)
     else:
-        if table.empty:
+        if table.empty and args.item:
+            print(f"no rules hold {', '.join(args.item)} ({args.item_side} side)", file=sys.stderr)
+        elif table.empty:
             print("no rules: lower --min-support or --min-confidence when mining", file=sys.stderr)
         else:
             print(_rules_table(table))
     return 0
+
+
+def _rules_holding(
+    table: pd.DataFrame, wanted: Sequence[str], *, side: str, known: Sequence[str], categories: bool
+) -> pd.DataFrame:
+    """The rules holding any of the ``wanted`` items on ``side``; an id the model does not know is
+    an error (a typo would otherwise read as an item without rules)."""
+    known_ids = set(known)
+    unknown = [item for item in wanted if item not in known_ids]
+    if unknown:
+        what = "categories" if categories else "items"
+        example = f", e.g. {known[0]!r}" if known else ""
+        raise ConfigError(
+            f"--item {unknown[0]!r} is none of the {len(known_ids):,} {what} of this model{example}; "
+            f"pass {'a category as the catalog names it' if categories else 'an item id as the orders write it'}."
+        )
+    ids = set(wanted)
+    in_antecedent = table["antecedents"].map(lambda antecedent: not ids.isdisjoint(antecedent))
+    in_consequent = table["consequent"].isin(ids)
+    keep = {"antecedent": in_antecedent, "consequent": in_consequent, "any": in_antecedent | in_consequent}[side]
+    return table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _recommend(args: argparse.Namespace) -> int:
@@ -526,15 +665,40 @@ def _recommend(args: argparse.Namespace) -> int:
     for rank, suggestion in enumerate(answer.items, start=1):
         label = suggestion.name or suggestion.item_id
         price = f"  {suggestion.price:.2f}" if suggestion.price is not None else ""
-        print(f"{rank}. {label} [{suggestion.item_id}]{price}  ({suggestion.kind}, score {suggestion.score:.3f})")
-        print(f"   {suggestion.reason.get('text', '')}")
+        kind = _kind_label(suggestion)
+        print(f"{rank}. {label} [{suggestion.item_id}]{price}  ({kind}, score {suggestion.score:.3f})")
+        print(f"   {_reason_text(suggestion)}")
     if not answer.items:
         print("no suggestions: every candidate is in the cart, excluded, blocked or out of stock")
     if answer.unknown_items:
         print(f"unknown items (not in the model): {', '.join(answer.unknown_items)}")
-    if answer.fallback:
+    if answer.fallback and not args.items:
+        print(f"fallback: {FALLBACK_TEXTS[answer.fallback]}, for an empty cart")
+    elif answer.fallback:
         print(f"fallback: {FALLBACK_TEXTS[answer.fallback]} filled in where the item rules had too little")
     return 0
+
+
+def _kind_label(suggestion: Any) -> str:
+    """The kind, and for a suggestion backed off from the rules where it came from:
+    ``cross_sell (co-bought)``, ``cross_sell (category rule)``."""
+    backoff = suggestion.reason.get("backoff")
+    return f"{suggestion.kind} ({BACKOFF_LABELS.get(backoff, backoff)})" if backoff else str(suggestion.kind)
+
+
+def _reason_text(suggestion: Any) -> str:
+    """The reason's sentence; a popular item of the cart's categories says which category it is
+    popular in."""
+    reason = suggestion.reason
+    text = str(reason.get("text", ""))
+    if suggestion.kind == "popular" and reason.get("category") and "pinned" not in reason:
+        from .ranking.explain import free_shipping_text
+
+        text = f"popular in {reason['category']}: in {reason['share']:.1%} of all baskets"
+        shipping = reason.get("free_shipping")
+        if shipping:
+            text += "; " + free_shipping_text(shipping["threshold"], shipping["missing"])
+    return text
 
 
 def _bundle(args: argparse.Namespace) -> int:
@@ -608,6 +772,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .config import RankingConfig
     from .evaluation import DEFAULT_SYSTEMS, evaluate
 
+    config = _mining_config(args)
+    ranking = RankingConfig(**_ranking_options(args))
     result = _run_with_progress(
         lambda progress: evaluate(
             args.input,
@@ -616,16 +782,11 @@ def _evaluate(args: argparse.Namespace) -> int:
             seed=args.seed,
             max_cases=args.max_cases or None,
             systems=args.systems or DEFAULT_SYSTEMS,
-            min_support=args.min_support,
-            min_confidence=args.min_confidence,
-            max_len=args.max_len,
-            max_pairs=args.max_pairs or None,
-            catalog=args.catalog,
-            format=args.input_format,
+            config=config,
+            **_input_options(args),
             workers=args.workers,
-            ranking=RankingConfig(**_ranking_options(args)),
+            ranking=ranking,
             progress=progress,
-            **_hygiene_options(args),
         )
     )
     if args.format == "json":

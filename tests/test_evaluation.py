@@ -241,8 +241,8 @@ def test_cli_evaluate_json_and_table(capsys):
     metrics = {"hit_rate", "precision", "ndcg", "mrr", "coverage", "fallback_share", "revenue_hit_rate"}
     assert all(set(scores) == metrics for scores in answer["systems"].values())
     assert answer["counts"]["cases"] == 200 and answer["split"]["method"] == "random"
-    status, out, _ = run(capsys, "evaluate", groceries, "--max-cases", "200", "--limit", "5", "--systems",
-                         "popular", "cosine", "--workers", "1")  # fmt: skip
+    status, out, _ = run(capsys, "evaluate", "--systems", "popular", groceries, "--max-cases", "200", "--limit", "5",
+                         "--systems", "cosine", "--workers", "1")  # fmt: skip
     lines = out.splitlines()
     assert status == 0 and "200 cases" in lines[0] and "support >= 0.001" in lines[0]
     assert lines[1].split()[:3] == ["system", "hit@5", "prec@5"]
