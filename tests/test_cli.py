@@ -350,3 +350,22 @@ def test_rules_of_an_item(demo, capsys):
     assert status == 0 and all("Basic Kettle" in line for line in out.strip().splitlines()[1:])
     status, _, err = run(capsys, "rules", demo.model, "--item", "NO-SUCH-ITEM")
     assert status == 2 and "'NO-SUCH-ITEM' is none of the" in err and "Traceback" not in err
+
+
+def test_serve_passes_the_ranking_options_to_the_service(demo, monkeypatch):
+    pytest.importorskip("uvicorn")
+    import uvicorn
+
+    import recommender.service
+
+    given = []
+    monkeypatch.setattr(recommender.service, "create_app", lambda settings: given.append(settings) or "app")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.append((app, options["port"])))
+    status = main(["serve", demo.model, "--port", "8123", "--max-per-category", "2", "--min-lift", "1.5",
+                   "--combine", "noisy_or", "--free-shipping", "40"])  # fmt: skip
+    assert status == 0 and given[1] == ("app", 8123)
+    ranking = given[0].ranking
+    assert (ranking.max_per_category, ranking.min_lift, ranking.combine) == (2, 1.5, "noisy_or")
+    assert ranking.free_shipping_threshold == 40
+    main(["serve", demo.model, "--max-per-category", "0"])
+    assert given[2].ranking.max_per_category is None
