@@ -168,7 +168,7 @@ def test_explain_filtered_reasons(rec):
     assert dict(zip(why["item_id"], why["reason"])) == {
         "tea-black": "substitute",
         "honey": "out_of_stock",
-        "cups": "diversity",  # the mug (tableware) is shown
+        "cups": "category_cap",  # the mug (tableware) is shown
     }
     assert why.set_index("item_id").loc["cups", "score"] == pytest.approx(0.5)
 
@@ -181,17 +181,17 @@ def test_explain_filtered_caps_cut_and_exclusions(model, rec):
     assert dict(zip(why["item_id"], why["reason"])) == {
         "cups": "excluded",
         "honey": "out_of_stock",
-        "tea-black": "below_cut",  # ties with the mug at 0.75; the mug's id sorts first
-        "kettle-glass": "below_cut",
+        "tea-black": "below_limit",  # ties with the mug at 0.75; the mug's id sorts first
+        "kettle-glass": "below_limit",
     }
+    # Only cross-sell asked for: the glass kettle, an upgrade, is no candidate at all.
     strict = Recommender(model.data, config=RankingConfig(min_lift=2.5, blocked=frozenset({"mug"})))
     why = ex.explain_filtered(strict, ["kettle"], kinds=["cross_sell"])
     assert dict(zip(why["item_id"], why["reason"])) == {
         "mug": "blocked",
-        "tea-black": "weak_rule",
-        "cups": "weak_rule",
         "honey": "out_of_stock",
-        "kettle-glass": "kind_not_asked",
+        "tea-black": "lift_floor",
+        "cups": "lift_floor",
     }
 
 
@@ -340,11 +340,11 @@ def test_plot_upgrade_paths(model, rec):
 
 def test_explain_filtered_with_pins_and_unknown_kinds(model):
     # The shop pins cups, then biscuits, for kettles: cups fill the one slot; biscuits, pinned
-    # but neither a rule's nor an upgrade's candidate, fall below the cut.
+    # for the kettle but neither a rule's nor an upgrade's candidate, fall below the limit.
     pinned = Recommender(model.data, config=RankingConfig(pins=(("kettle", ("cups", "biscuits")),)))
     assert list(ex.preview_cart(pinned, ["kettle"], limit=1)["item_id"]) == ["cups"]
     why = ex.explain_filtered(pinned, ["kettle"], limit=1).set_index("item_id")
-    assert why.loc["biscuits", "reason"] == "below_cut" and why.loc["biscuits", "because"] == ()
-    assert why.loc["mug", "reason"] == "below_cut"
+    assert why.loc["biscuits", "reason"] == "below_limit" and why.loc["biscuits", "because"] == ("kettle",)
+    assert why.loc["mug", "reason"] == "category_cap"  # tableware, as the pinned cups are
     with pytest.raises(ConfigError, match="unknown kind"):
         ex.explain_filtered(pinned, ["kettle"], kinds=["bundle"])

@@ -8,8 +8,8 @@ being taken (``likelihood``); the scoring stage turns it into the objective's un
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .cart import Cart
@@ -34,7 +34,7 @@ TIERS = {
 }
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class Candidate:
     """An item that may be suggested, as it moves through the stages.
 
@@ -58,7 +58,7 @@ class Candidate:
     rule: Rule | None = None
     rules_combined: int = 0
     replaces: int | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] | None = None
     pinned: int = 0
     pinned_for: tuple[str, int] | None = None
     bridges: bool = False
@@ -84,7 +84,7 @@ def rule_candidates(
     table: ItemTable,
     cart: Cart,
     *,
-    skip: Callable[[int], bool],
+    skip: Collection[int],
     combine: str,
     objective: str,
     wanted: int | None,
@@ -98,42 +98,45 @@ def rule_candidates(
     """
     ids = table.ids
     if combine == "max" and objective == "confidence":
+        # The score is the strongest rule's confidence: the index finds the best directly.
         rules, complete = index.strongest(cart.items, wanted=wanted, skip=skip)
-        found = [_from_rule(rule, rule.confidence, 0) for rule in rules]
-    else:
-        combined = combine_rules(index.match(cart.items), how=combine, cart_size=len(cart.items), table=table, skip=skip)
-        found = [_from_rule(c.rule, c.likelihood, c.rules if combine != "max" else 0) for c in combined]
-        complete = True
+        rules.sort(key=lambda rule: (-rule.confidence, -rule.count, ids[rule.consequent]))
+        if wanted is not None and len(rules) > wanted:
+            rules, complete = rules[:wanted], False
+        return [_from_rule(rule, rule.confidence, 0) for rule in rules], complete
+    combined = combine_rules(index.match(cart.items), how=combine, cart_size=len(cart.items), table=table, skip=skip)
+    found = [_from_rule(c.rule, c.likelihood, c.rules if combine != "max" else 0) for c in combined]
     for candidate in found:
         candidate.score = value(table, objective, candidate.item, candidate.likelihood)
     found.sort(key=lambda c: (-c.score, -c.strength, -c.count, ids[c.item]))
     if wanted is not None and len(found) > wanted:
         return found[:wanted], False
-    return found, complete
+    return found, True
 
 
 def _from_rule(rule: Rule, likelihood: float, rules_combined: int) -> Candidate:
+    # Positional, as this is made for each rules candidate of every answer.
     return Candidate(
-        item=rule.consequent,
-        kind="cross_sell",
-        source="rules",
-        likelihood=likelihood,
-        strength=rule.confidence,
-        count=rule.count,
-        rule=rule,
-        rules_combined=rules_combined,
+        rule.consequent, "cross_sell", "rules", likelihood, rule.confidence, rule.count, likelihood, rule, rules_combined
     )
 
 
 def upgrade_candidates(
-    upgrades: Mapping[int, Sequence[Upgrade]], table: ItemTable, cart: Cart, *, skip: Callable[[int], bool], objective: str
+    upgrades: Mapping[int, Sequence[Upgrade]],
+    table: ItemTable,
+    cart: Cart,
+    *,
+    skip: Collection[int],
+    sellable_only: bool,
+    objective: str,
 ) -> list[Candidate]:
-    """A pricier, better item of the family (or category) of a cart item, scored by what it adds
-    over the item it replaces; of two cart items with the same upgrade, the one it is worth more for."""
+    """A pricier, better item of the family (or category) of a cart item (not in ``skip``, and for
+    sale when ``sellable_only``), scored by what it adds over the item it replaces; of two cart
+    items with the same upgrade, the one it is worth more for."""
     found: dict[int, Candidate] = {}
     for replaces in cart.items:
         for upgrade in upgrades.get(replaces, ()):
-            if skip(upgrade.item):
+            if upgrade.item in skip or (sellable_only and not table.sellable[upgrade.item]):
                 continue
             score = value(table, objective, upgrade.item, upgrade.share, replaces)
             old = found.get(upgrade.item)
@@ -165,18 +168,18 @@ def pin(
     table: ItemTable,
     cart: Cart,
     pins: Mapping[str, Sequence[str]],
-    *,
-    skip: Callable[[int], bool],
 ) -> None:
     """Mark the merchandiser's choices for the cart's items (by item id, or ``"category:NAME"``)
     as pinned, in the order of the cart and of each pin; a pinned item no source offered is
-    added. Items ``skip`` turns away are not pinned."""
+    added. Items of the cart, excluded or not for sale are not pinned."""
+    if not pins:
+        return
     rank = 0
     for item in cart.items:
         for key in (table.ids[item], f"category:{table.categories[item]}"):
             for pinned_id in pins.get(key, ()):
                 pinned = table.index.get(pinned_id)
-                if pinned is None or skip(pinned):
+                if pinned is None or pinned in cart.blocked or not table.sellable[pinned]:
                     continue
                 rank += 1
                 candidate = candidates.get(pinned)

@@ -12,40 +12,54 @@ from .items import ItemTable
 __all__ = ["Cart", "read_cart", "read_kinds", "read_objective", "ALL_KINDS"]
 
 ALL_KINDS = frozenset(KINDS)
+EMPTY: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class Cart:
     """The cart's items the model knows (indices, in the cart's order, once each), the ids it does
-    not know, the excluded items it knows, and the product families of the cart's items (their
-    other members are substitutes, not complements)."""
+    not know, the excluded items it knows, what may not be suggested for it (``blocked``: its
+    items and the excluded ones), and the product families of its items (their other members
+    are substitutes, not complements)."""
 
     items: tuple[int, ...]
     unknown: tuple[str, ...]
     excluded: frozenset[int]
+    blocked: frozenset[int]
     families: frozenset[str]
-
-    def blocks(self, item: int) -> bool:
-        """Whether ``item`` may not be suggested for this cart: it is in it, or excluded."""
-        return item in self.excluded or item in self.items
 
 
 def read_cart(table: ItemTable, cart: Sequence[object], exclude: Iterable[object] = ()) -> Cart:
     """The cart and exclusions as item indices. Ids are read as stripped text; an unknown cart
     item is reported (once), an unknown exclusion ignored: neither is an error."""
+    index = table.index
+    # Ids as the model has them are the common case, one probe each (some end in a space, as two
+    # Groceries labels do); anything else is read as its stripped text.
+    try:
+        found = [index.get(raw) for raw in cart]  # type: ignore[call-overload]
+    except TypeError:  # an unhashable value
+        found = [None] * len(cart)
     items: list[int] = []
     unknown: list[str] = []
-    for raw in cart:
-        item_id = _text(raw)
-        item = table.index.get(item_id)
-        if item is not None:
-            items.append(item)
-        elif item_id and item_id not in unknown:
-            unknown.append(item_id)
+    for raw, item in zip(cart, found):
+        if item is None:
+            item_id = _text(raw)
+            item = index.get(item_id)
+            if item is None:
+                if item_id and item_id not in unknown:
+                    unknown.append(item_id)
+                continue
+        items.append(item)
     known = tuple(dict.fromkeys(items))
-    excluded = frozenset(item for raw in exclude if (item := table.index.get(_text(raw))) is not None)
-    families = frozenset(family for item in known if (family := table.families[item]) is not None)
-    return Cart(items=known, unknown=tuple(unknown), excluded=excluded, families=families)
+    excluded = frozenset(item for raw in exclude if (item := _look_up(index, raw)) is not None) if exclude else EMPTY
+    families = table.families
+    of_cart = frozenset(f for i in known if (f := families[i]) is not None) if table.has_families else frozenset()
+    return Cart(known, tuple(unknown), excluded, excluded.union(known), of_cart)
+
+
+def _look_up(index: dict[str, int], raw: object) -> int | None:
+    found = index.get(raw) if isinstance(raw, str) else None
+    return found if found is not None else index.get(_text(raw))
 
 
 def _text(raw: object) -> str:

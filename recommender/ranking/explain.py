@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .candidates import Candidate
+from .cart import Cart
 from .index import Rule
 from .items import ItemTable
 from .policy import DROPPED, Decision
@@ -26,8 +27,7 @@ RULE_REASONS_KEPT = 100_000  # reasons of rules kept for the next answers, clear
 
 
 def _names(table: ItemTable, items: Sequence[int]) -> str:
-    labels = [table.label(i) for i in items]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return _listed([table.label(i) for i in items])
 
 
 def cross_sell_text(table: ItemTable, because: Sequence[int], item: int, confidence: float, lift: float) -> str:
@@ -42,7 +42,7 @@ def cross_sell_text(table: ItemTable, because: Sequence[int], item: int, confide
 def category_text(because: Sequence[str], category: str, item: str, confidence: float, lift: float) -> str:
     """e.g. "because sausage is in the cart: 42% of those baskets also had dairy produce, 2.1x the
     usual rate; Whole milk sells most there"."""
-    names = because[0] if len(because) == 1 else ", ".join(because[:-1]) + " and " + because[-1]
+    names = _listed(because)
     return (
         f"because {names} {'is' if len(because) == 1 else 'are'} in the cart: {confidence:.0%} of those baskets "
         f"also had {category}, {lift:.1f}x the usual rate; {item} sells most there"
@@ -99,17 +99,11 @@ class Explainer:
     def suggestions(self, chosen: Sequence[Candidate], *, shipping: tuple[float, float] | None) -> tuple[Suggestion, ...]:
         """The answer's suggestions; ``shipping`` is (threshold, amount missing) when the cart
         is short of free shipping."""
-        table = self.table
+        ids, names, prices = self.table.ids, self.table.names, self.table.prices
+        # Positional: item_id, kind, score, reason, name, price.
         return tuple(
             [
-                Suggestion(
-                    item_id=table.ids[c.item],
-                    kind=c.kind,
-                    score=c.score,
-                    reason=self.reason(c, shipping=shipping),
-                    name=table.names[c.item],
-                    price=table.prices[c.item],
-                )
+                Suggestion(ids[c.item], c.kind, c.score, self.reason(c, shipping=shipping), names[c.item], prices[c.item])
                 for c in chosen
             ]
         )
@@ -123,12 +117,12 @@ class Explainer:
                 reason["rules"] = candidate.rules_combined
                 reason[self.combined_key] = candidate.likelihood
         elif candidate.pinned_for is None:
-            reason = dict(candidate.evidence)
+            reason = dict(candidate.evidence or {})
             reason["text"] = text_for(table, candidate.kind, item, reason)
             if candidate.source == "cobought" and reason["baskets"] < self.min_count:
                 reason["text"] += f" (only {reason['baskets']} baskets)"
         else:
-            reason = dict(candidate.evidence)
+            reason = dict(candidate.evidence or {})
         if candidate.pinned_for is not None:
             key, cart_item = candidate.pinned_for
             reason["pinned"] = key
@@ -159,7 +153,7 @@ class Explainer:
         reason["because"] = list(kept["because"])
         return reason
 
-    def trace(self, decisions: Sequence[Decision], chosen: Sequence[Candidate]) -> tuple[Considered, ...]:
+    def trace(self, decisions: Sequence[Decision], chosen: Sequence[Candidate], cart: Cart) -> tuple[Considered, ...]:
         """The trace: each decision as a :class:`Considered` line, shown ones with their position."""
         table = self.table
         position = {c.item: at for at, c in enumerate(chosen, start=1)}
@@ -167,6 +161,7 @@ class Explainer:
         for decision in decisions:
             c = decision.candidate
             shown = decision.status == "shown"
+            figures = self._figures(c)
             lines.append(
                 Considered(
                     item_id=table.ids[c.item],
@@ -175,12 +170,20 @@ class Explainer:
                     source=c.source,
                     score=c.score,
                     status=decision.status,
-                    detail=self._detail(c, decision.status),
+                    detail=self._detail(c, decision.status, cart),
                     because=self._because(c),
+                    confidence=figures.get("confidence"),
+                    lift=figures.get("lift"),
+                    baskets=figures.get("baskets"),
                     position=position.get(c.item) if shown else None,
                 )
             )
         return tuple(lines)
+
+    def _figures(self, candidate: Candidate) -> Mapping[str, Any]:
+        if candidate.rule is not None:
+            return self._rule_reason(candidate.rule)
+        return candidate.evidence or {}
 
     def _because(self, candidate: Candidate) -> tuple[str, ...]:
         ids = self.table.ids
@@ -188,10 +191,21 @@ class Explainer:
             return tuple(ids[i] for i in candidate.rule.antecedent)
         if candidate.replaces is not None:
             return (ids[candidate.replaces],)
-        return tuple(candidate.evidence.get("because", ()))
+        return tuple((candidate.evidence or {}).get("because", ()))
 
-    def _detail(self, candidate: Candidate, status: str) -> str:
+    def _detail(self, candidate: Candidate, status: str, cart: Cart) -> str:
         """Why a candidate was dropped, or for a shown one its reason's sentence."""
-        if status != "shown":
-            return DROPPED[status]
-        return str(self.reason(candidate, shipping=None)["text"])
+        table, item = self.table, candidate.item
+        if status == "shown":
+            return str(self.reason(candidate, shipping=None)["text"])
+        if status == "substitute":
+            family = table.families[item]
+            of = [table.label(i) for i in cart.items if table.families[i] == family]
+            return f"a substitute for {_listed(of)} (same product family): only an upgrade may show it"
+        if status == "category_cap":
+            return f"the answer already holds as many suggestions of {table.categories[item]} as allowed"
+        return DROPPED[status]
+
+
+def _listed(labels: Sequence[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]

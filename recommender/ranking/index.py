@@ -9,7 +9,7 @@ matches, never the number of rules.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -37,11 +37,17 @@ class Rule(NamedTuple):
     order: int = 0
 
 
-def rules_of(data: ModelData, *, shrinkage: float = 0.0) -> Iterator[Rule]:
+def rules_of(data: ModelData, *, shrinkage: float = 0.0) -> list[Rule]:
     """Every rule of ``data``, ranked by its confidence smoothed with ``shrinkage``
     pseudo-baskets toward the consequent's base rate, ``(count + k * support(c)) / (count(A) + k)``
-    (see :func:`recommender.mining.hygiene.shrunk_confidence`), and by the lift from it."""
+    (see :func:`recommender.mining.hygiene.shrunk_confidence`), and by the lift from it.
+
+    The rules are numbered (``Rule.order``) by confidence, lift and baskets, then by the rank of
+    their antecedent (antecedents ordered by their strongest rule), then by consequent: between
+    two equally strong rules of one item, the same one wins whatever the cart and the index.
+    """
     rules, n, item_counts = data.rules, data.n_baskets, data.item_counts
+    found = []
     for antecedent, consequent, count, antecedent_count in zip(
         rules.antecedents, rules.consequents, rules.counts, rules.antecedent_counts
     ):
@@ -50,7 +56,16 @@ def rules_of(data: ModelData, *, shrinkage: float = 0.0) -> Iterator[Rule]:
         else:
             confidence = count / antecedent_count
         lift = confidence * n / item_counts[consequent]
-        yield Rule(tuple(antecedent), consequent, confidence, lift, count, antecedent_count)
+        found.append(Rule(tuple(antecedent), consequent, confidence, lift, count, antecedent_count))
+    strongest: dict[tuple[int, ...], tuple[tuple[float, float, int], int]] = {}
+    for rule in found:
+        key = (strength(rule), rule.consequent)
+        if rule.antecedent not in strongest or key < strongest[rule.antecedent]:
+            strongest[rule.antecedent] = key
+    ranked = sorted(strongest, key=lambda antecedent: (strongest[antecedent], antecedent))
+    rank = {antecedent: at for at, antecedent in enumerate(ranked)}
+    found.sort(key=lambda rule: (strength(rule), rank[rule.antecedent], rule.consequent))
+    return [rule._replace(order=order) for order, rule in enumerate(found)]
 
 
 def strength(rule: Rule) -> tuple[float, float, int]:
@@ -66,6 +81,7 @@ class _Node:
     every: list[Rule] = field(default_factory=list)
     read: list[Rule] = field(default_factory=list)
     children: dict[int, _Node] = field(default_factory=dict)
+    items: frozenset[int] = frozenset()  # the children's items, to intersect with a cart
 
 
 class RuleIndex:
@@ -75,9 +91,7 @@ class RuleIndex:
     a few items, and an antecedent with hundreds of consequents only ever contributes its
     strongest ones.
 
-    Rules are numbered (``Rule.order``) by confidence, lift and baskets, then by the rank of their
-    antecedent (antecedents ordered by their strongest rule), so that between two equally strong
-    rules of one item the same one wins whatever the cart.
+    Rules come numbered (see :func:`rules_of`).
     """
 
     def __init__(self, rules: Iterable[Rule], *, per_antecedent: int = 64) -> None:
@@ -85,13 +99,9 @@ class RuleIndex:
         for rule in rules:
             by_antecedent.setdefault(rule.antecedent, []).append(rule)
         for found in by_antecedent.values():
-            found.sort(key=lambda rule: (strength(rule), rule.consequent))
+            found.sort(key=lambda rule: rule.order)
             del found[per_antecedent:]
-        ranked = sorted(by_antecedent, key=lambda a: (strength(by_antecedent[a][0]), by_antecedent[a][0].consequent, a))
-        rank = {antecedent: at for at, antecedent in enumerate(ranked)}
-        every = [rule for found in by_antecedent.values() for rule in found]
-        every.sort(key=lambda rule: (strength(rule), rank[rule.antecedent], rule.consequent))
-        numbered = [rule._replace(order=order) for order, rule in enumerate(every)]
+        numbered = [rule for found in by_antecedent.values() for rule in found]
         self.n_rules = len(numbered)
         self._root = _Node()
         best = {(rule.antecedent, rule.consequent): rule.order for rule in numbered}
@@ -105,6 +115,11 @@ class RuleIndex:
             # `match` keeps it, since combining rules counts every one.
             if not _dominated(rule, best):
                 node.read.append(rule)
+        nodes = [self._root]
+        while nodes:
+            node = nodes.pop()
+            node.items = frozenset(node.children)
+            nodes += node.children.values()
 
     def match(self, cart: Collection[int]) -> list[list[Rule]]:
         """The rule lists of every antecedent inside ``cart`` (item indices), strongest first
@@ -112,33 +127,26 @@ class RuleIndex:
         return [node.every for node in self._nodes(cart) if node.every]
 
     def _nodes(self, cart: Collection[int]) -> list[_Node]:
-        """The nodes of every antecedent (or prefix of one) inside ``cart``.
+        """The nodes of every antecedent (or prefix of one) inside ``cart``, level by level:
+        single items first, the longest antecedents last.
 
         Antecedents are sorted tuples, so each is reached by exactly one path: from the node of
         its first item through the children that are in the cart.
         """
-        inside = set(cart)
+        inside = frozenset(cart)
         found: list[_Node] = []
-        stack = [self._root]
-        while stack:
-            children = stack.pop().children
-            # Whichever of the two is smaller is the one to go through.
-            if len(children) > len(inside):
-                present = [item for item in inside if item in children]
-            else:
-                present = [item for item in children if item in inside]
-            for item in present:
-                child = children[item]
-                found.append(child)
-                if child.children:
-                    stack.append(child)
+        level = [self._root]
+        while level:
+            below = [node.children[item] for node in level for item in node.items & inside]
+            found += below
+            level = [node for node in below if node.children]
         return found
 
     def strongest(
-        self, cart: Collection[int], *, wanted: int | None, skip: Callable[[int], bool]
+        self, cart: Collection[int], *, wanted: int | None, skip: Collection[int]
     ) -> tuple[list[Rule], bool]:
-        """The strongest rule of each consequent of the rules inside ``cart`` that ``skip`` lets
-        through, as far as needed to find the ``wanted`` most confident consequents (every one
+        """The strongest rule of each consequent of the rules inside ``cart``, but those in
+        ``skip``, as far as needed to find the ``wanted`` most confident consequents (every one
         for None); and whether every consequent is there.
 
         The rules returned hold the ``wanted`` most confident consequents and every one tied with
@@ -151,15 +159,13 @@ class RuleIndex:
         bound = 0.0  # rules under this confidence cannot be among the wanted best
         complete = True
         # Longer antecedents hold the more confident rules: reading them first raises the bound sooner.
-        nodes = [node for node in self._nodes(cart) if node.read]
-        nodes.sort(key=lambda node: -len(node.read[0].antecedent))
-        for node in nodes:
+        for node in reversed(self._nodes(cart)):
             for rule in node.read:
                 if rule.confidence < bound:
                     complete = False
                     break
                 item = rule.consequent
-                if skip(item):
+                if item in skip:
                     continue
                 known = best.get(item)
                 if known is not None:

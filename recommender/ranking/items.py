@@ -28,6 +28,7 @@ class ItemTable:
         self.categories: list[str | None] = []
         self.families: list[str | None] = []
         self.sellable: list[bool] = []
+        self.active: list[bool] = []
         for item in self.ids:
             entry = data.catalog.get(item)
             self.names.append(entry.name if entry else None)
@@ -35,7 +36,10 @@ class ItemTable:
             self.margins.append(entry.margin if entry else None)
             self.categories.append(entry.category if entry else None)
             self.families.append(entry.family if entry else None)
+            self.active.append(entry is None or entry.active)
             self.sellable.append(item not in blocked and (entry is None or (entry.active and entry.in_stock)))
+
+        self.has_families = any(family is not None for family in self.families)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -24,7 +24,8 @@ DROPPED = {
     "in_cart": "already in the cart",
     "excluded": "excluded by the request",
     "blocked": "blocked by the shop's settings",
-    "out_of_stock": "out of stock or inactive in the catalog",
+    "out_of_stock": "out of stock",
+    "inactive": "inactive in the catalog (discontinued)",
     "lift_floor": "its rules are below the lift floor",
     "substitute": "of the same product family as a cart item: only an upgrade may show it",
     "kind_cap": "the answer already holds as many suggestions of its kind as allowed",
@@ -133,8 +134,10 @@ def _dropped(
 
 def unsellable(table: ItemTable, item: int) -> str:
     """Why an item that may not be sold is not: the shop's settings block it, or the catalog
-    has it out of stock or inactive."""
-    return "blocked" if table.ids[item] in table.blocked else "out_of_stock"
+    has it inactive or out of stock."""
+    if table.ids[item] in table.blocked:
+        return "blocked"
+    return "inactive" if not table.active[item] else "out_of_stock"
 
 
 def mark_free_shipping(candidates: Iterable[Candidate], table: ItemTable, *, missing: float) -> None:

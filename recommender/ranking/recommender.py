@@ -157,11 +157,11 @@ class Recommender:
             )
         shipping = None if threshold is None or missing is None else (threshold, missing)
         return Recommendations(
-            items=self.explainer.suggestions(chosen, shipping=shipping),
-            unknown_items=basket.unknown,
-            fallback=fallback,
-            model=self.model_info,
-            trace=None if decisions is None else self.explainer.trace(decisions, chosen),
+            self.explainer.suggestions(chosen, shipping=shipping),
+            basket.unknown,
+            fallback,
+            self.model_info,
+            None if decisions is None else self.explainer.trace(decisions, chosen, basket),
         )
 
     def _candidates(
@@ -171,7 +171,8 @@ class Recommender:
         pinned, and whether the rules' are all there. A trace takes every candidate, even those
         the policy will turn away, and the rules the index leaves out (lift floor, not for sale)."""
         table = self.table
-        skip = _never if traced else (lambda item: cart.blocks(item) or not table.sellable[item])
+        # The index holds only rules into items for sale; a trace takes the cart's items too.
+        skip = frozenset() if traced else cart.blocked
         found: dict[int, Candidate] = {}
         complete = True
         if "cross_sell" in kinds and cart.items:
@@ -182,12 +183,14 @@ class Recommender:
             if traced:
                 found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
         if "upgrade" in kinds and self.config.max_upgrades and cart.items:
-            for upgrade in upgrade_candidates(self.upgrades, table, cart, skip=skip, objective=objective):
+            for upgrade in upgrade_candidates(
+                self.upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective
+            ):
                 # An item of a cart item's family may only show as an upgrade: when a rule
                 # suggests it too, the upgrade is the candidate that stands.
                 if upgrade.item not in found or table.families[upgrade.item] in cart.families:
                     found[upgrade.item] = upgrade
-        pin(found, table, cart, self.pins, skip=lambda item: cart.blocks(item) or not table.sellable[item])
+        pin(found, table, cart, self.pins)
         return list(found.values()), complete
 
     def _usable(self, rule: Rule) -> bool:
@@ -204,7 +207,7 @@ class Recommender:
             self._unused_rules,
             self.table,
             cart,
-            skip=exclude.__contains__,
+            skip=exclude.keys(),
             combine="max",
             objective="confidence",
             wanted=None,
@@ -230,6 +233,3 @@ class Recommender:
             model=self.model_info,
         )
 
-
-def _never(item: int) -> bool:
-    return False

@@ -9,7 +9,7 @@ from typing import Any
 __all__ = ["Suggestion", "Considered", "Recommendations", "Bundle"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class Suggestion:
     """One suggested item: its kind, its score (in the unit of the objective) and why."""
 
@@ -50,6 +50,9 @@ class Considered:
     status: str
     detail: str
     because: tuple[str, ...] = ()
+    confidence: float | None = None
+    lift: float | None = None
+    baskets: int | None = None
     position: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,11 +65,14 @@ class Considered:
             "status": self.status,
             "detail": self.detail,
             "because": list(self.because),
+            "confidence": self.confidence,
+            "lift": self.lift,
+            "baskets": self.baskets,
             "position": self.position,
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True)
 class Recommendations:
     """The answer for one cart: at most ``limit`` suggestions, best first.
 

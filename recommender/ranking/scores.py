@@ -8,7 +8,7 @@ scorer plugs in here: it replaces the likelihood, the policy downstream stays as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .index import Rule
@@ -27,9 +27,9 @@ class Combined:
 
 
 def combine_rules(
-    lists: Iterable[Sequence[Rule]], *, how: str, cart_size: int, table: ItemTable, skip: Callable[[int], bool]
+    lists: Iterable[Sequence[Rule]], *, how: str, cart_size: int, table: ItemTable, skip: Collection[int]
 ) -> list[Combined]:
-    """Every consequent of the rules in ``lists`` that ``skip`` lets through, with its likelihood.
+    """Every consequent of the rules in ``lists``, but those in ``skip``, with its likelihood.
 
     ``how`` is ``"max"`` (the strongest rule's confidence), ``"noisy_or"`` (``1 - prod(1 -
     confidence)``: rules as independent evidence) or ``"cumulative"`` (the strongest rule's
@@ -43,7 +43,7 @@ def combine_rules(
     for rules in lists:
         for rule in rules:
             item = rule.consequent
-            if skip(item):
+            if item in skip:
                 continue
             known = strongest.get(item)
             if known is None or rule.order < known.order:
