@@ -252,6 +252,12 @@ def _parser() -> argparse.ArgumentParser:
         help="an item not to suggest (repeatable, or ID,ID,...; default: none)",
     )
     _add_ranking_options(recommend)
+    recommend.add_argument(
+        "--why",
+        action="store_true",
+        help="also show the decision trace: every candidate considered, its score, and why it was or was not "
+        "shown (default: off)",
+    )
     recommend.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     recommend.set_defaults(run=_recommend)
 
@@ -656,7 +662,7 @@ def _recommend(args: argparse.Namespace) -> int:
         **_ranking_options(args),
     )  # fmt: skip
     answer = Recommender.load(args.model, config=config).recommend(
-        args.items, cart_total=args.cart_total, exclude=args.exclude
+        args.items, cart_total=args.cart_total, exclude=args.exclude, trace=args.why
     )
     if args.format == "json":
         json.dump(answer.to_dict(), sys.stdout, indent=1)
@@ -667,7 +673,7 @@ def _recommend(args: argparse.Namespace) -> int:
         price = f"  {suggestion.price:.2f}" if suggestion.price is not None else ""
         kind = _kind_label(suggestion)
         print(f"{rank}. {label} [{suggestion.item_id}]{price}  ({kind}, score {suggestion.score:.3f})")
-        print(f"   {_reason_text(suggestion)}")
+        print(f"   {suggestion.reason.get('text', '')}")
     if not answer.items:
         print("no suggestions: every candidate is in the cart, excluded, blocked or out of stock")
     if answer.unknown_items:
@@ -676,7 +682,34 @@ def _recommend(args: argparse.Namespace) -> int:
         print(f"fallback: {FALLBACK_TEXTS[answer.fallback]}, for an empty cart")
     elif answer.fallback:
         print(f"fallback: {FALLBACK_TEXTS[answer.fallback]} filled in where the item rules had too little")
+    if answer.trace is not None:
+        _print_trace(answer.trace)
     return 0
+
+
+TRACE_SHOWN = 40  # lines of the trace a terminal shows; --format json gives them all
+
+
+def _print_trace(trace: Sequence[Any]) -> None:
+    """The decision trace as a table: what was considered, from where, its score, and the verdict."""
+    print(f"\nwhy: {len(trace)} candidates considered, in the order the policy looked at them")
+    rows = [
+        (
+            f"{line.position}." if line.position else "-",
+            f"{line.item_id}",
+            line.source,
+            f"{line.score:.3f}",
+            line.status,
+            line.detail if line.status != "shown" else "",
+        )
+        for line in trace[:TRACE_SHOWN]
+    ]
+    header = ("shown", "item", "source", "score", "status", "why not")
+    widths = [max(len(row[k]) for row in [header, *rows]) for k in range(5)]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5])
+    if len(trace) > TRACE_SHOWN:
+        print(f"... and {len(trace) - TRACE_SHOWN} more (--format json lists them all)")
 
 
 def _kind_label(suggestion: Any) -> str:
@@ -684,21 +717,6 @@ def _kind_label(suggestion: Any) -> str:
     ``cross_sell (co-bought)``, ``cross_sell (category rule)``."""
     backoff = suggestion.reason.get("backoff")
     return f"{suggestion.kind} ({BACKOFF_LABELS.get(backoff, backoff)})" if backoff else str(suggestion.kind)
-
-
-def _reason_text(suggestion: Any) -> str:
-    """The reason's sentence; a popular item of the cart's categories says which category it is
-    popular in."""
-    reason = suggestion.reason
-    text = str(reason.get("text", ""))
-    if suggestion.kind == "popular" and reason.get("category") and "pinned" not in reason:
-        from .ranking.explain import free_shipping_text
-
-        text = f"popular in {reason['category']}: in {reason['share']:.1%} of all baskets"
-        shipping = reason.get("free_shipping")
-        if shipping:
-            text += "; " + free_shipping_text(shipping["threshold"], shipping["missing"])
-    return text
 
 
 def _bundle(args: argparse.Namespace) -> int:

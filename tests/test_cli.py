@@ -369,3 +369,38 @@ def test_serve_passes_the_ranking_options_to_the_service(demo, monkeypatch):
     assert ranking.free_shipping_threshold == 40
     main(["serve", demo.model, "--max-per-category", "0"])
     assert given[2].ranking.max_per_category is None
+
+
+def test_why_shows_the_decision_trace(demo, capsys):
+    """--why prints the trace after the answer; with --format json it is the answer's "trace",
+    the same the Python API gives. Cart: the basic kettle and green tea, the classic mug excluded:
+    the demo's PAN-20 upgrade case and the kettle's upgrade that takes the one upgrade slot."""
+    from recommender import Recommender
+
+    cart = ["KET-BASIC", "TEA-GREEN"]
+    answer = _json(capsys, "recommend", demo.model, *cart, "--exclude", "MUG-CLASSIC", "--why", "--format", "json")
+    expected = Recommender.load(demo.model).recommend(cart, exclude=["MUG-CLASSIC"], trace=True)
+    assert answer["trace"] == json.loads(json.dumps([line.to_dict() for line in expected.trace]))
+    status = {}
+    for line in answer["trace"]:
+        status.setdefault(line["item_id"], line["status"])
+    assert status["MUG-CLASSIC"] == "excluded" and status["TEA-OOLONG"] == "kind_cap"
+    assert status["KET-GLASS"] == "shown" and status["TEA-BREAKFAST"] == "substitute"
+    code, out, _ = run(capsys, "recommend", demo.model, *cart, "--exclude", "MUG-CLASSIC", "--why")
+    assert code == 0 and "why:" in out
+    lines = out.splitlines()
+    header = next(at for at, line in enumerate(lines) if line.startswith("shown  item"))
+    rows = {cells[1]: cells[4] for cells in (line.split() for line in lines[header + 1 :]) if len(cells) >= 5}
+    assert rows["MUG-CLASSIC"] == "excluded" and rows["KET-GLASS"] == "shown"
+    # Without --why, no trace: neither in JSON nor in the table.
+    plain = _json(capsys, "recommend", demo.model, *cart, "--format", "json")
+    assert "trace" not in plain
+
+
+def test_the_pans_upgrade_is_shown(demo, capsys):
+    """The issue's case: 215 buyers (38%) of the 20 cm pan traded up to the 28 cm Pro; a weaker
+    complement of the same category (cookware) no longer pushes it out."""
+    answer = _json(capsys, "recommend", demo.model, "PAN-20", "--format", "json")
+    upgrade = next(item for item in answer["items"] if item["kind"] == "upgrade")
+    assert upgrade["item_id"] == "PAN-28-PRO" and upgrade["reason"]["customers"] == 215
+    assert upgrade["reason"]["share"] == pytest.approx(0.378, abs=0.001)

@@ -68,6 +68,23 @@ def test_recommendations_shape_and_semantics(live):
                 RecommendationResponse.model_validate(answer.json())
 
 
+def test_a_trace_is_returned_when_asked_and_equals_the_recommenders(live):
+    from recommender import Recommender
+    from recommender.service.schemas import RecommendationResponse
+
+    request = {"cart": ["KET-BASIC", "TEA-GREEN"], "limit": 3, "exclude": ["MUG-CLASSIC"], "trace": True}
+    with client_for(live) as client:
+        body = client.post("/v1/recommendations", json=request).json()
+        plain = client.post("/v1/recommendations", json={**request, "trace": False}).json()
+    RecommendationResponse.model_validate(body)
+    assert "trace" not in plain and plain["items"] == body["items"]
+    expected = Recommender.load(live).recommend(["KET-BASIC", "TEA-GREEN"], limit=3, exclude=["MUG-CLASSIC"], trace=True)
+    assert body["trace"] == json.loads(json.dumps([line.to_dict() for line in expected.trace]))
+    shown = [(line["item_id"], line["position"]) for line in body["trace"] if line["status"] == "shown"]
+    assert shown == [(item["item_id"], at) for at, item in enumerate(body["items"], start=1)]
+    assert {"MUG-CLASSIC": "excluded"}.items() <= {line["item_id"]: line["status"] for line in body["trace"]}.items()
+
+
 def test_bundles_model_health(live):
     with client_for(live) as client:
         bundle = client.get("/v1/bundles/COF-DRIPPER").json()

@@ -59,7 +59,7 @@ def upgrade_text(table: ItemTable, replaces: int, item: int, share: float, custo
 
 
 def popular_text(share: float, category: str | None) -> str:
-    where = f" of {category}" if category else ""
+    where = f" in {category}" if category else ""
     return f"popular{where}: in {share:.1%} of all baskets"
 
 

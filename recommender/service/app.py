@@ -133,6 +133,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             exclude=body.exclude,  # type: ignore[attr-defined]
             kinds=body.kinds,  # type: ignore[attr-defined]
             objective=body.objective,  # type: ignore[attr-defined]
+            trace=body.trace,  # type: ignore[attr-defined]
         )
         return 200, _dumps(answer.to_dict())
 

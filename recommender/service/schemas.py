@@ -12,6 +12,7 @@ __all__ = [
     "ItemId",
     "request_model",
     "RecommendationResponse",
+    "Considered",
     "BundleResponse",
     "ModelResponse",
     "Health",
@@ -37,6 +38,10 @@ def request_model(max_items: int) -> type[BaseModel]:
         exclude=(list[ItemId], Field(default_factory=list, max_length=max_items, description="never suggest these")),
         kinds=(list[Kind] | None, Field(None, min_length=1, max_length=3, description="kinds wanted (default all)")),
         objective=(Objective | None, Field(None, description="rank by likelihood, lift, revenue or margin")),
+        trace=(
+            bool,
+            Field(False, description="also return every candidate considered, its score and why it was (not) shown"),
+        ),
     )
 
 
@@ -54,11 +59,28 @@ class Suggestion(BaseModel):
     reason: dict[str, Any] = Field(description="why: the rule, the trade-ups or the popularity, and a sentence")
 
 
+class Considered(BaseModel):
+    item_id: str
+    name: str | None
+    kind: Kind
+    source: Literal["rules", "upgrades", "pins", "cobought", "category_rules", "category_popular", "popular"]
+    score: float
+    status: str = Field(description="'shown', or why not: in_cart, excluded, blocked, out_of_stock, inactive, "
+                        "lift_floor, substitute, kind_cap, category_cap, below_limit")  # fmt: skip
+    detail: str
+    because: list[str]
+    confidence: float | None
+    lift: float | None
+    baskets: int | None
+    position: int | None
+
+
 class RecommendationResponse(BaseModel):
     model: ModelRef
     items: list[Suggestion]
     unknown_items: list[str]
     fallback: Literal["cobought", "category_rules", "category_popular", "popular"] | None
+    trace: list[Considered] | None = Field(None, description="only when the request asks for it")
 
 
 class BundleItem(BaseModel):
