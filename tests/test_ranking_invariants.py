@@ -180,12 +180,13 @@ def test_the_threshold_algorithm_finds_what_reading_every_rule_finds(generated_s
     cart = tuple(sorted(set(data.draw(st.lists(st.integers(0, len(shop.items) - 1), max_size=15)))))
     blocked = set(data.draw(st.lists(st.integers(0, len(shop.items) - 1), max_size=4)))
     wanted = data.draw(st.integers(min_value=1, max_value=10))
-    found, complete = index.strongest(cart, wanted=wanted, skip=blocked.__contains__)
-    every = combine_rules(index.match(cart), how="max", cart_size=len(cart), table=ItemTable(shop), skip=blocked.__contains__)
+    found, complete = index.strongest(cart, wanted=wanted, skip=blocked)
+    every = combine_rules(index.match(cart), how="max", cart_size=len(cart), table=ItemTable(shop), skip=blocked)
     best = {c.rule.consequent: c.rule for c in every}
     assert all(best[rule.consequent] == rule for rule in found)
+
     def ranked(rules):
-        return sorted(rules, key=lambda rule: (-rule.confidence, -rule.count, rule.order))
+        return sorted(rules, key=lambda rule: (-rule.confidence, -rule.baskets, rule.order))
 
     if len(best) > wanted:  # at least the wanted best, and every one tied with the last of them
         last = ranked(best.values())[wanted - 1].confidence
@@ -216,7 +217,9 @@ def test_a_traced_answer_is_the_answer(generated_shops, shop, data):
     traced = rec.recommend(**request, trace=True)
     assert traced.items == answer.items and traced.fallback == answer.fallback
     shown = [line for line in traced.trace if line.status == "shown"]
-    assert [(line.item_id, line.position) for line in shown] == [(s.item_id, at) for at, s in enumerate(answer.items, 1)]
+    assert [(line.item_id, line.position) for line in shown] == [
+        (s.item_id, at) for at, s in enumerate(answer.items, 1)
+    ]
     assert all(line.status in DROPPED for line in traced.trace if line.status != "shown")
     for line in traced.trace:
         if line.status == "in_cart":

@@ -78,7 +78,8 @@ def test_a_trace_is_returned_when_asked_and_equals_the_recommenders(live):
         plain = client.post("/v1/recommendations", json={**request, "trace": False}).json()
     RecommendationResponse.model_validate(body)
     assert "trace" not in plain and plain["items"] == body["items"]
-    expected = Recommender.load(live).recommend(["KET-BASIC", "TEA-GREEN"], limit=3, exclude=["MUG-CLASSIC"], trace=True)
+    rec = Recommender.load(live)
+    expected = rec.recommend(["KET-BASIC", "TEA-GREEN"], limit=3, exclude=["MUG-CLASSIC"], trace=True)
     assert body["trace"] == json.loads(json.dumps([line.to_dict() for line in expected.trace]))
     shown = [(line["item_id"], line["position"]) for line in body["trace"] if line["status"] == "shown"]
     assert shown == [(item["item_id"], at) for at, item in enumerate(body["items"], start=1)]

@@ -100,7 +100,7 @@ def rule_candidates(
     if combine == "max" and objective == "confidence":
         # The score is the strongest rule's confidence: the index finds the best directly.
         rules, complete = index.strongest(cart.items, wanted=wanted, skip=skip)
-        rules.sort(key=lambda rule: (-rule.confidence, -rule.count, ids[rule.consequent]))
+        rules.sort(key=lambda rule: (-rule.confidence, -rule.baskets, ids[rule.consequent]))
         if wanted is not None and len(rules) > wanted:
             rules, complete = rules[:wanted], False
         return [_from_rule(rule, rule.confidence, 0) for rule in rules], complete
@@ -117,7 +117,15 @@ def rule_candidates(
 def _from_rule(rule: Rule, likelihood: float, rules_combined: int) -> Candidate:
     # Positional, as this is made for each rules candidate of every answer.
     return Candidate(
-        rule.consequent, "cross_sell", "rules", likelihood, rule.confidence, rule.count, likelihood, rule, rules_combined
+        rule.consequent,
+        "cross_sell",
+        "rules",
+        likelihood,
+        rule.confidence,
+        rule.baskets,
+        likelihood,
+        rule,
+        rules_combined,
     )
 
 

@@ -17,7 +17,6 @@ from ..model_data import ModelData
 __all__ = ["CategoryBackoff", "CategoryCandidate"]
 
 
-
 class CategoryCandidate(NamedTuple):
     """A best seller of a category the cart's categories point to, by the category rule's
     confidence times the item's share of the category's baskets."""
@@ -28,7 +27,7 @@ class CategoryCandidate(NamedTuple):
     antecedent: tuple[int, ...]
     confidence: float
     lift: float
-    count: int
+    baskets: int
 
 
 # Categories of the cart looked at together: rules between categories have at most two on the left.

@@ -96,14 +96,18 @@ class Explainer:
         self.combined_key = "combined_confidence" if combine == "noisy_or" else "cumulative_score"
         self._rule_reasons: dict[int, dict[str, Any]] = {}
 
-    def suggestions(self, chosen: Sequence[Candidate], *, shipping: tuple[float, float] | None) -> tuple[Suggestion, ...]:
+    def suggestions(
+        self, chosen: Sequence[Candidate], *, shipping: tuple[float, float] | None
+    ) -> tuple[Suggestion, ...]:
         """The answer's suggestions; ``shipping`` is (threshold, amount missing) when the cart
         is short of free shipping."""
         ids, names, prices = self.table.ids, self.table.names, self.table.prices
         # Positional: item_id, kind, score, reason, name, price.
         return tuple(
             [
-                Suggestion(ids[c.item], c.kind, c.score, self.reason(c, shipping=shipping), names[c.item], prices[c.item])
+                Suggestion(
+                    ids[c.item], c.kind, c.score, self.reason(c, shipping=shipping), names[c.item], prices[c.item]
+                )
                 for c in chosen
             ]
         )
@@ -140,13 +144,13 @@ class Explainer:
             if len(self._rule_reasons) >= RULE_REASONS_KEPT:
                 self._rule_reasons.clear()
             table = self.table
-            confidence = rule.count / rule.antecedent_count
+            confidence = rule.baskets / rule.antecedent_count
             lift = confidence * self.n_baskets / table.counts[rule.consequent]
             kept = self._rule_reasons[rule.order] = {
                 "because": tuple(table.ids[i] for i in rule.antecedent),
                 "confidence": confidence,
                 "lift": lift,
-                "baskets": rule.count,
+                "baskets": rule.baskets,
                 "text": cross_sell_text(table, rule.antecedent, rule.consequent, confidence, lift),
             }
         reason = dict(kept)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from ..model_data import ModelData
 from ..config import DEFAULT_MIN_LIFT
+from ..model_data import ModelData
 from .candidates import Candidate
 from .cart import Cart
 from .categories import CategoryBackoff
@@ -41,7 +41,8 @@ class Fallbacks:
         self.n_baskets = data.n_baskets
         counts = table.counts
         by_popularity = sorted(
-            (i for i in range(len(table)) if counts[i] > 0 and table.sellable[i]), key=lambda i: (-counts[i], table.ids[i])
+            (i for i in range(len(table)) if counts[i] > 0 and table.sellable[i]),
+            key=lambda i: (-counts[i], table.ids[i]),
         )
         self.popular = by_popularity[:POPULAR_KEPT]
         self.popular_in: dict[str, list[int]] = {}
@@ -151,7 +152,7 @@ class Fallbacks:
                 "category": backoff.names[found.category],
                 "confidence": found.confidence,
                 "lift": found.lift,
-                "baskets": found.count,
+                "baskets": found.baskets,
                 "share_in_category": found.likelihood / found.confidence,
             }
             candidates.append(
@@ -161,7 +162,7 @@ class Fallbacks:
                     source="category_rules",
                     likelihood=found.likelihood,
                     strength=found.likelihood,
-                    count=found.count,
+                    count=found.baskets,
                     evidence=evidence,
                 )
             )

@@ -22,9 +22,9 @@ class Rule(NamedTuple):
     """One rule ``antecedent -> consequent`` as the ranking reads it.
 
     ``confidence`` and ``lift`` are what the rule is ranked by: with shrinkage, the confidence
-    pulled toward the consequent's base rate; ``count`` and ``antecedent_count`` are the baskets
-    behind it, from which reasons give what the baskets show. ``order`` numbers the rules of an
-    index strongest first (see :class:`RuleIndex`): of two rules of one consequent, the one of
+    pulled toward the consequent's base rate; ``baskets`` and ``antecedent_count`` are the baskets
+    behind it, from which reasons give what the baskets show. ``order`` numbers the rules of a
+    model strongest first (see :func:`rules_of`): of two rules of one consequent, the one of
     smaller order wins.
     """
 
@@ -32,7 +32,7 @@ class Rule(NamedTuple):
     consequent: int
     confidence: float
     lift: float
-    count: int
+    baskets: int
     antecedent_count: int
     order: int = 0
 
@@ -70,7 +70,7 @@ def rules_of(data: ModelData, *, shrinkage: float = 0.0) -> list[Rule]:
 
 def strength(rule: Rule) -> tuple[float, float, int]:
     """What orders the rules of one antecedent: confidence, then lift, then baskets (descending)."""
-    return -rule.confidence, -rule.lift, -rule.count
+    return -rule.confidence, -rule.lift, -rule.baskets
 
 
 @dataclass(slots=True)
@@ -142,9 +142,7 @@ class RuleIndex:
             level = [node for node in below if node.children]
         return found
 
-    def strongest(
-        self, cart: Collection[int], *, wanted: int | None, skip: Collection[int]
-    ) -> tuple[list[Rule], bool]:
+    def strongest(self, cart: Collection[int], *, wanted: int | None, skip: Collection[int]) -> tuple[list[Rule], bool]:
         """The strongest rule of each consequent of the rules inside ``cart``, but those in
         ``skip``, as far as needed to find the ``wanted`` most confident consequents (every one
         for None); and whether every consequent is there.

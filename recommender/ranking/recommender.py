@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..artifact import read_model
-from ..model_data import ModelData
 from ..config import RankingConfig, check_limit
+from ..model_data import ModelData
 from .bundles import BundleIndex
 from .candidates import Candidate, pin, rule_candidates, upgrade_candidates
 from .cart import Cart, read_cart, read_kinds, read_objective
@@ -232,4 +232,3 @@ class Recommender:
             triple_share=self.config.bundle_triple_share,
             model=self.model_info,
         )
-
