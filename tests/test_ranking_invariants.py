@@ -194,7 +194,9 @@ def test_the_threshold_algorithm_finds_what_reading_every_rule_finds(generated_s
         assert ranked(found)[:wanted] == ranked(best.values())[:wanted]
         assert not complete or len(found) == len(best)
     else:
-        assert {r.consequent for r in found} == set(best) and complete
+        # All of them; `complete` may still say False: the index stops reading once the bound is
+        # reached, without knowing whether what it leaves holds another item.
+        assert {r.consequent for r in found} == set(best)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..config import KINDS, OBJECTIVES
 from ..exceptions import ConfigError
@@ -15,8 +15,7 @@ ALL_KINDS = frozenset(KINDS)
 EMPTY: frozenset[int] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Cart:
+class Cart(NamedTuple):
     """The cart's items the model knows (indices, in the cart's order, once each), the ids it does
     not know, the excluded items it knows, what may not be suggested for it (``blocked``: its
     items and the excluded ones), and the product families of its items (their other members
@@ -32,29 +31,27 @@ class Cart:
 def read_cart(table: ItemTable, cart: Sequence[object], exclude: Iterable[object] = ()) -> Cart:
     """The cart and exclusions as item indices. Ids are read as stripped text; an unknown cart
     item is reported (once), an unknown exclusion ignored: neither is an error."""
-    index = table.index
+    index, families = table.index, table.families
     # Ids as the model has them are the common case, one probe each (some end in a space, as two
     # Groceries labels do); anything else is read as its stripped text.
     try:
-        found = [index.get(raw) for raw in cart]  # type: ignore[call-overload]
+        found: list[int | None] = [index.get(raw) for raw in cart]  # type: ignore[call-overload]
     except TypeError:  # an unhashable value
         found = [None] * len(cart)
-    items: list[int] = []
     unknown: list[str] = []
-    for raw, item in zip(cart, found):
-        if item is None:
-            item_id = _text(raw)
-            item = index.get(item_id)
-            if item is None:
-                if item_id and item_id not in unknown:
+    if None in found:
+        for at, raw in enumerate(cart):
+            if found[at] is None:
+                item_id = _text(raw)
+                found[at] = index.get(item_id)
+                if found[at] is None and item_id and item_id not in unknown:
                     unknown.append(item_id)
-                continue
-        items.append(item)
-    known = tuple(dict.fromkeys(items))
+    known = tuple(dict.fromkeys(found))
+    if None in known:
+        known = tuple(item for item in known if item is not None)
     excluded = frozenset(item for raw in exclude if (item := _look_up(index, raw)) is not None) if exclude else EMPTY
-    families = table.families
-    of_cart = frozenset(f for i in known if (f := families[i]) is not None) if table.has_families else frozenset()
-    return Cart(known, tuple(unknown), excluded, excluded.union(known), of_cart)
+    of_cart = frozenset(f for i in known if (f := families[i]) is not None) if table.has_families else EMPTY
+    return Cart(known, tuple(unknown), excluded, excluded.union(known), of_cart)  # type: ignore[arg-type]
 
 
 def _look_up(index: dict[str, int], raw: object) -> int | None:
@@ -71,7 +68,12 @@ def read_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
     """The kinds of suggestion asked for (all for None), or a ConfigError naming the unknown ones."""
     if kinds is None:
         return ALL_KINDS
-    chosen = frozenset(str(kind) for kind in kinds)
+    try:
+        chosen = frozenset(kinds)
+    except TypeError:  # an unhashable value: the message below names it
+        chosen = frozenset(map(str, kinds))
+    if not chosen <= ALL_KINDS:
+        chosen = frozenset(map(str, chosen))
     if not chosen <= ALL_KINDS:
         raise ConfigError(f"unknown kind(s) {sorted(chosen - ALL_KINDS)}; the kinds are {list(KINDS)}.")
     return chosen

@@ -112,7 +112,7 @@ class Explainer:
             ]
         )
 
-    def reason(self, candidate: Candidate, *, shipping: tuple[float, float] | None) -> dict[str, Any]:
+    def reason(self, candidate: Candidate, shipping: tuple[float, float] | None = None) -> dict[str, Any]:
         """The numbers behind a suggestion and its sentence (``"text"``)."""
         table, item = self.table, candidate.item
         if candidate.rule is not None:
@@ -201,7 +201,7 @@ class Explainer:
         """Why a candidate was dropped, or for a shown one its reason's sentence."""
         table, item = self.table, candidate.item
         if status == "shown":
-            return str(self.reason(candidate, shipping=None)["text"])
+            return str(self.reason(candidate)["text"])
         if status == "substitute":
             family = table.families[item]
             of = [table.label(i) for i in cart.items if table.families[i] == family]

@@ -67,19 +67,11 @@ def select(
     the caps. ``already`` chosen candidates count towards the caps and are not taken again.
     With a ``trace`` list, every candidate is looked at and its decision appended."""
     chosen: list[Candidate] = []
-    taken = set()
+    taken: set[int] = set()
     per_kind: dict[str, int] = {}
     per_category: dict[str, int] = {}
-
-    def count(candidate: Candidate) -> None:
-        taken.add(candidate.item)
-        per_kind[candidate.kind] = per_kind.get(candidate.kind, 0) + 1
-        category = table.categories[candidate.item]
-        if category is not None and candidate.kind != "upgrade":
-            per_category[category] = per_category.get(category, 0) + 1
-
     for earlier in already:
-        count(earlier)
+        _count(earlier, table, taken, per_kind, per_category)
     for candidate in sorted(candidates, key=lambda c: c.key(table.ids)):
         if candidate.item in taken:
             continue
@@ -91,10 +83,22 @@ def select(
         if status is not None:
             continue
         chosen.append(candidate)
-        count(candidate)
+        _count(candidate, table, taken, per_kind, per_category)
         if len(chosen) == limit and trace is None:
             break
     return chosen
+
+
+def _count(
+    candidate: Candidate, table: ItemTable, taken: set[int], per_kind: dict[str, int], per_category: dict[str, int]
+) -> None:
+    """Count a chosen candidate towards the caps; an upgrade not towards its category's: it
+    replaces a cart item, it adds none."""
+    taken.add(candidate.item)
+    per_kind[candidate.kind] = per_kind.get(candidate.kind, 0) + 1
+    category = table.categories[candidate.item]
+    if category is not None and candidate.kind != "upgrade":
+        per_category[category] = per_category.get(category, 0) + 1
 
 
 def _dropped(

@@ -131,8 +131,9 @@ class Recommender:
         decisions: list[Decision] | None = [] if trace else None
         threshold = self.config.free_shipping_threshold
         missing = None if threshold is None or cart_total is None or cart_total >= threshold else threshold - cart_total
-        # Any candidate may take the cart over the free-shipping threshold, so then all are read.
-        if trace or missing is not None:
+        # Any candidate may take the cart over the free-shipping threshold, or be pinned (and
+        # shown with its rule), so then all are read.
+        if trace or missing is not None or self._pinned_for(basket):
             wanted = None
         else:
             wanted = CANDIDATES_PER_SLOT * limit if self._policy_may_reorder else limit
@@ -173,15 +174,15 @@ class Recommender:
         table = self.table
         # The index holds only rules into items for sale; a trace takes the cart's items too.
         skip = frozenset() if traced else cart.blocked
-        found: dict[int, Candidate] = {}
+        rules: list[Candidate] = []
         complete = True
         if "cross_sell" in kinds and cart.items:
             rules, complete = rule_candidates(
                 self.rules, table, cart, skip=skip, combine=self.config.combine, objective=objective, wanted=wanted
             )
-            found = {candidate.item: candidate for candidate in rules}
-            if traced:
-                found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
+        if not (traced or self.pins or ("upgrade" in kinds and self.config.max_upgrades and self.upgrades)):
+            return rules, complete  # the rules are the only source: no item can come twice
+        found = {candidate.item: candidate for candidate in rules}
         if "upgrade" in kinds and self.config.max_upgrades and cart.items:
             for upgrade in upgrade_candidates(
                 self.upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective
@@ -191,7 +192,17 @@ class Recommender:
                 if upgrade.item not in found or table.families[upgrade.item] in cart.families:
                     found[upgrade.item] = upgrade
         pin(found, table, cart, self.pins)
+        if traced and "cross_sell" in kinds and cart.items:
+            # Last, so that they stand only for items no other source offers.
+            found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
         return list(found.values()), complete
+
+    def _pinned_for(self, cart: Cart) -> bool:
+        """Whether the shop pinned items for an item of the cart or its category."""
+        table, pins = self.table, self.pins
+        return bool(pins) and any(
+            table.ids[item] in pins or f"category:{table.categories[item]}" in pins for item in cart.items
+        )
 
     def _usable(self, rule: Rule) -> bool:
         """Whether the ranking uses a rule: at or above the lift floor, into an item for sale."""
