@@ -199,6 +199,36 @@ def test_the_threshold_algorithm_finds_what_reading_every_rule_finds(generated_s
         assert {r.consequent for r in found} == set(best)
 
 
+@pytest.fixture(scope="module")
+def fast_and_general(generated_shops, shop):
+    """Recommenders on shops whose policy can turn no rules candidate away (no catalog: no
+    categories, families or upgrades; no pins, no free shipping): answers ranked by confidence
+    take the fast path from the rules to the answer, unless it is switched off."""
+    plain_shop = mine(shop.orders, min_support=0.001, min_confidence=0.05, max_len=4).data
+    pairs = []
+    for data in (generated_shops["zipf baskets"], plain_shop):
+        for shrinkage in (None, 5.0):
+            fast = Recommender(data, config=RankingConfig(shrinkage=shrinkage))
+            general = Recommender(data, config=RankingConfig(shrinkage=shrinkage))
+            general._straight = False
+            assert fast._straight
+            pairs.append((list(data.items), fast, general))
+    return Shops({"pairs": pairs})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_fast_path_answers_as_the_general_one(fast_and_general, data):
+    items, fast, general = data.draw(st.sampled_from(fast_and_general["pairs"]))
+    cart = data.draw(st.lists(st.sampled_from(items), max_size=12))
+    options = {
+        "limit": data.draw(st.integers(min_value=1, max_value=8)),
+        "exclude": data.draw(st.lists(st.sampled_from(items), max_size=3)),
+        "kinds": data.draw(st.sampled_from([None, ("cross_sell",), ("cross_sell", "popular")])),
+    }
+    assert fast.recommend(cart, **options) == general.recommend(cart, **options)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_traced_answer_is_the_answer(generated_shops, shop, data):

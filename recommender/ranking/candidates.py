@@ -18,7 +18,7 @@ from .items import ItemTable
 from .scores import combine_rules, value
 from .upgrades import Upgrade
 
-__all__ = ["Candidate", "TIERS", "rule_candidates", "upgrade_candidates", "pin"]
+__all__ = ["Candidate", "TIERS", "rule_candidates", "strongest_rules", "upgrade_candidates", "pin"]
 
 # Where a candidate comes from, and the tier it is ranked in: the rules, upgrades and pins first,
 # then the thin evidence of the back-off, then popular items of the cart's categories, then the
@@ -98,11 +98,7 @@ def rule_candidates(
     """
     ids = table.ids
     if combine == "max" and objective == "confidence":
-        # The score is the strongest rule's confidence: the index finds the best directly.
-        rules, complete = index.strongest(cart.items, wanted=wanted, skip=skip)
-        rules.sort(key=lambda rule: (-rule.confidence, -rule.baskets, ids[rule.consequent]))
-        if wanted is not None and len(rules) > wanted:
-            rules, complete = rules[:wanted], False
+        rules, complete = strongest_rules(index, table, cart, skip=skip, wanted=wanted)
         return [_from_rule(rule, rule.confidence, 0) for rule in rules], complete
     combined = combine_rules(index.match(cart.items), how=combine, cart_size=len(cart.items), table=table, skip=skip)
     found = [_from_rule(c.rule, c.likelihood, c.rules if combine != "max" else 0) for c in combined]
@@ -112,6 +108,21 @@ def rule_candidates(
     if wanted is not None and len(found) > wanted:
         return found[:wanted], False
     return found, True
+
+
+def strongest_rules(
+    index: RuleIndex, table: ItemTable, cart: Cart, *, skip: Collection[int], wanted: int | None
+) -> tuple[list[Rule], bool]:
+    """The strongest rule of each of the ``wanted`` most confident consequents of the rules inside
+    the cart (all for None), best first (confidence, baskets, id), and whether that is all of
+    them: when an item's score is its strongest rule's confidence, the index finds the best
+    without reading every rule."""
+    ids = table.ids
+    rules, complete = index.strongest(cart.items, wanted=wanted, skip=skip)
+    rules.sort(key=lambda rule: (-rule.confidence, -rule.baskets, ids[rule.consequent]))
+    if wanted is not None and len(rules) > wanted:
+        return rules[:wanted], False
+    return rules, complete
 
 
 def _from_rule(rule: Rule, likelihood: float, rules_combined: int) -> Candidate:

@@ -112,6 +112,18 @@ class Explainer:
             ]
         )
 
+    def rule_suggestions(self, rules: Sequence[Rule]) -> tuple[Suggestion, ...]:
+        """The suggestions of rules' consequents scored by their confidence, as :meth:`suggestions`
+        makes them of the rules' candidates (unpinned, not bridging, rules not combined)."""
+        ids, names, prices = self.table.ids, self.table.names, self.table.prices
+        shown = []
+        for rule in rules:
+            item = rule.consequent
+            shown.append(
+                Suggestion(ids[item], "cross_sell", rule.confidence, self._rule_reason(rule), names[item], prices[item])
+            )
+        return tuple(shown)
+
     def reason(self, candidate: Candidate, shipping: tuple[float, float] | None = None) -> dict[str, Any]:
         """The numbers behind a suggestion and its sentence (``"text"``)."""
         table, item = self.table, candidate.item

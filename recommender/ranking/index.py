@@ -9,6 +9,7 @@ matches, never the number of rules.
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -75,11 +76,14 @@ def strength(rule: Rule) -> tuple[float, float, int]:
 
 @dataclass(slots=True)
 class _Node:
-    """A trie node: the rules of its antecedent (all of them, and those :meth:`RuleIndex.strongest`
-    reads), and the nodes one item longer."""
+    """A trie node: the rules of its antecedent (all of them), the nodes one item longer, and
+    what :meth:`RuleIndex.strongest` reads of the rules it reads: their confidences, consequents
+    and numbers (``Rule.order``) in three flat arrays, side by side, strongest first."""
 
     every: list[Rule] = field(default_factory=list)
-    read: list[Rule] = field(default_factory=list)
+    confidences: array[float] = field(default_factory=lambda: array("d"))
+    consequents: array[int] = field(default_factory=lambda: array("q"))
+    orders: array[int] = field(default_factory=lambda: array("q"))
     children: dict[int, _Node] = field(default_factory=dict)
     items: frozenset[int] = frozenset()  # the children's items, to intersect with a cart
 
@@ -103,6 +107,7 @@ class RuleIndex:
             del found[per_antecedent:]
         numbered = [rule for found in by_antecedent.values() for rule in found]
         self.n_rules = len(numbered)
+        self._by_order = {rule.order: rule for rule in numbered}
         self._root = _Node()
         best = {(rule.antecedent, rule.consequent): rule.order for rule in numbered}
         for rule in sorted(numbered, key=lambda rule: (rule.antecedent, rule.order)):
@@ -114,7 +119,9 @@ class RuleIndex:
             # less one item, wins over it: every cart that holds A holds S. `strongest` skips it;
             # `match` keeps it, since combining rules counts every one.
             if not _dominated(rule, best):
-                node.read.append(rule)
+                node.confidences.append(rule.confidence)
+                node.consequents.append(rule.consequent)
+                node.orders.append(rule.order)
         nodes = [self._root]
         while nodes:
             node = nodes.pop()
@@ -152,35 +159,35 @@ class RuleIndex:
         matched list is read strongest first, only while its rules can still reach the
         ``wanted``-th best confidence found so far.
         """
-        best: dict[int, Rule] = {}
+        best: dict[int, int] = {}  # consequent -> the number of its strongest rule so far
         confidences: list[float] = []  # the wanted best confidences found, one per consequent (a min-heap)
         bound = 0.0  # rules under this confidence cannot be among the wanted best
         complete = True
         # Longer antecedents hold the more confident rules: reading them first raises the bound sooner.
         for node in reversed(self._nodes(cart)):
-            for rule in node.read:
-                if rule.confidence < bound:
+            for confidence, item, order in zip(node.confidences, node.consequents, node.orders):
+                if confidence < bound:
                     complete = False
                     break
-                item = rule.consequent
                 if item in skip:
                     continue
                 known = best.get(item)
                 if known is not None:
-                    if rule.order < known.order:
-                        best[item] = rule  # the heap keeps the older, lower entry: the bound stays safe
+                    if order < known:
+                        best[item] = order  # the heap keeps the older, lower entry: the bound stays safe
                     continue
-                best[item] = rule
+                best[item] = order
                 if wanted is None:
                     continue
                 if len(confidences) < wanted:
-                    heapq.heappush(confidences, rule.confidence)
+                    heapq.heappush(confidences, confidence)
                     if len(confidences) == wanted:
                         bound = confidences[0]
-                elif rule.confidence > bound:
-                    heapq.heappushpop(confidences, rule.confidence)
+                elif confidence > bound:
+                    heapq.heappushpop(confidences, confidence)
                     bound = confidences[0]
-        found = [rule for rule in best.values() if rule.confidence >= bound]
+        rules = self._by_order
+        found = [rule for order in best.values() if (rule := rules[order]).confidence >= bound]
         return found, complete and len(found) == len(best)
 
 

@@ -17,7 +17,7 @@ from ..artifact import read_model
 from ..config import RankingConfig, check_limit
 from ..model_data import ModelData
 from .bundles import BundleIndex
-from .candidates import Candidate, pin, rule_candidates, upgrade_candidates
+from .candidates import Candidate, pin, rule_candidates, strongest_rules, upgrade_candidates
 from .cart import Cart, read_cart, read_kinds, read_objective
 from .explain import Explainer
 from .fill import Fallbacks
@@ -84,6 +84,9 @@ class Recommender:
             or any(family is not None for family in table.families)
             or (config.max_per_category is not None and any(c is not None for c in table.categories))
         )
+        # Then, with rules not combined, a cross-sell answer ranked by confidence is the rules'
+        # strongest consequents: a fast path to the same answer (tests hold the two equal).
+        self._straight = not self._policy_may_reorder and config.combine == "max"
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, config: RankingConfig | None = None) -> Recommender:
@@ -128,6 +131,13 @@ class Recommender:
         wanted_kinds = read_kinds(kinds)
         objective = read_objective(objective, self.config.objective)
         basket = read_cart(self.table, cart, exclude)
+        if self._straight and not trace and objective == "confidence" and "cross_sell" in wanted_kinds:
+            # Nothing downstream can turn a rules candidate away or move one (see __init__): the
+            # rules' `limit` strongest consequents are the answer, when there are that many.
+            rules, _ = strongest_rules(self.rules, self.table, basket, skip=basket.blocked, wanted=limit)
+            if len(rules) == limit or "popular" not in wanted_kinds:
+                suggestions = self.explainer.rule_suggestions(rules)
+                return Recommendations(suggestions, basket.unknown, None, self.model_info, None)
         decisions: list[Decision] | None = [] if trace else None
         threshold = self.config.free_shipping_threshold
         missing = None if threshold is None or cart_total is None or cart_total >= threshold else threshold - cart_total
