@@ -46,12 +46,10 @@ def read_cart(table: ItemTable, cart: Sequence[object], exclude: Iterable[object
                 found[at] = index.get(item_id)
                 if found[at] is None and item_id and item_id not in unknown:
                     unknown.append(item_id)
-    known = tuple(dict.fromkeys(found))
-    if None in known:
-        known = tuple(item for item in known if item is not None)
+    known: tuple[int, ...] = tuple(item for item in dict.fromkeys(found) if item is not None)
     excluded = frozenset(item for raw in exclude if (item := _look_up(index, raw)) is not None) if exclude else EMPTY
-    of_cart = frozenset(f for i in known if (f := families[i]) is not None) if table.has_families else EMPTY
-    return Cart(known, tuple(unknown), excluded, excluded.union(known), of_cart)  # type: ignore[arg-type]
+    of_cart: frozenset[str] = frozenset(f for i in known if (f := families[i]) is not None)
+    return Cart(known, tuple(unknown), excluded, excluded.union(known), of_cart)
 
 
 def _look_up(index: dict[str, int], raw: object) -> int | None:
