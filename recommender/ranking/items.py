@@ -39,7 +39,6 @@ class ItemTable:
             self.active.append(entry is None or entry.active)
             self.sellable.append(item not in blocked and (entry is None or (entry.active and entry.in_stock)))
 
-
     def __len__(self) -> int:
         return len(self.ids)
 
