@@ -37,13 +37,17 @@ class BundleIndex:
             return Bundle(item_id=item_id, reason=reason, model=model)
 
         def key(option: tuple[tuple[int, ...], int]) -> tuple[int, tuple[str, ...]]:
-            return (-option[1], tuple(table.ids[m] for m in option[0]))
+            members, count = option
+            return (-count, tuple(table.ids[m] for m in members))
 
-        pairs = sorted((o for o in options if len(o[0]) == 2), key=key)
-        trios = sorted((o for o in options if len(o[0]) == 3), key=key)
+        pairs = sorted(((m, c) for m, c in options if len(m) == 2), key=key)
+        trios = sorted(((m, c) for m, c in options if len(m) == 3), key=key)
+        members: tuple[int, ...]
         members, count = pairs[0]
-        if trios and trios[0][1] >= triple_share * count:
-            members, count = trios[0]
+        if trios:
+            trio, trio_count = trios[0]
+            if trio_count >= triple_share * count:
+                members, count = trio, trio_count
         ordered = (item, *sorted((m for m in members if m != item), key=lambda m: (-table.counts[m], table.ids[m])))
         prices = [table.prices[m] for m in ordered]
         total = round(sum(p for p in prices if p is not None), 2) if all(p is not None for p in prices) else None

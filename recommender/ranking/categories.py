@@ -34,6 +34,11 @@ class CategoryCandidate(NamedTuple):
 MAX_ANTECEDENT = 2
 
 
+def _strength(found: tuple[float, float, int, tuple[int, ...]]) -> tuple[float, float, int]:
+    confidence, lift, count, _ = found
+    return confidence, lift, count
+
+
 class CategoryBackoff:
     """Category rules of a model, by antecedent, with each category's best sellers.
 
@@ -97,7 +102,7 @@ class CategoryBackoff:
                     if consequent in mine:
                         continue
                     found = best.get(consequent)
-                    if found is None or (confidence, lift, count) > found[:3]:
+                    if found is None or (confidence, lift, count) > _strength(found):
                         best[consequent] = (confidence, lift, count, antecedent)
         found_items: list[CategoryCandidate] = []
         for category, (confidence, lift, count, antecedent) in best.items():

@@ -9,6 +9,7 @@ rules). Then popular items, of the cart's categories first, then the shop's.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import NamedTuple
 
 from ..config import DEFAULT_MIN_LIFT
 from ..model_data import ModelData
@@ -25,6 +26,14 @@ POPULAR_KEPT = 200
 POPULAR_PER_CATEGORY = 32
 # What ``Recommendations.fallback`` says filled an answer: the source of its first filled item.
 FALLBACK_SOURCES = ("cobought", "category_rules", "category_popular", "popular")
+
+
+class _Pair(NamedTuple):
+    """A co-bought pair's evidence for an item: its smoothed share of the cart item's baskets."""
+
+    likelihood: float
+    baskets: int
+    because: int
 
 
 class Fallbacks:
@@ -107,15 +116,15 @@ class Fallbacks:
         or a confidence under the threshold), each by its best cart item's share of baskets,
         smoothed by the model's shrinkage as rules are."""
         counts, n, k = self.table.counts, self.n_baskets, self.shrinkage
-        best: dict[int, tuple[float, int, int]] = {}
+        best: dict[int, _Pair] = {}
         for item in cart.items:
             for other, baskets in self.cobought.get(item, ()):
                 if other in taken:
                     continue
                 likelihood = (baskets + k * counts[other] / n) / (counts[item] + k)
                 found = best.get(other)
-                if found is None or (likelihood, baskets) > found[:2]:
-                    best[other] = (likelihood, baskets, item)
+                if found is None or (likelihood, baskets) > (found.likelihood, found.baskets):
+                    best[other] = _Pair(likelihood, baskets, item)
         candidates = []
         for other, (likelihood, baskets, item) in best.items():
             confidence = baskets / counts[item]
