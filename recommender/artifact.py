@@ -35,10 +35,10 @@ __all__ = [
 ]
 
 FORMAT = "recommender-model"
-# 2: rule p-values and redundancy, category rules, co-bought pairs. Files of version 1 still
-# load (without them).
-SCHEMA_VERSION = 2
-READABLE_SCHEMAS = (1, 2)
+# 2: rule p-values and redundancy, category rules, co-bought pairs. 3: learned item-item weights.
+# Files of older versions still load (without what came later).
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (1, 2, 3)
 _MAX_HEADER = 4096
 
 
@@ -80,6 +80,12 @@ def payload(data: ModelData) -> dict[str, Any]:
             "from": [a for a, _, _ in data.cobought],
             "to": [b for _, b, _ in data.cobought],
             "baskets": [c for _, _, c in data.cobought],
+        },
+        "weights": {
+            "from": [a for a, _, _, _ in data.weights],
+            "to": [b for _, b, _, _ in data.weights],
+            "weight": [w for _, _, w, _ in data.weights],
+            "baskets": [c for _, _, _, c in data.weights],
         },
         "catalog": {
             "item_id": catalog_ids,
@@ -295,6 +301,15 @@ def _from_payload(content: dict[str, Any]) -> ModelData:
     )
     if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in cobought):
         raise ValueError("a co-bought pair refers to an item outside the model")
+    raw_weights = content.get("weights", {"from": [], "to": [], "weight": [], "baskets": []})
+    weights = tuple(
+        (int(a), int(b), float(w), int(c))
+        for a, b, w, c in zip(
+            raw_weights["from"], raw_weights["to"], raw_weights["weight"], raw_weights["baskets"], strict=True
+        )
+    )
+    if any(not (0 <= a < n_items and 0 <= b < n_items and math.isfinite(w)) for a, b, w, _ in weights):
+        raise ValueError("a learned weight refers to an item outside the model or is not a number")
     buyers = tuple(int(c) for c in content["buyers"])
     if buyers and len(buyers) != n_items:
         raise ValueError("items and buyers differ in length")
@@ -339,4 +354,5 @@ def _from_payload(content: dict[str, Any]) -> ModelData:
         category_counts=category_counts,
         category_rules=category_rules,
         cobought=cobought,
+        weights=weights,
     )

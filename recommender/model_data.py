@@ -73,7 +73,9 @@ class ModelData:
     ``category_rules`` are rules between the ``categories`` (indices into them), mined from
     the baskets' categories, with ``category_counts`` the baskets holding each category.
     ``cobought`` are ``(a, b, baskets)``: for each item, the few items bought with it most
-    often, below the support threshold too (the ranking's item-level back-off).
+    often, below the support threshold too (the ranking's item-level back-off). ``weights`` are
+    ``(a, b, weight, baskets)``: what ``a`` in a cart adds to ``b``'s learned score, fitted on
+    the baskets (see :mod:`recommender.mining.weights`), with the baskets that held both.
 
     Examples
     --------
@@ -99,3 +101,4 @@ class ModelData:
     category_counts: tuple[int, ...] = ()
     category_rules: RuleCounts = field(default_factory=RuleCounts)
     cobought: tuple[tuple[int, int, int], ...] = ()
+    weights: tuple[tuple[int, int, float, int], ...] = ()

@@ -31,6 +31,7 @@ from .partition import conditional_batches
 from .rules import rules_from_itemsets
 from .spark_engine import SparkOrders, SparkSettings
 from .tradeups import count_tradeups
+from .weights import fit_item_weights
 
 __all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
 
@@ -198,6 +199,9 @@ def mine(
     say("counting pairs below the support")
     cobought = top_cobought(baskets) if isinstance(baskets, Baskets) else ()
     lap("cobought")
+    say("fitting item weights")
+    weights = fit_item_weights(baskets) if isinstance(baskets, Baskets) else None
+    lap("weights")
     say("counting trade-ups")
     tradeups, buyers = count_tradeups(baskets, merged_catalog) if isinstance(baskets, Baskets) else ((), ())
     lap("tradeups")
@@ -220,6 +224,7 @@ def mine(
         category_counts=category_model.counts,
         category_rules=category_model.rules,
         cobought=cobought,
+        weights=() if weights is None else weights.triples,
         provenance={
             "input": {**baskets.source.as_dict(), "sha256": content},
             "read": baskets.summary.as_dict(),
@@ -236,6 +241,7 @@ def mine(
             "timings_seconds": timings,
             "versions": _versions(engine),
             **engine_notes,
+            "weights": None if weights is None else weights.as_dict(),
             "has_customers": baskets.customers is not None,
             "has_timestamps": baskets.timestamps is not None,
         },
