@@ -318,8 +318,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_id_list,
         default=[],
         metavar="NAME",
-        help="a system to score: rules, popular, cooccurrence, cosine, random or implicit (repeatable, or "
-        "NAME,NAME,...; default: rules,popular,cooccurrence,cosine)",
+        help="a system to score: rules, popular, cooccurrence, cosine, ease, random or implicit (repeatable, or "
+        "NAME,NAME,...; default: rules,popular,cooccurrence,cosine,ease)",
     )
     _add_mining_options(evaluate)
     _add_input_options(evaluate, format_alias=False)

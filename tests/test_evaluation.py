@@ -237,9 +237,11 @@ def test_cli_evaluate_json_and_table(capsys):
     answer = json.loads(out)
     assert answer["dataset"] == "groceries.csv" and answer["limit"] == 3
     assert answer["ranking"]["combine"] == "cumulative" and answer["ranking"]["min_lift"] == 1.0
-    assert set(answer["systems"]) == {"rules", "popular", "cooccurrence", "cosine"}
+    assert set(answer["systems"]) == {"rules", "popular", "cooccurrence", "cosine", "ease"}
     metrics = {"hit_rate", "precision", "ndcg", "mrr", "coverage", "fallback_share", "revenue_hit_rate"}
-    assert all(set(scores) == metrics for scores in answer["systems"].values())
+    assert all(set(scores) == metrics for name, scores in answer["systems"].items() if name != "ease")
+    # EASE adds what it chose: lambda (on a validation split of the train orders) and its items.
+    assert metrics | {"lambda", "lambda_source", "items_modelled", "items_total"} <= set(answer["systems"]["ease"])
     assert answer["counts"]["cases"] == 200 and answer["split"]["method"] == "random"
     status, out, _ = run(capsys, "evaluate", "--systems", "popular", groceries, "--max-cases", "200", "--limit", "5",
                          "--systems", "cosine", "--workers", "1")  # fmt: skip

@@ -5,6 +5,9 @@ seeded); rules are mined on the train orders only. From every test basket with a
 items one item is hidden, and each system suggests ``limit`` items for the rest of the basket
 (leave-one-out basket completion). Every system answers exactly the same cases, so their
 scores compare. See :mod:`.metrics` for the metrics and :mod:`.baselines` for the systems.
+
+EASE (``ease``) is the accuracy anchor: it chooses its lambda on a validation split of the train
+orders alone, built as the cases here are, and reports lambda and the items it modelled.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -23,7 +26,7 @@ from ..config import MiningConfig, MiningOptions, RankingConfig, check_limit, mi
 from ..exceptions import ConfigError, InputError
 from ..io import ColumnSpec, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
-from .baselines import Answers, Cooccurrence, ImplicitALS, Popular, RandomItems, RulesSystem, System
+from .baselines import EASE, Answers, Cooccurrence, ImplicitALS, Popular, RandomItems, RulesSystem, System
 from .metrics import Scores, ranks_of, score
 from .splits import SPLIT_METHODS, Cases, Split, leave_one_out, split_baskets
 
@@ -36,6 +39,7 @@ __all__ = [
     "SYSTEMS",
     "DEFAULT_SYSTEMS",
     "DEFAULT_MAX_CASES",
+    "BEST_SELLERS",
     "Split",
     "Cases",
     "split_baskets",
@@ -44,10 +48,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SYSTEMS = ("rules", "popular", "cooccurrence", "cosine", "random", "implicit")
-DEFAULT_SYSTEMS = ("rules", "popular", "cooccurrence", "cosine")
+SYSTEMS = ("rules", "popular", "cooccurrence", "cosine", "ease", "random", "implicit")
+DEFAULT_SYSTEMS = ("rules", "popular", "cooccurrence", "cosine", "ease")
 # Enough cases that a hit rate of 0.1 is known within about +-0.01 (95%), few enough to stay quick.
 DEFAULT_MAX_CASES = 5000
+# "Beyond the obvious": the cases whose hidden item is not one of this many best sellers of the
+# train orders (what any shop would suggest without a model).
+BEST_SELLERS = 10
 
 Progress = Callable[[str], None]
 
@@ -187,10 +194,11 @@ class Evaluation:
                  revenue)
             )  # fmt: skip
         widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        return "\n".join(
+        lines = [
             "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
             for row in rows
-        )
+        ]
+        return "\n".join(lines + [_ease_line(s, k) for s in self.systems if s.name == "ease"])
 
 
 def evaluate(
@@ -230,7 +238,10 @@ def evaluate(
         At most this many cases (a seeded sample of the test baskets), None for all.
     systems : iterable of str
         Among :data:`SYSTEMS`: ``rules`` (our recommender), ``popular``, ``cooccurrence``,
-        ``cosine``, ``random``, ``implicit`` (ALS; needs the implicit package).
+        ``cosine``, ``ease`` (:class:`~.baselines.EASE`: lambda chosen on a validation split of
+        the train orders made with ``test_share``, the split's method and ``max_cases``; at most
+        :data:`~.baselines.EASE_MAX_ITEMS` items, the most frequent), ``random``, ``implicit``
+        (ALS; needs the implicit package).
     split : {"auto", "time", "random"}
         How to split; ``auto`` splits by time when every order has a time.
     config : MiningConfig, optional
@@ -299,14 +310,17 @@ def evaluate(
     for name in chosen:
         say(f"asking {name}")
         started = time.perf_counter()
-        system = _system(name, model.data, train, ranking=ranking, seed=np.random.default_rng(system_seed))
+        system = _system(
+            name, model.data, train, ranking=ranking, seed=np.random.default_rng(system_seed),
+            validation={"limit": limit, "validation_share": float(test_share), "max_cases": max_cases,
+                        "split": parts.method},
+        )  # fmt: skip
         answer = system.suggest(cases, limit=limit)
         seconds.append((name, round(time.perf_counter() - started, 3)))
         answers[name] = answer
-        results.append(
-            score(name, answer.suggested, hidden, limit=limit, n_items=train.n_items, fallback=answer.fallback,
-                  prices=prices)
-        )  # fmt: skip
+        scores = score(name, answer.suggested, hidden, limit=limit, n_items=train.n_items, fallback=answer.fallback,
+                       prices=prices)  # fmt: skip
+        results.append(replace(scores, details=system.details()))
     # The thresholds as the miner applied them (with the least basket count they meant).
     thresholds = {key: value for key, value in model.data.config.items() if key != "engine"}
     return Evaluation(
@@ -328,12 +342,16 @@ def evaluate(
             carts_unseen=int((np.diff(indptr) == 0).sum()),
         ),
         systems=tuple(results),
-        segments=_segments(cases, hidden, answers, indptr),
+        segments=_segments(cases, hidden, answers, indptr, best_sellers=_best_sellers(train)),
         seconds=tuple(seconds),
     )
 
 
-def _system(name: str, data: Any, train: Any, *, ranking: RankingConfig | None, seed: np.random.Generator) -> System:
+def _system(
+    name: str, data: Any, train: Any, *, ranking: RankingConfig | None, seed: np.random.Generator,
+    validation: Mapping[str, Any],
+) -> System:  # fmt: skip
+    """One system built on the train orders; ``validation`` tells EASE how evaluate made its cases."""
     if name == "rules":
         return RulesSystem(data, config=ranking, items=train.items)
     if name == "popular":
@@ -342,6 +360,8 @@ def _system(name: str, data: Any, train: Any, *, ranking: RankingConfig | None, 
         return Cooccurrence(train, cosine=name == "cosine")
     if name == "random":
         return RandomItems(train, seed=seed)
+    if name == "ease":
+        return EASE(train, seed=seed, **validation)
     return ImplicitALS(train, seed=int(seed.integers(2**31)))
 
 
@@ -369,8 +389,31 @@ def _hidden_prices(
     return np.array([float(price.get(item, np.nan)) for item in cases.hidden], dtype=float)
 
 
+def _ease_line(scores: Scores, limit: int) -> str:
+    """What EASE chose, under the table: lambda, where it came from, the items modelled."""
+    d = scores.as_dict()
+    if d["lambda_source"] == "validation":
+        tried = ", ".join(f"{l2:g}" for l2 in d["validation_lambdas"])
+        source = (
+            f"chosen by hit@{limit} on {d['validation_cases']:,} validation cases of the train orders "
+            f"({d['validation_method']} split; tried {tried})"
+        )
+    elif d["lambda_source"] == "given":
+        source = "as given"
+    else:
+        source = "by default (the train orders left no validation case)"
+    items = f"{d['items_modelled']:,} of {d['items_total']:,} train items modelled"
+    return f"ease: lambda {d['lambda']:g} {source}; {items}"
+
+
+def _best_sellers(train: Any) -> np.ndarray:
+    """The train indices of the :data:`BEST_SELLERS` most frequent train items (ties by id)."""
+    counts = train.item_counts()
+    return np.lexsort((np.arange(len(counts)), -counts))[:BEST_SELLERS]
+
+
 def _segments(
-    cases: Cases, hidden: np.ndarray, answers: Mapping[str, Answers], indptr: np.ndarray
+    cases: Cases, hidden: np.ndarray, answers: Mapping[str, Answers], indptr: np.ndarray, *, best_sellers: np.ndarray
 ) -> tuple[Segment, ...]:
     """Hit rate and NDCG by kind of case: where each system wins and loses."""
     from .metrics import hit_rate, ndcg
@@ -382,6 +425,8 @@ def _segments(
         ("cart of 5+ items", sizes >= 5),
         ("hidden item unseen in train", hidden < 0),
         ("no cart item seen in train", np.diff(indptr) == 0),
+        # Beyond the obvious: a hidden item unseen in train counts here too (a miss for all).
+        (f"hidden item outside the {BEST_SELLERS} best sellers", ~np.isin(hidden, best_sellers)),
     ]
     if "rules" in answers:
         fell_back = answers["rules"].fallback

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +148,9 @@ class Scores:
     """The scores of one system on one set of cases.
 
     ``revenue_hit_rate`` is None when prices are unknown; ``fallback_share`` is the share of
-    answers that fell back to a default (popular items) for lack of evidence.
+    answers that fell back to a default (popular items) for lack of evidence. ``details`` are
+    what the system chose or assumed (EASE's lambda and modelled items), JSON-ready pairs
+    that :meth:`as_dict` adds beside the metrics.
     """
 
     name: str
@@ -159,6 +162,7 @@ class Scores:
     coverage: float
     fallback_share: float
     revenue_hit_rate: float | None = None
+    details: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -169,9 +173,13 @@ class Scores:
             value = getattr(self, metric)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{metric} of {self.name} must be in [0, 1], got {value!r}.")
+        clash = sorted({key for key, _ in self.details} & set(_METRICS))
+        if clash:
+            raise ConfigError(f"details of {self.name} must not reuse the metrics' names, got {clash}.")
 
-    def as_dict(self) -> dict[str, float | None]:
-        """The metrics as JSON-ready numbers (the ``systems`` entries of ``evaluate --format json``)."""
+    def as_dict(self) -> dict[str, Any]:
+        """The metrics as JSON-ready numbers (the ``systems`` entries of ``evaluate --format json``),
+        then the details."""
         return {
             "hit_rate": self.hit_rate,
             "precision": self.precision,
@@ -180,7 +188,11 @@ class Scores:
             "coverage": self.coverage,
             "fallback_share": self.fallback_share,
             "revenue_hit_rate": self.revenue_hit_rate,
+            **dict(self.details),
         }
+
+
+_METRICS = ("name", "cases", "hit_rate", "precision", "ndcg", "mrr", "coverage", "fallback_share", "revenue_hit_rate")
 
 
 def score(
