@@ -253,7 +253,7 @@ RULE_METRICS = (
     "kulczynski",
 )
 OBJECTIVES = ("confidence", "lift", "revenue", "margin")
-COMBINATIONS = ("max", "noisy_or", "cumulative")
+COMBINATIONS = ("max", "noisy_or", "cumulative", "learned")
 # Multiple-testing corrections of rule p-values (see recommender.mining.hygiene).
 CORRECTIONS = ("fdr_bh", "bonferroni", "none")
 KINDS = ("cross_sell", "upgrade", "popular")
@@ -271,7 +271,7 @@ class RankingConfig:
     objective : {"confidence", "lift", "revenue", "margin"}
         What a suggestion is worth: its likelihood, its lift, likelihood x price (for an
         upgrade, x the price difference), or likelihood x price x margin.
-    combine : {"max", "noisy_or", "cumulative"}
+    combine : {"max", "noisy_or", "cumulative", "learned"}
         How several rules for one item add up: the strongest rule's confidence (the default);
         ``1 - prod(1 - confidence)`` over all of them (treats rules as independent evidence);
         or ``cumulative``, the strongest rule's confidence plus, for each of the item's other
@@ -279,6 +279,10 @@ class RankingConfig:
         items (evidence that piles up across a cart, weighed so that a long cart cannot
         outvote a strong rule). The offline evaluation keeps ``max``: ``cumulative`` wins on
         short grocery baskets and loses on long gift-shop ones (benchmarks/README.md, "Quality").
+        ``learned`` adds up the item-item weights fitted on the baskets at mining time (see
+        :mod:`recommender.mining.weights`) over the cart's items, each suggestion explained by
+        its strongest pair; a model without weights (older files, the Spark engine) ranks as
+        with ``max``.
     max_per_category : int or None
         Diversity: at most this many suggestions of one category (None: no limit).
     max_upgrades : int

@@ -76,6 +76,8 @@ def fit_item_weights(
     >>> fitted = fit_item_weights(b, lambdas=(1.0,))
     >>> sorted((b.items[x], b.items[y]) for x, y, _, _ in fitted.triples)[:3]
     [('cake', 'mug'), ('kettle', 'tea'), ('mug', 'cake')]
+    >>> all(baskets >= 2 for _, _, _, baskets in fitted.triples)  # every weight has a pair behind it
+    True
     """
     matrix = _binary(baskets)
     counts = np.asarray(matrix.sum(axis=0)).ravel()
@@ -91,12 +93,12 @@ def fit_item_weights(
         carts, hidden = _hide_one(columns[held], rng)
         gram = _gram(columns[~held], min_count)
         for lam in lambdas:
-            validation[float(lam)] = _hit_rate(_top_weights(_solve(gram, lam), per_item), carts, hidden)
+            validation[float(lam)] = _hit_rate(_top_weights(_solve(gram, lam), per_item, gram), carts, hidden)
         best = max(validation, key=lambda lam: (validation[lam], -lam))
     else:
         best = float(lambdas[0])
     gram = _gram(columns, min_count)
-    weights = _top_weights(_solve(gram, best), per_item)
+    weights = _top_weights(_solve(gram, best), per_item, gram)
     rows, cols = weights.nonzero()
     triples = tuple(
         (int(modelled[a]), int(modelled[b]), float(weights[a, b]), int(gram[a, b])) for a, b in zip(rows, cols)
@@ -126,8 +128,10 @@ def _solve(gram: np.ndarray, lam: float) -> np.ndarray:
     return weights
 
 
-def _top_weights(weights: np.ndarray, per_item: int) -> sp.csr_matrix:
-    """Each row's ``per_item`` largest positive weights, the rest 0 (sparse)."""
+def _top_weights(weights: np.ndarray, per_item: int, gram: np.ndarray) -> sp.csr_matrix:
+    """Each row's ``per_item`` largest positive weights of pairs seen together (``gram`` above 0:
+    a weight without a pair behind it could not be explained), the rest 0 (sparse)."""
+    weights = np.where(gram > 0, weights, 0.0)
     n = weights.shape[0]
     if n == 0:
         return sp.csr_matrix((0, 0))

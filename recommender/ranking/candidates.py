@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .cart import Cart
 from .index import Rule, RuleIndex
@@ -18,13 +18,23 @@ from .items import ItemTable
 from .scores import combine_rules, value
 from .upgrades import Upgrade
 
-__all__ = ["Candidate", "TIERS", "rule_candidates", "strongest_rules", "upgrade_candidates", "pin"]
+__all__ = [
+    "Candidate",
+    "TIERS",
+    "Weight",
+    "rule_candidates",
+    "strongest_rules",
+    "weight_candidates",
+    "upgrade_candidates",
+    "pin",
+]
 
 # Where a candidate comes from, and the tier it is ranked in: the rules, upgrades and pins first,
 # then the thin evidence of the back-off, then popular items of the cart's categories, then the
 # shop's.
 TIERS = {
     "rules": 0,
+    "weights": 0,
     "upgrades": 0,
     "pins": 0,
     "cobought": 1,
@@ -104,6 +114,67 @@ def rule_candidates(
     found = [_from_rule(c.rule, c.likelihood, c.rules if combine != "max" else 0) for c in combined]
     for candidate in found:
         candidate.score = value(table, objective, candidate.item, candidate.likelihood)
+    found.sort(key=lambda c: (-c.score, -c.strength, -c.count, ids[c.item]))
+    if wanted is not None and len(found) > wanted:
+        return found[:wanted], False
+    return found, True
+
+
+class Weight(NamedTuple):
+    """What a cart item adds to ``item``'s learned score, and the baskets that held both."""
+
+    item: int
+    weight: float
+    baskets: int
+
+
+def weight_candidates(
+    weights: Mapping[int, Sequence[Weight]],
+    table: ItemTable,
+    cart: Cart,
+    *,
+    skip: Collection[int],
+    objective: str,
+    wanted: int | None,
+) -> tuple[list[Candidate], bool]:
+    """One candidate per item the cart's items carry a learned weight to, scored by the sum of
+    those weights (see :mod:`recommender.mining.weights`), the ``wanted`` best (all for None);
+    and whether that is all of them. Each is explained by its strongest pair: the cart item
+    with the largest weight to it, with the baskets, confidence and lift of the two together.
+    """
+    total: dict[int, float] = {}
+    strongest: dict[int, tuple[float, int, int]] = {}  # item -> (weight, baskets, cart item)
+    for source in cart.items:
+        for target in weights.get(source, ()):
+            if target.item in skip:
+                continue
+            total[target.item] = total.get(target.item, 0.0) + target.weight
+            best = strongest.get(target.item)
+            if best is None or target.weight > best[0]:
+                strongest[target.item] = (target.weight, target.baskets, source)
+    found = []
+    for item, score in total.items():
+        weight, baskets, source = strongest[item]
+        confidence = baskets / table.counts[source]
+        found.append(
+            Candidate(
+                item=item,
+                kind="cross_sell",
+                source="weights",
+                likelihood=score,
+                strength=weight,
+                count=baskets,
+                score=value(table, objective, item, score),
+                evidence={
+                    "because": [table.ids[source]],
+                    "confidence": confidence,
+                    "lift": confidence / table.support[item] if table.support[item] else 0.0,
+                    "baskets": baskets,
+                    "learned_score": score,
+                },
+            )
+        )
+    ids = table.ids
     found.sort(key=lambda c: (-c.score, -c.strength, -c.count, ids[c.item]))
     if wanted is not None and len(found) > wanted:
         return found[:wanted], False

@@ -17,7 +17,15 @@ from ..artifact import read_model
 from ..config import RankingConfig, check_limit
 from ..model_data import ModelData
 from .bundles import BundleIndex
-from .candidates import Candidate, pin, rule_candidates, strongest_rules, upgrade_candidates
+from .candidates import (
+    Candidate,
+    Weight,
+    pin,
+    rule_candidates,
+    strongest_rules,
+    upgrade_candidates,
+    weight_candidates,
+)
 from .cart import Cart, read_cart, read_kinds, read_objective
 from .explain import Explainer
 from .fill import Fallbacks
@@ -66,6 +74,12 @@ class Recommender:
         self.shrinkage = float(data.config.get("shrinkage", 0.0) if config.shrinkage is None else config.shrinkage)
         self.rules = RuleIndex(rule for rule in rules_of(data, shrinkage=self.shrinkage) if self._usable(rule))
         self._unused_rules: RuleIndex | None = None  # built when a trace first asks for them
+        self.weights: dict[int, list[Weight]] = {}
+        for a, b, weight, baskets in data.weights:
+            if table.sellable[b]:
+                self.weights.setdefault(a, []).append(Weight(b, weight, baskets))
+        # Learned weights rank when asked for and the model has them; otherwise the rules do.
+        self._learned = config.combine == "learned" and bool(data.weights)
         self.upgrades = upgrade_index(data, table, band=config.upgrade_band)
         self.bundles = BundleIndex(data)
         self.fallbacks = Fallbacks(data, table, min_lift=config.min_lift, shrinkage=self.shrinkage)
@@ -86,7 +100,7 @@ class Recommender:
         )
         # Then, with rules not combined, a cross-sell answer ranked by confidence is the rules'
         # strongest consequents: a fast path to the same answer (tests hold the two equal).
-        self._straight = not self._policy_may_reorder and config.combine == "max"
+        self._straight = not self._policy_may_reorder and config.combine in ("max", "learned") and not self._learned
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, config: RankingConfig | None = None) -> Recommender:
@@ -186,9 +200,14 @@ class Recommender:
         skip = frozenset() if traced else cart.blocked
         rules: list[Candidate] = []
         complete = True
-        if "cross_sell" in kinds and cart.items:
+        if "cross_sell" in kinds and cart.items and self._learned:
+            rules, complete = weight_candidates(
+                self.weights, table, cart, skip=skip, objective=objective, wanted=wanted
+            )
+        elif "cross_sell" in kinds and cart.items:
+            combine = "max" if self.config.combine == "learned" else self.config.combine
             rules, complete = rule_candidates(
-                self.rules, table, cart, skip=skip, combine=self.config.combine, objective=objective, wanted=wanted
+                self.rules, table, cart, skip=skip, combine=combine, objective=objective, wanted=wanted
             )
         if not (traced or self.pins or ("upgrade" in kinds and self.config.max_upgrades and self.upgrades)):
             return rules, complete  # the rules are the only source: no item can come twice
@@ -202,7 +221,7 @@ class Recommender:
                 if upgrade.item not in found or table.families[upgrade.item] in cart.families:
                     found[upgrade.item] = upgrade
         pin(found, table, cart, self.pins)
-        if traced and "cross_sell" in kinds and cart.items:
+        if traced and "cross_sell" in kinds and cart.items and not self._learned:
             # Last, so that they stand only for items no other source offers.
             found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
         return list(found.values()), complete

@@ -63,7 +63,9 @@ class Considered(BaseModel):
     item_id: str
     name: str | None
     kind: Kind
-    source: Literal["rules", "upgrades", "pins", "cobought", "category_rules", "category_popular", "popular"]
+    source: Literal[
+        "rules", "weights", "upgrades", "pins", "cobought", "category_rules", "category_popular", "popular"
+    ]
     score: float
     status: str = Field(description="'shown', or why not: in_cart, excluded, blocked, out_of_stock, inactive, "
                         "lift_floor, substitute, kind_cap, category_cap, below_limit")  # fmt: skip
