@@ -73,16 +73,21 @@ def test_quality_benchmark_small_preset(tmp_path):
     result = _run_benchmark("bench_quality.py", tmp_path / "quality.json", "--data", str(DATA))
     (table,) = result["tables"]
     systems = table["systems"]
-    assert table["counts"]["cases"] == 500 and {"rules", "popular", "cooccurrence", "random"} <= set(systems)
+    assert table["counts"]["cases"] == 500 and {"rules", "popular", "cooccurrence", "ease", "random"} <= set(systems)
     # Every system well above a random guess, which finds the item about 3 times in 169.
-    for name in ("rules", "popular", "cooccurrence", "cosine"):
+    for name in ("rules", "popular", "cooccurrence", "cosine", "ease"):
         assert systems[name]["hit_rate"] > 3 * systems["random"]["hit_rate"] > 0
+    # EASE states what it chose; beyond the obvious, popular items never hit (they are the obvious).
+    assert table["ease"]["lambda_source"] == "validation" and table["ease"]["items_modelled"] == 168
+    assert table["beyond"]["popular"] == 0.0 and table["beyond"]["ease"] > 0
     assert [(s["parameter"], s["value"]) for s in result["sweeps"]] == [
         ("min_confidence", 0.05), ("min_confidence", 0.1), ("combine", "max"), ("combine", "noisy_or"),
         ("combine", "cumulative"),
     ]  # fmt: skip
     (seeded,) = result["seeded"]
-    assert set(seeded["systems"]) == {"rules", "rules, cumulative", "popular", "cooccurrence", "cosine"}
+    assert set(seeded["systems"]) == {"rules", "rules, cumulative", "popular", "cooccurrence", "cosine", "ease"}
+    assert [run["seed"] for run in seeded["runs"]] == [0, 1]
+    assert all(run["ease"]["lambda"] > 0 for run in seeded["runs"])
     assert all(0 < s["hit_rate"] < 0.5 and s["rules"] > 0 for s in result["sweeps"])
 
 
