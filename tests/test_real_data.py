@@ -84,8 +84,14 @@ def test_online_retail_reads_with_cancellations_reported():
     raw = pd.read_csv(path, dtype={"InvoiceNo": str, "StockCode": str})
     purchases = raw[~raw["InvoiceNo"].str.startswith("C") & (raw["Quantity"] >= 0) & raw["StockCode"].notna()]
     assert summary.returned_rows == int(((raw["Quantity"] < 0) & ~raw["InvoiceNo"].str.startswith("C")).sum())
-    assert len(baskets) == purchases["InvoiceNo"].nunique()
-    assert baskets.n_items == purchases["StockCode"].str.strip().nunique()
+    # Postage, fees, vouchers and the like are left out and counted (tests/test_non_products.py).
+    left_out = {entry.item for entry in summary.non_products}
+    assert {"POST", "DOT", "M", "C2"} <= left_out
+    codes = purchases["StockCode"].str.strip()
+    products = purchases[~codes.isin(left_out)]
+    assert summary.non_product_rows == int(codes.isin(left_out).sum())
+    assert len(baskets) == products["InvoiceNo"].nunique()
+    assert baskets.n_items == products["StockCode"].str.strip().nunique()
     # The catalog is derived from the descriptions and prices.
     assert baskets.catalog.loc["85123A", "name"] == "WHITE HANGING HEART T-LIGHT HOLDER"
     assert baskets.catalog.loc["85123A", "price"] > 0

@@ -11,8 +11,9 @@ import pandas as pd
 
 from ..exceptions import InputError
 from .basket_files import read_basket_lines
-from .baskets import Baskets, ReadSummary, SourceInfo
+from .baskets import Baskets, ReadSummary, SourceInfo, without_items
 from .catalog import CATALOG_COLUMNS, catalog_from_frame, read_catalog
+from .non_products import LeftOut, NonProductOptions
 from .orders import ColumnSpec, header_names_orders, long_from_frame, read_long
 from .source import check_readable, file_sha256, guess_format
 
@@ -21,6 +22,8 @@ __all__ = [
     "ReadSummary",
     "SourceInfo",
     "ColumnSpec",
+    "LeftOut",
+    "NonProductOptions",
     "CATALOG_COLUMNS",
     "OrdersInput",
     "read_baskets",
@@ -37,6 +40,9 @@ def read_baskets(
     *,
     format: str = "auto",
     columns: ColumnSpec | Mapping[str, str | None] | None = None,
+    exclude_items: Iterable[Any] | None = None,
+    keep_items: Iterable[Any] | None = None,
+    detect_non_products: bool = True,
 ) -> Baskets:
     """Read orders into :class:`Baskets`, whatever shape users have them in.
 
@@ -49,6 +55,14 @@ def read_baskets(
         How a file is laid out; ``auto`` decides from the suffix and the header line.
     columns : ColumnSpec or mapping, optional
         Column names of a long table where they are not the usual ones.
+    exclude_items, keep_items : iterables of item ids, optional
+        Items to leave out besides the detected non-product lines (any input), and items never
+        left out.
+    detect_non_products : bool
+        Leave out the lines of a long table's items that are not merchandise (postage, fees,
+        adjustments, vouchers, coupon records), found by
+        :func:`recommender.io.non_products.find_non_products` and counted in the summary.
+        Basket files and lists carry no descriptions or prices: only ``exclude_items`` applies.
 
     Examples
     --------
@@ -57,31 +71,31 @@ def read_baskets(
     """  # noqa: E501
     if format not in FORMATS:
         raise InputError(f"format must be one of {FORMATS}, got {format!r}.")
+    options = NonProductOptions.of(detect=detect_non_products, exclude=exclude_items, keep=keep_items)
     if isinstance(source, Baskets):
-        return source
+        return without_items(source, options.exclude)
     if isinstance(source, pd.DataFrame):
         frame_sha = pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes()
         import hashlib
 
         info = SourceInfo(name="<DataFrame>", kind="dataframe", sha256=hashlib.sha256(frame_sha).hexdigest())
-        return long_from_frame(source, columns=columns, source=info)
+        return long_from_frame(source, columns=columns, source=info, non_products=options)
     if isinstance(source, (str, os.PathLike)):
-        return _read_file(Path(source), format=format, columns=ColumnSpec.coerce(columns))
+        return _read_file(Path(source), format=format, columns=ColumnSpec.coerce(columns), non_products=options)
     if isinstance(source, (bytes, Mapping)) or not isinstance(source, Iterable):
         raise InputError(
             f"cannot read orders from a {type(source).__name__}; pass a file path, a pandas "
             "DataFrame with one row per order line, or a list of baskets (lists of item ids)."
         )
-    baskets = Baskets.from_lists(source)
-    return baskets
+    return without_items(Baskets.from_lists(source), options.exclude)
 
 
-def _read_file(path: Path, *, format: str, columns: ColumnSpec) -> Baskets:
+def _read_file(path: Path, *, format: str, columns: ColumnSpec, non_products: NonProductOptions) -> Baskets:
     what = f"orders file {str(path)!r}"
     check_readable(path, "orders")
     layout = guess_format(path, header_has_columns=header_names_orders) if format == "auto" else format
     sha, size = file_sha256(path)
     info = SourceInfo(name=path.name, kind=f"file:{layout}", sha256=sha, size_bytes=size)
     if layout == "long":
-        return read_long(path, columns=columns, what=what, source=info)
-    return read_basket_lines(path, source=info, what=what)
+        return read_long(path, columns=columns, what=what, source=info, non_products=non_products)
+    return without_items(read_basket_lines(path, source=info, what=what), non_products.exclude)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError
+from .non_products import LeftOut
 
-__all__ = ["Baskets", "ReadSummary", "SourceInfo", "baskets_from_pairs"]
+__all__ = ["Baskets", "ReadSummary", "SourceInfo", "baskets_from_pairs", "without_items"]
+
+# How many left-out items the one-line summary names; the model's provenance lists them all.
+NAMED_LEFT_OUT = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,11 +41,14 @@ class ReadSummary:
     missing_item_rows: int = 0
     repeated_item_rows: int = 0
     empty_baskets: int = 0
+    non_product_rows: int = 0
+    non_products: tuple[LeftOut, ...] = ()
 
     @property
     def dropped_rows(self) -> int:
-        """Rows that are not purchases: cancellations, returns, rows without an item."""
-        return self.cancelled_rows + self.returned_rows + self.missing_item_rows
+        """Rows that are not purchases: cancellations, returns, rows without an item, and
+        lines of items that are not merchandise (postage, fees, ...)."""
+        return self.cancelled_rows + self.returned_rows + self.missing_item_rows + self.non_product_rows
 
     def describe(self) -> str:
         """One line for a person: what was read, kept and dropped.
@@ -63,12 +70,36 @@ class ReadSummary:
             dropped.append(f"{self.empty_baskets:,} empty baskets")
         if dropped:
             text += "; dropped " + ", ".join(dropped)
+        if self.non_products:
+            text += "; " + self.describe_non_products()
         if self.repeated_item_rows:
             text += f"; {self.repeated_item_rows:,} repeated lines of an item merged into its basket"
         return text
 
-    def as_dict(self) -> dict[str, int]:
-        """Plain JSON-ready counts."""
+    def describe_non_products(self) -> str:
+        """The items left out as non-product lines, most lines first.
+
+        Examples
+        --------
+        >>> left = (LeftOut(item="POST", lines=1130, reason=""), LeftOut(item="DOT", lines=709, reason=""))
+        >>> ReadSummary(rows_read=9, baskets=1, items=1, non_product_rows=1839, non_products=left).describe_non_products()
+        'left out 2 non-product items (1,839 lines): POST (1,130 lines), DOT (709)'
+        """  # noqa: E501
+        if not self.non_products:
+            return "left out no non-product items"
+        shown = [f"{left.item} ({left.lines:,} lines)" if k == 0 else f"{left.item} ({left.lines:,})"
+                 for k, left in enumerate(self.non_products[:NAMED_LEFT_OUT])]  # fmt: skip
+        more = len(self.non_products) - NAMED_LEFT_OUT
+        if more > 0:
+            shown.append(f"and {more:,} more")
+        n = len(self.non_products)
+        return (
+            f"left out {n:,} non-product item{'s' if n != 1 else ''} ({self.non_product_rows:,} lines): "
+            + ", ".join(shown)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready counts, and the items left out as non-products with their reasons."""
         return {
             "rows_read": self.rows_read,
             "baskets": self.baskets,
@@ -78,7 +109,24 @@ class ReadSummary:
             "missing_item_rows": self.missing_item_rows,
             "repeated_item_rows": self.repeated_item_rows,
             "empty_baskets": self.empty_baskets,
+            "non_product_rows": self.non_product_rows,
+            "non_products": [left.as_dict() for left in self.non_products],
         }
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> ReadSummary:
+        """The summary of :meth:`as_dict` (a model's provenance), also one written before
+        non-product lines were counted.
+
+        Examples
+        --------
+        >>> ReadSummary.from_dict(ReadSummary(rows_read=3, baskets=1, items=2).as_dict()).rows_read
+        3
+        """
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in record.items() if key in known}
+        values["non_products"] = tuple(LeftOut.from_dict(left) for left in values.get("non_products", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,6 +265,7 @@ def baskets_from_pairs(
     timestamps: np.ndarray | None = None,
     catalog: pd.DataFrame | None = None,
     extra_summary: dict[str, int] | None = None,
+    non_products: tuple[LeftOut, ...] = (),
 ) -> Baskets:
     """Build :class:`Baskets` from one (basket code, item id) pair per kept row.
 
@@ -258,6 +307,7 @@ def baskets_from_pairs(
         baskets=len(present),
         items=n_items,
         repeated_item_rows=repeated,
+        non_products=non_products,
         **(extra_summary or {}),
     )
     return Baskets(
@@ -271,3 +321,55 @@ def baskets_from_pairs(
         timestamps=None if timestamps is None else np.asarray(timestamps)[present],
         catalog=catalog,
     )
+
+
+def without_items(baskets: Baskets, items: Iterable[str], *, reason: str = "listed to exclude") -> Baskets:
+    """The baskets without ``items`` (not modified), counted as non-product lines.
+
+    For inputs whose lines cannot be told apart when read (basket files, lists): each basket
+    holding an excluded item counts as one line left out. Baskets left empty are dropped.
+
+    Examples
+    --------
+    >>> b = Baskets.from_lists([["tea", "POST"], ["POST"], ["mug"]])
+    >>> kept = without_items(b, ["POST"])
+    >>> list(kept), kept.summary.non_product_rows, kept.summary.non_products[0].item
+    ([('tea',), ('mug',)], 2, 'POST')
+    """
+    position = {item: j for j, item in enumerate(baskets.items)}
+    columns = sorted({position[item] for item in items if item in position})
+    if not columns:
+        return baskets
+    counts = baskets.item_counts()
+    drop = np.zeros(baskets.n_items, dtype=bool)
+    drop[columns] = True
+    rows = np.repeat(np.arange(len(baskets), dtype=np.int64), np.diff(baskets.indptr))
+    keep = ~drop[baskets.indices]
+    labels = np.asarray(baskets.items, dtype=object)[baskets.indices[keep]]
+    left = tuple(
+        LeftOut(item=baskets.items[j], lines=int(counts[j]), reason=reason)
+        for j in sorted(columns, key=lambda j: (-counts[j], baskets.items[j]))
+    )
+    before = baskets.summary
+    catalog = baskets.catalog
+    if catalog is not None:
+        catalog = catalog.loc[~catalog.index.isin([baskets.items[j] for j in columns])]
+    result = baskets_from_pairs(
+        rows[keep],
+        labels,
+        rows_read=before.rows_read,
+        source=baskets.source,
+        what=baskets.source.name,
+        basket_ids=baskets.basket_ids,
+        customers=baskets.customers,
+        timestamps=baskets.timestamps,
+        catalog=catalog,
+    )
+    summary = replace(
+        before,
+        baskets=result.summary.baskets,
+        items=result.summary.items,
+        non_product_rows=before.non_product_rows + sum(entry.lines for entry in left),
+        non_products=tuple(sorted(before.non_products + left, key=lambda entry: (-entry.lines, entry.item))),
+    )
+    return replace(result, summary=summary)

@@ -19,6 +19,7 @@ import pandas as pd
 from ..exceptions import InputError
 from .baskets import Baskets, SourceInfo, baskets_from_pairs
 from .catalog import catalog_from_lines
+from .non_products import LeftOut, NonProductOptions, find_non_products
 
 __all__ = ["ColumnSpec", "read_long", "long_from_frame", "header_names_orders"]
 
@@ -176,7 +177,14 @@ def header_names_orders(first_line: str) -> bool:
     return bool(names & (set(CANDIDATES["order"]) | set(CANDIDATES["item"])))
 
 
-def read_long(path: Path, *, columns: ColumnSpec, what: str, source: SourceInfo) -> Baskets:
+def read_long(
+    path: Path,
+    *,
+    columns: ColumnSpec,
+    what: str,
+    source: SourceInfo,
+    non_products: NonProductOptions | None = None,
+) -> Baskets:
     """Read a long order table from a CSV (any compression) or Parquet file or folder."""
     try:
         if path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}:
@@ -190,7 +198,7 @@ def read_long(path: Path, *, columns: ColumnSpec, what: str, source: SourceInfo)
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"cannot read {what}: {message}; check that it is a complete CSV or Parquet file.") from None
-    return long_from_frame(frame, columns=columns, what=what, source=source, header_rows=1)
+    return long_from_frame(frame, columns=columns, what=what, source=source, header_rows=1, non_products=non_products)
 
 
 def _separator(path: Path) -> str:
@@ -211,10 +219,14 @@ def long_from_frame(
     what: str = "the orders DataFrame",
     source: SourceInfo | None = None,
     header_rows: int = 0,
+    non_products: NonProductOptions | None = None,
 ) -> Baskets:
     """Baskets from a long order table held in a DataFrame (not modified).
 
     ``header_rows`` shifts row numbers in messages so that they match the file's lines.
+    Lines of items that are not merchandise (postage, fees, vouchers, ...; see
+    :func:`recommender.io.non_products.find_non_products`) are left out and counted, as
+    ``non_products`` says (default: detect them).
     """
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}.")
@@ -242,6 +254,18 @@ def long_from_frame(
     returned = ~cancelled & keep & (signed < 0) if signed is not None else cancelled & False
     keep &= ~cancelled & ~returned
 
+    unit_price = price
+    if unit_price is None and line_total is not None:
+        qty = quantity if quantity is not None else pd.Series(1.0, index=frame.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit_price = (line_total / qty.where(qty != 0)).astype(float)
+    descriptions = _text(frame[role["name"]]) if role["name"] else None
+    left_out, non_products_left = _non_product_lines(
+        item, keep, options=non_products or NonProductOptions(), names=descriptions, unit_price=unit_price,
+        quantity=quantity, line_total=line_total,
+    )  # fmt: skip
+    keep &= ~left_out
+
     customers = _text(frame[role["customer"]]) if role["customer"] else None
     if customers is not None:
         # IDs exported through a float column read like 17850.0.
@@ -262,16 +286,11 @@ def long_from_frame(
     if times is not None:
         basket_times = times.iloc[kept].groupby(codes).min().reindex(range(len(uniques))).to_numpy()
 
-    unit_price = price
-    if unit_price is None and line_total is not None:
-        qty = quantity if quantity is not None else pd.Series(1.0, index=frame.index)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            unit_price = (line_total / qty.where(qty != 0)).astype(float)
     catalog = None
-    if role["name"] is not None or unit_price is not None:
+    if descriptions is not None or unit_price is not None:
         catalog = catalog_from_lines(
             item.iloc[kept],
-            names=_text(frame[role["name"]]).iloc[kept] if role["name"] else None,
+            names=descriptions.iloc[kept] if descriptions is not None else None,
             prices=unit_price.iloc[kept] if unit_price is not None else None,
         )
 
@@ -289,8 +308,55 @@ def long_from_frame(
             "cancelled_rows": int(cancelled.sum()),
             "returned_rows": int(returned.sum()),
             "missing_item_rows": missing_item,
+            "non_product_rows": int(left_out.sum()),
         },
+        non_products=non_products_left,
     )
+
+
+def _non_product_lines(
+    item: pd.Series,
+    keep: pd.Series,
+    *,
+    options: NonProductOptions,
+    names: pd.Series | None,
+    unit_price: pd.Series | None,
+    quantity: pd.Series | None,
+    line_total: pd.Series | None,
+) -> tuple[pd.Series, tuple[LeftOut, ...]]:
+    """Which kept lines are of items that are not merchandise, and those items with their
+    line counts and reasons (most lines first)."""
+    reasons: dict[str, str] = {}
+    if options.detect:
+        rows = np.flatnonzero(keep.to_numpy())
+        nothing_sold = None
+        if quantity is not None or unit_price is not None or line_total is not None:
+            value = line_total if line_total is not None else unit_price
+            none = pd.Series(False, index=item.index)
+            if quantity is not None:
+                none |= quantity == 0
+            if value is not None:
+                none |= value == 0
+            nothing_sold = none.iloc[rows]
+        reasons = find_non_products(
+            item.iloc[rows],
+            names=names.iloc[rows] if names is not None else None,
+            unit_prices=unit_price.iloc[rows] if unit_price is not None else None,
+            nothing_sold=nothing_sold,
+        )
+    for excluded in options.exclude:
+        reasons.setdefault(excluded, "listed to exclude")
+    for kept in options.keep:
+        reasons.pop(kept, None)
+    if not reasons:
+        return pd.Series(False, index=item.index), ()
+    left_out = keep & item.isin(list(reasons)).fillna(False).astype(bool)
+    lines = item[left_out].value_counts()
+    found = tuple(
+        LeftOut(item=str(i), lines=int(n), reason=reasons[str(i)])
+        for i, n in sorted(lines.items(), key=lambda pair: (-pair[1], str(pair[0])))
+    )
+    return left_out, found
 
 
 def _text(column: pd.Series) -> pd.Series:
