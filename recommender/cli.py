@@ -157,6 +157,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_mining_options(mine)
     _add_input_options(mine, format_alias=True)
+    leave_out = mine.add_argument_group(
+        "non-product lines (postage, fees, adjustments, vouchers: found in long order files from their "
+        "descriptions, codes and prices, and left out like cancellations)"
+    )
+    leave_out.add_argument(
+        "--exclude-items", action="extend", type=_id_list, default=[], metavar="ID|FILE",
+        help="more items to leave out, in any input format: an id, ID,ID,..., or a file of ids one per line "
+        "(repeatable; default: none)",
+    )  # fmt: skip
+    leave_out.add_argument(
+        "--keep-items", action="extend", type=_id_list, default=[], metavar="ID|FILE",
+        help="items never left out, whatever the detection says (same forms; default: none)",
+    )  # fmt: skip
     engine = mine.add_argument_group("engine")
     engine.add_argument(
         "--engine",
@@ -351,6 +364,14 @@ def _id_list(text: str) -> list[str]:
     return ids
 
 
+class _Given(argparse.Action):
+    """Stores the value and notes that it was given (``DEST_given``), which a default cannot tell."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _add_mining_options(parser: argparse.ArgumentParser) -> None:
     """The fields of MiningConfig and the mining processes: the same on `mine` and `evaluate`."""
     from .config import CORRECTIONS, MiningConfig
@@ -358,8 +379,9 @@ def _add_mining_options(parser: argparse.ArgumentParser) -> None:
     defaults = MiningConfig()
     thresholds = parser.add_argument_group("thresholds (all inclusive)")
     thresholds.add_argument(
-        "--min-support", type=float, default=defaults.min_support, metavar="F",
-        help="least share of baskets holding an itemset",
+        "--min-support", type=float, default=defaults.min_support, metavar="F", action=_Given,
+        help="least share of baskets holding an itemset (default: %(default)s; when not given, `mine` raises it "
+        "to the least support that fits --max-pairs)",
     )  # fmt: skip
     thresholds.add_argument(
         "--min-confidence", type=float, default=defaults.min_confidence, metavar="F",
@@ -370,7 +392,8 @@ def _add_mining_options(parser: argparse.ArgumentParser) -> None:
     )
     thresholds.add_argument(
         "--max-pairs", type=_count_or_none, default=defaults.max_pairs, metavar="N",
-        help="stop early when the thresholds leave more frequent pairs, 0: no limit",
+        help="most frequent pairs the thresholds may leave, 0: no limit (past it, `mine` raises a support not "
+        "given to fit; a given one stops mining early, naming the support that fits)",
     )  # fmt: skip
     parser.add_argument(
         "--workers", type=_positive_int, default=None, metavar="N",
@@ -513,9 +536,11 @@ def _ranking_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _mine(args: argparse.Namespace) -> int:
+    from .io.non_products import read_item_list
     from .mining import mine
 
     config = _mining_config(args)
+    exclude_items, keep_items = read_item_list(args.exclude_items), read_item_list(args.keep_items)
     started = time.perf_counter()
     model = _run_with_progress(
         lambda progress: mine(
@@ -527,6 +552,9 @@ def _mine(args: argparse.Namespace) -> int:
             spark_master=args.spark_master,
             spark_conf=args.spark_conf,
             progress=progress,
+            exclude_items=exclude_items,
+            keep_items=keep_items,
+            fit_support=not getattr(args, "min_support_given", False),
         )
     )
     path = model.save(args.output)
@@ -541,7 +569,9 @@ def _print_mining_summary(model: Any, *, seconds: float) -> None:
     config = model.config
     from .io.baskets import ReadSummary
 
-    print(ReadSummary(**read).describe())
+    print(ReadSummary.from_dict(read).describe())
+    for note in model.provenance.get("notes", ()):
+        print(note)
     print(
         f"mined {counts['baskets']:,} baskets at support >= {config['min_support']:g} "
         f"({config['min_count']:,} baskets), confidence >= {config['min_confidence']:g}, "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import platform
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Unpack
@@ -18,7 +19,7 @@ import pandas as pd
 from ..artifact import new_model_id
 from ..config import MiningConfig, MiningOptions, mining_config
 from ..exceptions import ConfigError
-from ..io import Baskets, ColumnSpec, OrdersInput, read_baskets, read_catalog
+from ..io import Baskets, ColumnSpec, NonProductOptions, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
 from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
@@ -58,6 +59,10 @@ def mine(
     spark_master: str | None = None,
     spark_conf: Mapping[str, str] | Sequence[str] | None = None,
     progress: Progress | None = None,
+    exclude_items: Iterable[Any] | None = None,
+    keep_items: Iterable[Any] | None = None,
+    detect_non_products: bool = True,
+    fit_support: bool | None = None,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -96,6 +101,15 @@ def mine(
         ``local[*]``) and Spark settings (``KEY=VALUE`` strings or a mapping).
     progress : callable, optional
         Called with the name of each stage as it starts.
+    exclude_items, keep_items, detect_non_products
+        Which lines are not merchandise and never reach the model (postage, fees, vouchers,
+        ...): found in long order tables unless ``detect_non_products=False``, plus
+        ``exclude_items``, minus ``keep_items``; see :func:`recommender.io.read_baskets`.
+        They are listed, with their line counts and reasons, in ``provenance["read"]``.
+    fit_support : bool, optional
+        When the support leaves more frequent pairs than ``max_pairs``, mine at the smallest
+        support that fits instead of stopping, and record it (``provenance["support_fitted"]``).
+        Default: when no support was given (neither ``min_support`` nor ``config``).
 
     Examples
     --------
@@ -109,7 +123,10 @@ def mine(
     >>> same.rules["confidence"].tolist() == model.rules["confidence"].tolist()
     True
     """  # noqa: E501
+    if fit_support is None:
+        fit_support = config is None and "min_support" not in options
     config = mining_config(config, options, caller="mine")
+    non_products = NonProductOptions.of(detect=detect_non_products, exclude=exclude_items, keep=keep_items)
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
     if engine != "spark" and (spark_master is not None or spark_conf):
@@ -134,9 +151,9 @@ def mine(
     say("reading orders")
     spark = SparkSettings.of(master=spark_master, conf=spark_conf) if engine == "spark" else None
     baskets: Baskets | SparkOrders = (
-        read_baskets(orders, format=format, columns=columns)
+        _read(orders, format, columns, non_products)
         if spark is None
-        else _read_for_spark(orders, format, columns, spark)
+        else _read_for_spark(orders, format, columns, spark, non_products)
     )
     given_catalog = None
     if catalog is not None:
@@ -155,8 +172,18 @@ def mine(
     n_baskets = len(baskets)
     min_count = config.support_count(n_baskets)
     engine_notes: dict[str, Any] = {}
+    notes: list[str] = []
+    fitted: dict[str, Any] | None = None
     if spark is None and isinstance(baskets, Baskets):
         reduced = reduce_for_mining(baskets, item_counts, min_count)
+        if fit_support:
+            fitted = _support_that_fits_pairs(reduced, config, n_baskets, min_count)
+            if fitted is not None:
+                config = replace(config, min_support=fitted["to"])
+                min_count = config.support_count(n_baskets)
+                notes.append(fitted["note"])
+                logger.info("%s", fitted["note"])
+                reduced = reduce_for_mining(baskets, item_counts, min_count)
         _check_size(reduced, config, n_baskets, min_count)
         lap("encode")
 
@@ -205,6 +232,10 @@ def mine(
     say("counting trade-ups")
     tradeups, buyers = count_tradeups(baskets, merged_catalog) if isinstance(baskets, Baskets) else ((), ())
     lap("tradeups")
+    if not len(rules):
+        notes.append(_no_rules_note(config, itemset_counts, item_counts, n_baskets, min_count, hygiene, cobought,
+                                    baskets.items))  # fmt: skip
+        logger.info("%s", notes[-1])
     created_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     content = baskets.source.sha256 or baskets.content_sha256()
     n_frequent = int((item_counts >= min_count).sum())
@@ -244,6 +275,12 @@ def mine(
             "weights": None if weights is None else weights.as_dict(),
             "has_customers": baskets.customers is not None,
             "has_timestamps": baskets.timestamps is not None,
+            "non_products": {
+                **non_products.as_dict(),
+                "detected_in": "spark: not looked for" if isinstance(baskets, SparkOrders) else "reading",
+            },
+            **({"support_fitted": {k: v for k, v in fitted.items() if k != "note"}} if fitted else {}),
+            "notes": notes,
         },
     )
     return Model(data, baskets=baskets if isinstance(baskets, Baskets) else None)
@@ -271,6 +308,69 @@ def _mine_categories(
     rules = rules_from_itemsets(itemsets, counts, min_confidence=config.min_confidence, max_len=max_len)
     rules, _ = apply_hygiene(rules, counts, len(baskets), config)
     return _Categories(by_category.items, tuple(int(c) for c in counts), rules)
+
+
+def _support_that_fits_pairs(
+    reduced: Reduced, config: MiningConfig, n_baskets: int, min_count: int
+) -> dict[str, Any] | None:
+    """The smallest round support that leaves at most ``max_pairs`` frequent pairs, and a line
+    saying so; None when the support given already fits."""
+    counts = reduced.pairs[2]
+    if config.max_pairs is None or len(counts) <= config.max_pairs:
+        return None
+    past = int(np.sort(counts)[::-1][config.max_pairs])
+    support = support_that_fits(past, n_baskets)
+    fitted_count = replace(config, min_support=support).support_count(n_baskets)
+    note = (
+        f"support {config.min_support:g} ({min_count:,} baskets) leaves {len(counts):,} frequent pairs, over the "
+        f"budget of {config.max_pairs:,} (--max-pairs); mined at {support:g} ({fitted_count:,} baskets) instead "
+        "(--min-support chooses the support)"
+    )
+    return {"from": config.min_support, "to": support, "pairs": int(len(counts)), "max_pairs": config.max_pairs,
+            "note": note}  # fmt: skip
+
+
+def _no_rules_note(
+    config: MiningConfig,
+    itemsets: Mapping[tuple[int, ...], int],
+    item_counts: np.ndarray,
+    n_baskets: int,
+    min_count: int,
+    hygiene: Mapping[str, Any],
+    cobought: Sequence[tuple[int, int, int]],
+    items: Sequence[str],
+) -> str:
+    """Why mining kept no rule, and what to change, with the numbers."""
+    served = f"the model serves co-bought pairs ({len(cobought):,}) and popular items"
+    pairs = [(members, count) for members, count in itemsets.items() if len(members) == 2]
+    if hygiene.get("tested"):
+        return (
+            f"0 rules kept: the {hygiene['tested']:,} rules mined were all dropped by the rule hygiene (--max-p "
+            f"{config.max_p}); raise --max-p or leave it out; {served}"
+        )
+    if pairs:
+        best = max(count / int(item_counts[m]) for members, count in pairs for m in members)
+        return (
+            f"0 rules kept: {len(pairs):,} pairs are frequent at support {config.min_support:g} but none reaches "
+            f"confidence {config.min_confidence:g} (the best is {best:.3g}); lower --min-confidence to {best:.2g} "
+            f"or below; {served}"
+        )
+    floor = f" (--min-count {config.min_count:,} sets it)" if config.min_count >= min_count > 1 else ""
+    if not cobought:
+        return (
+            f"0 rules kept: no two items are bought together in two baskets or more of {n_baskets:,}, so there "
+            f"is nothing to mine; check that each order's lines share one order id; {served}"
+        )
+    a, b, count = max(cobought, key=lambda entry: (entry[2], -entry[0], -entry[1]))
+    top = count / n_baskets
+    below = float(f"{top:.2g}")
+    if below > top:  # rounded up: one step of the second digit down
+        below = float(f"{below - 10 ** (math.floor(math.log10(below)) - 1):.2g}")
+    return (
+        f"0 rules kept: no pair of items is in {min_count:,} baskets (support {config.min_support:g}){floor}; the "
+        f"most frequent pair, {items[a]} and {items[b]}, is in {count:,} of {n_baskets:,} baskets (support "
+        f"{top:.3g}): lower --min-support to {below:g} or below for rules; {served}"
+    )
 
 
 def _check_size(reduced: Reduced, config: MiningConfig, n_baskets: int, min_count: int) -> None:
@@ -360,10 +460,36 @@ def _versions(engine: str) -> dict[str, Any]:
     return versions
 
 
-def _read_for_spark(
-    orders: OrdersInput, format: str, columns: ColumnSpec | Mapping[str, str | None] | None, spark: SparkSettings
-) -> Baskets | SparkOrders:
-    """Start Spark (failing fast without Java or pyspark), then read: Parquet stays in Spark."""
-    from .spark_engine import read_orders
+def _read(
+    orders: OrdersInput,
+    format: str,
+    columns: ColumnSpec | Mapping[str, str | None] | None,
+    non_products: NonProductOptions,
+) -> Baskets:
+    return read_baskets(
+        orders, format=format, columns=columns, exclude_items=non_products.exclude, keep_items=non_products.keep,
+        detect_non_products=non_products.detect,
+    )  # fmt: skip
 
-    return read_orders(orders, format=format, columns=columns, settings=spark)
+
+def _read_for_spark(
+    orders: OrdersInput,
+    format: str,
+    columns: ColumnSpec | Mapping[str, str | None] | None,
+    spark: SparkSettings,
+    non_products: NonProductOptions,
+) -> Baskets | SparkOrders:
+    """Start Spark (failing fast without Java or pyspark), then read: Parquet stays in Spark,
+    without looking for non-product lines (the pandas reader's rules need every line of an item)."""
+    from .spark_engine import read_orders, reads_in_spark, spark_session
+
+    if reads_in_spark(orders, format=format):
+        if non_products.exclude:
+            raise ConfigError(
+                f"items to exclude ({', '.join(sorted(non_products.exclude)[:3])}, ...) cannot be left out of Parquet "
+                "orders read in Spark; mark them inactive in --catalog (never suggested), or mine with --engine "
+                "mlxtend."
+            )
+        return read_orders(orders, format=format, columns=columns, settings=spark)
+    spark_session(spark)
+    return _read(orders, format, columns, non_products)
