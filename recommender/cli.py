@@ -518,8 +518,9 @@ def _add_ranking_options(parser: argparse.ArgumentParser) -> None:
     defaults = RankingConfig()
     parser.add_argument(
         "--combine", choices=COMBINATIONS, default=defaults.combine,
-        help="how several rules for one item add up: the strongest one, noisy-or, or the strongest plus the "
-        "others' evidence spread over the cart (default: %(default)s)",
+        help="how several rules for one item add up: the strongest one, noisy-or, the strongest plus the "
+        "others' evidence spread over the cart, or the item-item weights learned at mining time (default: "
+        "%(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--min-lift", type=float, default=defaults.min_lift, metavar="F",
