@@ -1,8 +1,9 @@
 """The candidate stage: what may be suggested for a cart, each with its evidence.
 
-Sources, strongest evidence first: the rules inside the cart (one candidate per consequent),
-upgrades of the cart's items, and the merchandiser's pins; the back-off sources that fill an
-answer the rules leave short are in :mod:`.fill`. A candidate carries its estimated chance of
+Sources, strongest evidence first: the rules inside the cart (one candidate per consequent), or
+the item-item weights learned at mining time when the ranking uses them, upgrades of the cart's
+items, and the merchandiser's pins; the back-off sources that fill an answer the rules leave
+short are in :mod:`.fill`. A candidate carries its estimated chance of
 being taken (``likelihood``); the scoring stage turns it into the objective's units.
 """
 
@@ -29,7 +30,7 @@ __all__ = [
     "pin",
 ]
 
-# Where a candidate comes from, and the tier it is ranked in: the rules, upgrades and pins first,
+# Where a candidate comes from, and the tier it is ranked in: rules or weights, upgrades and pins first,
 # then the thin evidence of the back-off, then popular items of the cart's categories, then the
 # shop's.
 TIERS = {
@@ -143,18 +144,19 @@ def weight_candidates(
     with the largest weight to it, with the baskets, confidence and lift of the two together.
     """
     total: dict[int, float] = {}
-    strongest: dict[int, tuple[float, int, int]] = {}  # item -> (weight, baskets, cart item)
+    strongest: dict[int, Weight] = {}  # item -> its largest weight from the cart
+    because: dict[int, int] = {}  # item -> the cart item of that weight
     for source in cart.items:
         for target in weights.get(source, ()):
-            if target.item in skip:
+            item = target.item
+            if item in skip:
                 continue
-            total[target.item] = total.get(target.item, 0.0) + target.weight
-            best = strongest.get(target.item)
-            if best is None or target.weight > best[0]:
-                strongest[target.item] = (target.weight, target.baskets, source)
+            total[item] = total.get(item, 0.0) + target.weight
+            if item not in strongest or target.weight > strongest[item].weight:
+                strongest[item], because[item] = target, source
     found = []
     for item, score in total.items():
-        weight, baskets, source = strongest[item]
+        weight, baskets, source = strongest[item].weight, strongest[item].baskets, because[item]
         confidence = baskets / table.counts[source]
         found.append(
             Candidate(
