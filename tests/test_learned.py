@@ -23,15 +23,14 @@ BASKETS = (
 
 
 def ease_by_hand(baskets: Baskets, lam: float) -> dict[tuple[str, str], float]:
-    """The closed form written out independently: G of pairs seen twice or more, P = (G + lam I)^-1,
-    B[i, j] = -P[i, j] / P[j, j], zero diagonal; each kept weight is positive on a seen pair."""
+    """The closed form written out independently: G = X'X, P = (G + lam I)^-1,
+    B[i, j] = -P[i, j] / P[j, j], zero diagonal; kept: the positive weights of pairs seen twice."""
     items = list(baskets.items)
     x = np.zeros((len(baskets), len(items)))
     for row in range(len(baskets)):
         x[row, baskets.indices[baskets.indptr[row] : baskets.indptr[row + 1]]] = 1
     g = x.T @ x
-    seen = g.copy()
-    g[(g < 2) & ~np.eye(len(items), dtype=bool)] = 0
+    seen = g >= 2
     p = np.linalg.inv(g + lam * np.eye(len(items)))
     b = -p / np.diag(p)
     np.fill_diagonal(b, 0)
@@ -43,7 +42,7 @@ def ease_by_hand(baskets: Baskets, lam: float) -> dict[tuple[str, str], float]:
     }
 
 
-def test_the_weights_are_ease_on_the_pairs_seen_together():
+def test_the_weights_are_ease_kept_to_the_pairs_seen_together():
     baskets = Baskets.from_lists(BASKETS)
     fitted = fit_item_weights(baskets, lambdas=(2.0,), per_item=10)
     got = {(baskets.items[a], baskets.items[b]): w for a, b, w, _ in fitted.triples}

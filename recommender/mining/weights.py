@@ -1,14 +1,15 @@
 """Item-item weights fitted on the baskets in closed form: what the learned ranking adds up.
 
-The model is EASE (Steck 2019) restricted to mined evidence: a ridge regression of each item on
-the others, ``P = (G + lambda I)^-1``, ``B = -P / diag(P)`` with a zero diagonal, where ``G`` is
-the Gram matrix of the baskets (``G[a, b]``: baskets holding both) kept only for pairs seen
-together in at least ``min_count`` baskets. An item's score for a cart is the sum of the
-weights from the cart's items. Each item keeps its ``per_item`` largest positive weights, each
-with the pair's basket count, so that a suggestion is explained by a pair a merchandiser can
-check. ``lambda`` is chosen per shop on a validation split of the baskets given (hit rate at 3
-on one hidden item per validation basket, over the most frequent items), then the weights are
-fitted on all of them.
+The model is EASE (Steck 2019), kept to mined evidence: a ridge regression of each item on the
+others, ``P = (G + lambda I)^-1``, ``B = -P / diag(P)`` with a zero diagonal, where ``G`` is the
+Gram matrix of the baskets (``G[a, b]``: baskets holding both). An item's score for a cart is
+the sum of the weights from the cart's items. Only weights of pairs seen together in at least
+``min_count`` baskets are kept, each item's ``per_item`` largest positive ones, each with the
+pair's basket count, so that a suggestion is explained by a pair a merchandiser can check.
+(Zeroing the rarer pairs in ``G`` itself instead would leave a matrix that is no Gram matrix:
+not positive semi-definite, it needs a large lambda to be solved.) ``lambda`` is chosen per shop
+on a validation split of the baskets given (hit rate at 3 on one hidden item per validation
+basket, over the most frequent items), then the weights are fitted on all of them.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ MIN_PAIR_BASKETS = 2
 # The dense solve holds two N x N float64 matrices: 5,000 items are 400 MB.
 MAX_ITEMS = 5_000
 # The grid of lambda, in baskets: the ridge's pull toward no weight at all.
-LAMBDAS = (30.0, 100.0, 300.0, 1000.0, 3000.0)
+LAMBDAS = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
 # Lambda is chosen on the validation split over at most this many of the most frequent items:
 # each value tried costs a dense solve, cubic in the items.
-LAMBDA_ITEMS = 1_500
+LAMBDA_ITEMS = 3_000
 VALIDATION_SHARE = 0.1
 MAX_VALIDATION_CASES = 3_000
 TOP = 3  # the answer's length the validation scores
@@ -96,14 +97,15 @@ def fit_item_weights(
         held = rng.random(columns.shape[0]) < VALIDATION_SHARE
         head = columns[:, :LAMBDA_ITEMS]  # the columns are in order of frequency
         carts, hidden = _hide_one(head[held], rng)
-        gram = _gram(head[~held], min_count)
+        gram = _gram(head[~held])
         for lam in lambdas:
-            validation[float(lam)] = _hit_rate(_top_weights(_solve(gram, lam), per_item, gram), carts, hidden)
+            weights = _top_weights(_solve(gram, lam), per_item, gram >= min_count)
+            validation[float(lam)] = _hit_rate(weights, carts, hidden)
         best = max(validation, key=lambda lam: (validation[lam], -lam))
     else:
         best = float(lambdas[0])
-    gram = _gram(columns, min_count)
-    weights = _top_weights(_solve(gram, best), per_item, gram)
+    gram = _gram(columns)
+    weights = _top_weights(_solve(gram, best), per_item, gram >= min_count)
     rows, cols = weights.nonzero()
     triples = tuple(
         (int(modelled[a]), int(modelled[b]), float(weights[a, b]), int(gram[a, b])) for a, b in zip(rows, cols)
@@ -116,13 +118,9 @@ def _binary(baskets: Baskets) -> sp.csr_matrix:
     return sp.csr_matrix((data, baskets.indices, baskets.indptr), shape=(len(baskets), len(baskets.items)))
 
 
-def _gram(matrix: sp.csr_matrix, min_count: int) -> np.ndarray:
-    """Baskets holding each pair (dense), pairs seen together in fewer than ``min_count`` set to 0."""
-    gram = np.asarray((matrix.T @ matrix).toarray(), dtype=np.float64)
-    diagonal = gram.diagonal().copy()
-    gram[gram < min_count] = 0.0
-    np.fill_diagonal(gram, diagonal)
-    return gram
+def _gram(matrix: sp.csr_matrix) -> np.ndarray:
+    """Baskets holding each pair of items (dense), and each item on the diagonal."""
+    return np.asarray((matrix.T @ matrix).toarray(), dtype=np.float64)
 
 
 def _solve(gram: np.ndarray, lam: float) -> np.ndarray:
@@ -133,10 +131,10 @@ def _solve(gram: np.ndarray, lam: float) -> np.ndarray:
     return weights
 
 
-def _top_weights(weights: np.ndarray, per_item: int, gram: np.ndarray) -> sp.csr_matrix:
-    """Each row's ``per_item`` largest positive weights of pairs seen together (``gram`` above 0:
-    a weight without a pair behind it could not be explained), the rest 0 (sparse)."""
-    weights = np.where(gram > 0, weights, 0.0)
+def _top_weights(weights: np.ndarray, per_item: int, seen: np.ndarray) -> sp.csr_matrix:
+    """Each row's ``per_item`` largest positive weights of the pairs ``seen`` together often
+    enough (a weight without a pair behind it could not be explained), the rest 0 (sparse)."""
+    weights = np.where(seen, weights, 0.0)
     n = weights.shape[0]
     if n == 0:
         return sp.csr_matrix((0, 0))
