@@ -74,12 +74,13 @@ class Recommender:
         self.shrinkage = float(data.config.get("shrinkage", 0.0) if config.shrinkage is None else config.shrinkage)
         self.rules = RuleIndex(rule for rule in rules_of(data, shrinkage=self.shrinkage) if self._usable(rule))
         self._unused_rules: RuleIndex | None = None  # built when a trace first asks for them
+        # Learned weights rank when asked for and the model has them; otherwise the rules do
+        # (and the weights are not loaded).
+        self._learned = config.combine == "learned" and bool(data.weights)
         self.weights: dict[int, list[Weight]] = {}
-        for a, b, weight, baskets in data.weights:
+        for a, b, weight, baskets in data.weights if self._learned else ():
             if table.sellable[b]:
                 self.weights.setdefault(a, []).append(Weight(b, weight, baskets))
-        # Learned weights rank when asked for and the model has them; otherwise the rules do.
-        self._learned = config.combine == "learned" and bool(data.weights)
         self.upgrades = upgrade_index(data, table, band=config.upgrade_band)
         self.bundles = BundleIndex(data)
         self.fallbacks = Fallbacks(data, table, min_lift=config.min_lift, shrinkage=self.shrinkage)
