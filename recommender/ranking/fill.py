@@ -20,12 +20,10 @@ from .items import ItemTable
 from .policy import Caps, Decision, select
 from .scores import value
 
-__all__ = ["Fallbacks", "FALLBACK_SOURCES"]
+__all__ = ["Fallbacks"]
 
 POPULAR_KEPT = 200
 POPULAR_PER_CATEGORY = 32
-# What ``Recommendations.fallback`` says filled an answer: the source of its first filled item.
-FALLBACK_SOURCES = ("cobought", "category_rules", "category_popular", "popular")
 
 
 class _Pair(NamedTuple):
