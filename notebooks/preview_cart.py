@@ -91,8 +91,9 @@ shown
 # %% [markdown]
 # ## What was left out, and why
 #
-# Every product a rule proposed for this cart, or an upgrade of one of its products, that the
-# checkout did not show. The reasons are checked in this order: already in the cart, excluded,
+# Every product the ranking proposed for this cart (the learned weights of its products, or the
+# rules with `combine="max"`), or an upgrade of one of its products, that the checkout did not
+# show. The reasons are checked in this order: already in the cart, excluded,
 # blocked, out of stock, discontinued, too weak a rule (lift below 1.5: "popular anyway"),
 # a substitute (same product family as a cart item: a second kettle is not a complement of a
 # kettle), then the caps of the answer: one upgrade at most, one product per category, and at

@@ -25,6 +25,7 @@ from .exceptions import ArtifactError
 from .model_data import CatalogEntry as CatalogEntry
 from .model_data import ModelData as ModelData
 from .model_data import RuleCounts as RuleCounts
+from .model_data import WeightTerms
 
 __all__ = [
     "FORMAT",
@@ -36,9 +37,10 @@ __all__ = [
 
 FORMAT = "recommender-model"
 # 2: rule p-values and redundancy, category rules, co-bought pairs. 3: learned item-item weights.
+# 4: signed weights, and the confidence and popularity terms of the learned score.
 # Files of older versions still load (without what came later).
-SCHEMA_VERSION = 3
-READABLE_SCHEMAS = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE_SCHEMAS = (1, 2, 3, 4)
 _MAX_HEADER = 4096
 
 
@@ -86,6 +88,8 @@ def payload(data: ModelData) -> dict[str, Any]:
             "to": [b for _, b, _, _ in data.weights],
             "weight": [w for _, _, w, _ in data.weights],
             "baskets": [c for _, _, _, c in data.weights],
+            "confidence_term": data.weight_terms.confidence,
+            "popularity_term": data.weight_terms.popularity,
         },
         "catalog": {
             "item_id": catalog_ids,
@@ -310,6 +314,13 @@ def _from_payload(content: dict[str, Any]) -> ModelData:
     )
     if any(not (0 <= a < n_items and 0 <= b < n_items and math.isfinite(w)) for a, b, w, _ in weights):
         raise ValueError("a learned weight refers to an item outside the model or is not a number")
+    weight_terms = WeightTerms(
+        float(raw_weights.get("confidence_term", 0.0)), float(raw_weights.get("popularity_term", 0.0))
+    )
+    if not (math.isfinite(weight_terms.confidence) and weight_terms.confidence >= 0):
+        raise ValueError("the confidence term of the learned score is negative or not a number")
+    if not math.isfinite(weight_terms.popularity):
+        raise ValueError("the popularity term of the learned score is not a number")
     buyers = tuple(int(c) for c in content["buyers"])
     if buyers and len(buyers) != n_items:
         raise ValueError("items and buyers differ in length")
@@ -355,4 +366,5 @@ def _from_payload(content: dict[str, Any]) -> ModelData:
         category_rules=category_rules,
         cobought=cobought,
         weights=weights,
+        weight_terms=weight_terms,
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["CatalogEntry", "RuleCounts", "ModelData"]
+__all__ = ["CatalogEntry", "RuleCounts", "ModelData", "WeightTerms"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +63,16 @@ class RuleCounts:
         return len(self.consequents)
 
 
+class WeightTerms(NamedTuple):
+    """What the learned score adds to the sum of a cart's weights to an item: ``confidence``
+    times the largest confidence of a weighted pair from a cart item, and ``popularity`` times
+    the item's support, which may be negative: a pull away from the best sellers (see
+    :mod:`recommender.mining.weights`)."""
+
+    confidence: float = 0.0
+    popularity: float = 0.0
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelData:
     """Everything a model file holds, as plain Python values.
@@ -75,7 +85,9 @@ class ModelData:
     ``cobought`` are ``(a, b, baskets)``: for each item, the few items bought with it most
     often, below the support threshold too (the ranking's item-level back-off). ``weights`` are
     ``(a, b, weight, baskets)``: what ``a`` in a cart adds to ``b``'s learned score, fitted on
-    the baskets (see :mod:`recommender.mining.weights`), with the baskets that held both.
+    the baskets (see :mod:`recommender.mining.weights`), with the baskets that held both;
+    ``weight_terms`` how much of a pair's confidence and of an item's support the learned score
+    adds to the weights' sum.
 
     Examples
     --------
@@ -102,3 +114,4 @@ class ModelData:
     category_rules: RuleCounts = field(default_factory=RuleCounts)
     cobought: tuple[tuple[int, int, int], ...] = ()
     weights: tuple[tuple[int, int, float, int], ...] = ()
+    weight_terms: WeightTerms = WeightTerms()

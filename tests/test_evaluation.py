@@ -239,7 +239,12 @@ def test_cli_evaluate_json_and_table(capsys):
     assert answer["ranking"]["combine"] == "cumulative" and answer["ranking"]["min_lift"] == 1.0
     assert set(answer["systems"]) == {"rules", "popular", "cooccurrence", "cosine", "ease"}
     metrics = {"hit_rate", "precision", "ndcg", "mrr", "coverage", "fallback_share", "revenue_hit_rate"}
-    assert all(set(scores) == metrics for name, scores in answer["systems"].items() if name != "ease")
+    assert all(set(scores) == metrics for name, scores in answer["systems"].items() if name not in ("ease", "rules"))
+    # The rules' ranking says how it added up the evidence.
+    assert (
+        set(answer["systems"]["rules"]) == metrics | {"ranking"}
+        and answer["systems"]["rules"]["ranking"] == "cumulative"
+    )
     # EASE adds what it chose: lambda (on a validation split of the train orders) and its items.
     assert metrics | {"lambda", "lambda_source", "items_modelled", "items_total"} <= set(answer["systems"]["ease"])
     assert answer["counts"]["cases"] == 200 and answer["split"]["method"] == "random"
@@ -249,6 +254,15 @@ def test_cli_evaluate_json_and_table(capsys):
     assert status == 0 and "200 cases" in lines[0] and "support >= 0.001" in lines[0]
     assert lines[1].split()[:3] == ["system", "hit@5", "prec@5"]
     assert [line.split()[0] for line in lines[2:]] == ["popular", "cosine"]
+    # The default ranking is learned: evaluate shows what mining chose for it, in JSON and under the table.
+    status, out, err = run(capsys, "evaluate", groceries, "--max-cases", "200", "--systems", "rules", "--workers", "1",
+                           "--format", "json")  # fmt: skip
+    rules = json.loads(out)["systems"]["rules"]
+    assert status == 0 and rules["ranking"] == "learned" and rules["items_modelled"] == 168 and rules["weights"] > 0
+    assert rules["lambda"] in (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
+    assert rules["confidence_term"] in (0.0, 0.1, 0.3) and rules["popularity_term"] in (0.0, 0.1, 0.3)
+    status, out, _ = run(capsys, "evaluate", groceries, "--max-cases", "200", "--systems", "rules", "--workers", "1")
+    assert status == 0 and f"rules: learned weights, lambda {rules['lambda']:g}," in out
 
 
 def test_cli_evaluate_bad_input_exits_2_with_a_sentence(tmp_path, capsys):

@@ -7,6 +7,7 @@ glass kettle another (kettle, the glass one never sold); mug and cups are tablew
 of stock. At min_support 2/8, min_confidence 0.5, max_len 3 there are 28 rules, for example
 kettle -> mug (3 of 4: confidence 0.75, lift 0.75 / 0.375 = 2), kettle -> cups (2 of 4: 0.5,
 lift 2), mug + black tea -> honey (2 of 2: 1, lift 4), green tea -> biscuits (2 of 3, lift 16/9).
+The answers are the rules' ranking (``combine="max"``), which these rules work out by hand.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def rec(model):
-    return Recommender(model.data)
+    return Recommender(model.data, config=RankingConfig(combine="max"))
 
 
 def pairs(table: pd.DataFrame) -> list[tuple[tuple[str, ...], str]]:
@@ -185,7 +186,7 @@ def test_explain_filtered_caps_cut_and_exclusions(model, rec):
         "kettle-glass": "below_limit",
     }
     # Only cross-sell asked for: the glass kettle, an upgrade, is no candidate at all.
-    strict = Recommender(model.data, config=RankingConfig(min_lift=2.5, blocked=frozenset({"mug"})))
+    strict = Recommender(model.data, config=RankingConfig(min_lift=2.5, blocked=frozenset({"mug"}), combine="max"))
     why = ex.explain_filtered(strict, ["kettle"], kinds=["cross_sell"])
     assert dict(zip(why["item_id"], why["reason"])) == {
         "mug": "blocked",
@@ -200,7 +201,7 @@ def shop_rec():
     from recommender.sample_shop import generate_sample_shop
 
     shop = generate_sample_shop(seed=7, n_customers=400)
-    return Recommender(mine(shop.orders, catalog=shop.catalog, workers=1).data)
+    return Recommender(mine(shop.orders, catalog=shop.catalog, workers=1).data, config=RankingConfig(combine="max"))
 
 
 @pytest.mark.parametrize(
@@ -341,7 +342,7 @@ def test_plot_upgrade_paths(model, rec):
 def test_explain_filtered_with_pins_and_unknown_kinds(model):
     # The shop pins cups, then biscuits, for kettles: cups fill the one slot; biscuits, pinned
     # for the kettle but neither a rule's nor an upgrade's candidate, fall below the limit.
-    pinned = Recommender(model.data, config=RankingConfig(pins=(("kettle", ("cups", "biscuits")),)))
+    pinned = Recommender(model.data, config=RankingConfig(pins=(("kettle", ("cups", "biscuits")),), combine="max"))
     assert list(ex.preview_cart(pinned, ["kettle"], limit=1)["item_id"]) == ["cups"]
     why = ex.explain_filtered(pinned, ["kettle"], limit=1).set_index("item_id")
     assert why.loc["biscuits", "reason"] == "below_limit" and why.loc["biscuits", "because"] == ("kettle",)

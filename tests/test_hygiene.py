@@ -184,13 +184,15 @@ def _rare_and_common():
 
 def test_shrinkage_keeps_a_three_basket_rule_from_topping_the_list():
     baskets = _rare_and_common()
-    plain = Recommender(mine(baskets, min_support=0.003, min_confidence=0.1).data)
+    plain = Recommender(mine(baskets, min_support=0.003, min_confidence=0.1).data, config=RankingConfig(combine="max"))
     answer = plain.recommend(["rare", "common"], limit=2, kinds=["cross_sell"])
     assert [(s.item_id, s.score) for s in answer.items] == [("x", 1.0), ("y", 0.75)]
 
     shrunk_model = mine(baskets, min_support=0.003, min_confidence=0.1, shrinkage=10)
     assert shrunk_model.rules.set_index("consequent").loc["x", "confidence_shrunk"] == pytest.approx(4 / 13)
-    answer = Recommender(shrunk_model.data).recommend(["rare", "common"], limit=2, kinds=["cross_sell"])
+    answer = Recommender(shrunk_model.data, config=RankingConfig(combine="max")).recommend(
+        ["rare", "common"], limit=2, kinds=["cross_sell"]
+    )
     assert [s.item_id for s in answer.items] == ["y", "x"]
     assert [s.score for s in answer.items] == pytest.approx([303 / 410, 4 / 13])
     # The reason tells what the baskets show, not the smoothed number.
@@ -198,7 +200,7 @@ def test_shrinkage_keeps_a_three_basket_rule_from_topping_the_list():
     assert (x["confidence"], x["lift"], x["baskets"]) == (pytest.approx(1.0), pytest.approx(10.0), 3)
     assert x["text"] == "because rare is in the cart: 100% of those baskets also had x, 10.0x the usual rate"
     # The ranking may override the model's setting.
-    override = Recommender(shrunk_model.data, config=RankingConfig(shrinkage=0))
+    override = Recommender(shrunk_model.data, config=RankingConfig(shrinkage=0, combine="max"))
     assert override.recommend(["rare", "common"], limit=1, kinds=["cross_sell"]).item_ids == ("x",)
 
 
@@ -359,7 +361,8 @@ def test_cobought_back_off_for_an_item_without_rules():
     baskets = [["a", "b"]] * 10 + [["rare", "c"]] * 2 + [["rare", "d"]] + [["e"]] * 10
     model = mine(baskets, min_support=0.2, min_confidence=0.1)
     assert set(model.rules["consequent"]) == {"a", "b"}
-    answer = Recommender(model.data).recommend(["rare"], limit=3)
+    # The rules' ranking (the learned one ranks c by the weight of the same pair).
+    answer = Recommender(model.data, config=RankingConfig(combine="max")).recommend(["rare"], limit=3)
     assert answer.fallback == "cobought"
     assert [(s.item_id, s.kind) for s in answer.items] == [("c", "cross_sell"), ("a", "popular"), ("b", "popular")]
     first = answer.items[0]
@@ -370,9 +373,12 @@ def test_cobought_back_off_for_an_item_without_rules():
         "because rare is in the cart: 67% of those baskets also had c, 7.7x the usual rate (only 2 baskets)"
     )
     # The rules' own suggestions still come first where they exist.
-    assert Recommender(model.data).recommend(["a", "rare"], limit=2).item_ids == ("b", "c")
+    assert Recommender(model.data, config=RankingConfig(combine="max")).recommend(["a", "rare"], limit=2).item_ids == (
+        "b",
+        "c",
+    )
     # The pair is a thin rule of lift 7.67, under the rules' lift floor like them.
-    kept = Recommender(model.data, config=RankingConfig(min_lift=7.6)).recommend(["rare"], limit=3)
+    kept = Recommender(model.data, config=RankingConfig(min_lift=7.6, combine="max")).recommend(["rare"], limit=3)
     assert kept.item_ids == ("c", "a", "b") and kept.fallback == "cobought"
-    dropped = Recommender(model.data, config=RankingConfig(min_lift=7.7)).recommend(["rare"], limit=3)
+    dropped = Recommender(model.data, config=RankingConfig(min_lift=7.7, combine="max")).recommend(["rare"], limit=3)
     assert dropped.item_ids == ("a", "b", "e") and dropped.fallback == "popular"

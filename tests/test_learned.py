@@ -1,7 +1,10 @@
 """The learned ranking: item-item weights fitted at mining time (EASE on mined pairs), stored in
-the model, added up over the cart by the ranking, each suggestion explained by a mined pair."""
+the model with the two terms chosen beside them, added up over the cart by the ranking, each
+suggestion explained by a mined pair."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ from recommender import RankingConfig, Recommender, mine
 from recommender.artifact import read_model, write_model
 from recommender.io.baskets import Baskets
 from recommender.mining.weights import fit_item_weights
+from recommender.model_data import WeightTerms
 
 BASKETS = (
     [["tea", "kettle", "mug"]] * 5
@@ -24,7 +28,7 @@ BASKETS = (
 
 def ease_by_hand(baskets: Baskets, lam: float) -> dict[tuple[str, str], float]:
     """The closed form written out independently: G = X'X, P = (G + lam I)^-1,
-    B[i, j] = -P[i, j] / P[j, j], zero diagonal; kept: the positive weights of pairs seen twice."""
+    B[i, j] = -P[i, j] / P[j, j], zero diagonal; kept: the weights of pairs seen twice."""
     items = list(baskets.items)
     x = np.zeros((len(baskets), len(items)))
     for row in range(len(baskets)):
@@ -38,13 +42,13 @@ def ease_by_hand(baskets: Baskets, lam: float) -> dict[tuple[str, str], float]:
         (items[i], items[j]): b[i, j]
         for i in range(len(items))
         for j in range(len(items))
-        if b[i, j] > 0 and seen[i, j] > 0
+        if b[i, j] != 0 and seen[i, j]
     }
 
 
 def test_the_weights_are_ease_kept_to_the_pairs_seen_together():
     baskets = Baskets.from_lists(BASKETS)
-    fitted = fit_item_weights(baskets, lambdas=(2.0,), per_item=10)
+    fitted = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), popularity_terms=(0.0,), per_item=10)
     got = {(baskets.items[a], baskets.items[b]): w for a, b, w, _ in fitted.triples}
     expected = ease_by_hand(baskets, 2.0)
     assert got.keys() == expected.keys()
@@ -55,13 +59,40 @@ def test_the_weights_are_ease_kept_to_the_pairs_seen_together():
     assert fitted.lambda_ == 2.0 and fitted.items_modelled == len(baskets.items)
 
 
-def test_lambda_is_chosen_on_a_validation_split_and_recorded():
+def test_each_item_keeps_its_largest_weights_in_size_of_either_sign():
+    baskets = Baskets.from_lists(BASKETS)
+    everything = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), popularity_terms=(0.0,))
+    two = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), popularity_terms=(0.0,), per_item=2)
+    by_source: dict[int, list[float]] = {}
+    for a, _, w, _ in everything.triples:
+        by_source.setdefault(a, []).append(w)
+    expected = sorted(w for ws in by_source.values() for w in sorted(ws, key=abs, reverse=True)[:2])
+    assert sorted(w for _, _, w, _ in two.triples) == pytest.approx(expected)
+
+
+def test_lambda_and_the_terms_are_chosen_on_a_validation_split_and_recorded():
     baskets = Baskets.from_lists(BASKETS * 20)
-    fitted = fit_item_weights(baskets, lambdas=(1.0, 10.0, 100.0))
-    assert set(fitted.validation) == {1.0, 10.0, 100.0}
-    best = max(fitted.validation.values())
-    assert fitted.validation[fitted.lambda_] == best
-    assert fitted.as_dict()["lambda"] == fitted.lambda_
+    fitted = fit_item_weights(baskets, lambdas=(1.0, 10.0, 100.0), confidence_terms=(0.0, 0.3), popularity_terms=(0.0,))
+    assert set(fitted.validation) == {(lam, c, 0.0) for lam in (1.0, 10.0, 100.0) for c in (0.0, 0.3)}
+    chosen = (fitted.lambda_, fitted.confidence_term, fitted.popularity_term)
+    assert sum(fitted.validation[chosen][:2]) == max(sum(v[:2]) for v in fitted.validation.values())
+    recorded = fitted.as_dict()
+    assert (recorded["lambda"], recorded["confidence_term"], recorded["popularity_term"]) == chosen
+    assert recorded["settings_tried"] == 6
+
+
+def test_the_validation_baskets_are_the_latest_when_baskets_have_times():
+    from dataclasses import replace
+
+    from recommender.mining.weights import VALIDATION_SHARE, _held_out
+
+    baskets = Baskets.from_lists(BASKETS * 5)
+    n = len(baskets)
+    # Times in reverse order of the rows: the latest baskets are the first rows.
+    timed = replace(baskets, timestamps=np.array(range(n, 0, -1), dtype="datetime64[D]"))
+    held = _held_out(timed, np.random.default_rng(0))
+    assert held.sum() == round(n * VALIDATION_SHARE)
+    assert held[: held.sum()].all() and not held[held.sum() :].any()
 
 
 def test_only_the_most_frequent_items_are_modelled_when_asked():
@@ -79,13 +110,20 @@ def model():
 def test_learned_scores_add_the_cart_items_weights_and_name_the_strongest_pair(model, tmp_path):
     data = read_model(write_model(model.data, tmp_path / "m.rcm"))  # weights survive the file
     assert data.weights == model.data.weights and data.weights
-    rec = Recommender(data, config=RankingConfig(combine="learned"))
+    assert data.weight_terms == model.data.weight_terms
+    terms = WeightTerms(confidence=0.3, popularity=0.1)  # both terms at work, whatever was chosen
+    rec = Recommender(replace(data, weight_terms=terms), config=RankingConfig(combine="learned"))
     items = data.items
     weights = {(items[a], items[b]): (w, n) for a, b, w, n in data.weights}
     answer = rec.recommend(["tea", "coffee"], limit=3, kinds=["cross_sell"])
+    assert answer.items
     for suggestion in answer.items:
-        adds = [weights[(c, suggestion.item_id)] for c in ("tea", "coffee") if (c, suggestion.item_id) in weights]
-        assert suggestion.score == pytest.approx(sum(w for w, _ in adds))
+        cart = [c for c in ("tea", "coffee") if (c, suggestion.item_id) in weights]
+        adds = [weights[(c, suggestion.item_id)] for c in cart]
+        confidence = max(weights[(c, suggestion.item_id)][1] / data.item_counts[items.index(c)] for c in cart)
+        support = data.item_counts[items.index(suggestion.item_id)] / data.n_baskets
+        expected = sum(w for w, _ in adds) + 0.3 * confidence + 0.1 * support
+        assert suggestion.score == pytest.approx(expected) and expected > 0
         because = suggestion.reason["because"][0]
         strongest = max(adds)
         assert weights[(because, suggestion.item_id)] == strongest
@@ -112,3 +150,49 @@ def test_a_trace_of_the_learned_ranking_lists_its_candidates(model):
     answer = rec.recommend(["tea"], limit=2, trace=True)
     assert {line.source for line in answer.trace} >= {"weights"}
     assert [line.item_id for line in answer.trace if line.status == "shown"] == list(answer.item_ids)
+
+
+def test_an_item_the_cart_speaks_against_is_no_learned_candidate(model):
+    """A candidate needs a positive weight from the cart and a positive score on the whole."""
+    items = model.data.items
+    tea, kettle, cake = items.index("tea"), items.index("kettle"), items.index("cake")
+    weights = ((tea, cake, 0.4, 2), (kettle, cake, -0.6, 2), (tea, kettle, 0.5, 8))
+    data = replace(model.data, weights=weights, weight_terms=WeightTerms())
+    rec = Recommender(data, config=RankingConfig(combine="learned"))
+    traced = rec.recommend(["tea", "kettle"], kinds=["cross_sell"], trace=True).trace
+    assert "cake" not in [line.item_id for line in traced if line.source == "weights"]  # 0.4 - 0.6 < 0
+    shown = [s.item_id for s in rec.recommend(["tea"], kinds=["cross_sell"]).items]
+    assert shown[:2] == ["kettle", "cake"]  # 0.5, then 0.4
+
+
+def test_a_model_file_of_schema_3_loads_without_the_terms(model, tmp_path):
+    """Schema 3 files (before the terms) still load: their learned score is the weights' sum."""
+    import gzip
+    import hashlib
+    import json
+
+    path = write_model(replace(model.data, weight_terms=WeightTerms(0.3, 0.1)), tmp_path / "m.rcm")
+    header_line, _, compressed = path.read_bytes().partition(b"\n")
+    header, content = json.loads(header_line), json.loads(gzip.decompress(compressed))
+    del content["weights"]["confidence_term"], content["weights"]["popularity_term"]
+    older = gzip.compress(json.dumps(content).encode(), mtime=0)
+    header.update(schema_version=3, payload_bytes=len(older), payload_sha256=hashlib.sha256(older).hexdigest())
+    path.write_bytes(json.dumps(header).encode() + b"\n" + older)
+    data = read_model(path)
+    assert data.weight_terms == WeightTerms(0.0, 0.0) and data.weights == model.data.weights
+
+
+def test_on_real_baskets_negative_weights_are_kept_with_their_pairs():
+    """On Groceries the cut keeps weights of both signs, each on a pair seen twice or more."""
+    from recommender import read_baskets
+
+    from .conftest import data_file
+
+    baskets = read_baskets(data_file("groceries.csv"))
+    fitted = fit_item_weights(baskets, lambdas=(100.0,), confidence_terms=(0.0,), popularity_terms=(0.0,))
+    signs = {w > 0 for _, _, w, _ in fitted.triples}
+    assert signs == {True, False} and min(n for *_, n in fitted.triples) >= 2
+    per_source: dict[int, int] = {}
+    for a, *_ in fitted.triples:
+        per_source[a] = per_source.get(a, 0) + 1
+    assert max(per_source.values()) == 50  # PER_ITEM

@@ -47,7 +47,8 @@ def model():
 
 
 def recommender(model, **config):
-    return Recommender(model.data, config=RankingConfig(**config))
+    """The rules' ranking, worked out by hand above (the learned one: tests/test_learned.py)."""
+    return Recommender(model.data, config=RankingConfig(**{"combine": "max", **config}))
 
 
 def answer_of(rec, cart, **options):
@@ -159,7 +160,7 @@ def test_noisy_or_combines_rules():
     """Two rules into c: a -> c (2 of 4 baskets: 0.5) and b -> c (1 of 4: 0.25)."""
     baskets = [["a", "c"], ["a", "c"], ["a"], ["a"], ["b", "c"], ["b"], ["b"], ["b"]]
     data = mine(baskets, min_support=1 / 8, min_confidence=0.1, max_len=2).data
-    strongest = Recommender(data, config=RankingConfig(min_lift=0))
+    strongest = Recommender(data, config=RankingConfig(min_lift=0, combine="max"))
     combined = Recommender(data, config=RankingConfig(min_lift=0, combine="noisy_or"))
     assert answer_of(strongest, ["a", "b"], kinds=["cross_sell"]) == ([("c", "cross_sell", 0.5)], None)
     # 1 - (1 - 0.5) x (1 - 0.25) = 0.625; the reason keeps the strongest rule.
@@ -172,7 +173,7 @@ def test_cumulative_adds_the_other_rules_evidence_over_the_cart():
     """25 baskets: a -> d 3/5 = 0.6, a -> c 2/5 = 0.4, b -> c 2/4 = 0.5; c is in 4 (0.16)."""
     baskets = [["a", "c"]] * 2 + [["a", "d"]] * 3 + [["b", "c"]] * 2 + [["b"]] * 2 + [["e"]] * 16
     data = mine(baskets, min_support=2 / 25, min_confidence=0.1, max_len=2).data
-    strongest = Recommender(data)
+    strongest = Recommender(data, config=RankingConfig(combine="max"))
     cumulative = Recommender(data, config=RankingConfig(combine="cumulative"))
     assert answer_of(strongest, ["a", "b"], kinds=["cross_sell"]) == (
         [("d", "cross_sell", 0.6), ("c", "cross_sell", 0.5)], None)  # fmt: skip

@@ -203,13 +203,14 @@ def test_the_threshold_algorithm_finds_what_reading_every_rule_finds(generated_s
 def fast_and_general(generated_shops, shop):
     """Recommenders on shops whose policy can turn no rules candidate away (no catalog: no
     categories, families or upgrades; no pins, no free shipping): answers ranked by confidence
-    take the fast path from the rules to the answer, unless it is switched off."""
+    take the fast path from the rules to the answer, unless it is switched off. (The learned
+    ranking sums weights over the cart: it has no such path.)"""
     plain_shop = mine(shop.orders, min_support=0.001, min_confidence=0.05, max_len=4).data
     pairs = []
     for data in (generated_shops["zipf baskets"], plain_shop):
         for shrinkage in (None, 5.0):
-            fast = Recommender(data, config=RankingConfig(shrinkage=shrinkage))
-            general = Recommender(data, config=RankingConfig(shrinkage=shrinkage))
+            fast = Recommender(data, config=RankingConfig(shrinkage=shrinkage, combine="max"))
+            general = Recommender(data, config=RankingConfig(shrinkage=shrinkage, combine="max"))
             general._straight = False
             assert fast._straight
             pairs.append((list(data.items), fast, general))
@@ -266,8 +267,8 @@ def test_the_trace_says_why_an_item_was_not_shown(model, shop):
     the kettle's upgrade, which takes the one upgrade slot from green tea's (oolong); the classic
     mug is excluded; the kettle's rules below lift 3 go; the answer is filled with the best
     sellers of the cart's categories, where oolong tea, of the cart's tea family, is a
-    substitute and a second kitchen appliance is capped."""
-    config = RankingConfig(blocked=frozenset({"TEA-BREAKFAST"}), min_lift=3.0)
+    substitute and a second kitchen appliance is capped. (The rules' ranking: the lift floor is theirs.)"""
+    config = RankingConfig(blocked=frozenset({"TEA-BREAKFAST"}), min_lift=3.0, combine="max")
     answer = Recommender(model.data, config=config).recommend(
         ["KET-BASIC", "TEA-GREEN"], limit=3, exclude=["MUG-CLASSIC"], trace=True
     )

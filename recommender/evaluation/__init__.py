@@ -198,7 +198,10 @@ class Evaluation:
             "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
             for row in rows
         ]
-        return "\n".join(lines + [_ease_line(s, k) for s in self.systems if s.name == "ease"])
+        notes = [
+            _learned_line(s) for s in self.systems if s.name == "rules" and dict(s.details).get("ranking") == "learned"
+        ]
+        return "\n".join(lines + notes + [_ease_line(s, k) for s in self.systems if s.name == "ease"])
 
 
 def evaluate(
@@ -387,6 +390,16 @@ def _hidden_prices(
         return None
     price = merged["price"]
     return np.array([float(price.get(item, np.nan)) for item in cases.hidden], dtype=float)
+
+
+def _learned_line(scores: Scores) -> str:
+    """What mining chose for the learned ranking, under the table."""
+    d = dict(scores.details)
+    return (
+        f"rules: learned weights, lambda {d['lambda']:g}, confidence term {d['confidence_term']:g}, popularity term "
+        f"{d['popularity_term']:g} (chosen at mining time on a validation split of the train orders); "
+        f"{d['weights']:,} weights over {d['items_modelled']:,} items"
+    )
 
 
 def _ease_line(scores: Scores, limit: int) -> str:

@@ -557,7 +557,13 @@ class RulesSystem:
         self.index_ = {item: k for k, item in enumerate(items)}
 
     def details(self) -> Details:
-        return ()
+        """How the ranking added up the evidence; for learned weights, what mining chose."""
+        recommender = self.recommender_
+        if not recommender.learned:
+            return (("ranking", recommender.config.combine if recommender.config.combine != "learned" else "max"),)
+        fitted = recommender.data.provenance.get("weights") or {}
+        keys = ("lambda", "confidence_term", "popularity_term", "items_modelled", "weights")
+        return (("ranking", "learned"), *((key, fitted.get(key)) for key in keys))
 
     def suggest(self, cases: Cases, *, limit: int) -> Answers:
         limit = check_limit(limit)

@@ -15,9 +15,9 @@ __all__ = ["REASONS", "preview_cart", "explain_filtered"]
 
 #: Why a candidate was not shown, in the order the policy checks (the first that applies wins).
 REASONS = DROPPED
-# The trace's sources whose candidates explain_filtered lists: what the rules and the shop
-# put forward, not what fills an answer.
-CANDIDATE_SOURCES = frozenset({"rules", "upgrades", "pins"})
+# The trace's sources whose candidates explain_filtered lists: what the learned weights, the
+# rules and the shop put forward, not what fills an answer.
+CANDIDATE_SOURCES = frozenset({"weights", "rules", "upgrades", "pins"})
 
 
 def preview_cart(
@@ -78,12 +78,13 @@ def explain_filtered(
     kinds: Iterable[str] | None = None,
     objective: str | None = None,
 ) -> pd.DataFrame:
-    """The candidates of the rules, upgrades and pins for ``cart`` that the checkout does not
-    show, and why: the ranking's own decision trace (``Recommender.recommend(..., trace=True)``),
-    one row per item, nothing worked out again here.
+    """The candidates of the learned weights or the rules, upgrades and pins for ``cart`` that
+    the checkout does not show, and why: the ranking's own decision trace
+    (``Recommender.recommend(..., trace=True)``), one row per item, nothing worked out again here.
 
-    Candidates are the consequents of the rules inside the cart (those the ranking leaves out
-    too: into items not for sale, or under the lift floor), the upgrades of its items and the
+    Candidates are the items the cart's learned weights reach (the default ranking) or, ranking
+    with the rules, the consequents of the rules inside the cart (those the ranking leaves out
+    too: into items not for sale, or under the lift floor); the upgrades of its items and the
     shop's pins; popular items and back-offs that fill an answer are not listed. Each gets the
     first reason the policy gave (see :data:`REASONS`): ``in_cart``, ``excluded``, ``blocked``,
     ``out_of_stock``, ``inactive``, ``lift_floor``, ``substitute``, ``kind_cap``,
@@ -94,7 +95,7 @@ def explain_filtered(
     pandas.DataFrame
         ``item_id``, ``name``, ``kind``, ``reason`` (a key of :data:`REASONS`), ``detail``
         (a sentence), ``score``, ``confidence``, ``lift`` and ``because`` (the cart items of the
-        strongest rule; for an upgrade, the item it replaces), in the order of :data:`REASONS`,
+        strongest rule or pair; for an upgrade, the item it replaces), in the order of :data:`REASONS`,
         then by score.
 
     Examples

@@ -99,7 +99,9 @@ def threshold_sweep(
       random once for all thresholds, is hidden; the rest is the cart, and it is a hit when
       ``Recommender.recommend(cart, limit=limit, kinds=["cross_sell"])`` suggests the hidden
       item. ``hits`` / ``test_cases``. Items the policy never shows (out of stock, of a cart
-      item's family) cannot be hit, and popular items do not fill in.
+      item's family) cannot be hit, and popular items do not fill in. The answers rank with
+      the rules (``combine="max"``) unless ``config`` says otherwise: the thresholds change
+      the rules, not the learned weights.
 
     Examples
     --------
@@ -118,6 +120,7 @@ def threshold_sweep(
     supports, confidences, max_lens = sorted(set(supports)), sorted(set(confidences)), sorted(set(max_lens))
     if not supports or not confidences or not max_lens:
         raise ConfigError("supports, confidences and max_lens each need at least one value.")
+    config = config if config is not None else RankingConfig(combine="max")
     baskets = read_baskets(orders)
     # One generator for the split and then the hidden items: the seed fixes both.
     rng = np.random.default_rng(seed)

@@ -23,7 +23,7 @@ from ..io import Baskets, ColumnSpec, NonProductOptions, OrdersInput, read_baske
 from ..io.catalog import catalog_from_frame, merge_catalogs
 from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
-from ..model_data import CatalogEntry, ModelData, RuleCounts
+from ..model_data import CatalogEntry, ModelData, RuleCounts, WeightTerms
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
 from .cobought import top_cobought
 from .encode import Reduced, reduce_for_mining, support_that_fits
@@ -256,6 +256,7 @@ def mine(
         category_rules=category_model.rules,
         cobought=cobought,
         weights=() if weights is None else weights.triples,
+        weight_terms=WeightTerms() if weights is None else weights.terms,
         provenance={
             "input": {**baskets.source.as_dict(), "sha256": content},
             "read": baskets.summary.as_dict(),

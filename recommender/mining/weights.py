@@ -1,15 +1,27 @@
-"""Item-item weights fitted on the baskets in closed form: what the learned ranking adds up.
+"""Item-item weights fitted on the baskets in closed form, and how much of the pairs' plain
+confidence and of the items' popularity to add to them: what the learned ranking adds up.
 
-The model is EASE (Steck 2019), kept to mined evidence: a ridge regression of each item on the
-others, ``P = (G + lambda I)^-1``, ``B = -P / diag(P)`` with a zero diagonal, where ``G`` is the
-Gram matrix of the baskets (``G[a, b]``: baskets holding both). An item's score for a cart is
-the sum of the weights from the cart's items. Only weights of pairs seen together in at least
-``min_count`` baskets are kept, each item's ``per_item`` largest positive ones, each with the
-pair's basket count, so that a suggestion is explained by a pair a merchandiser can check.
-(Zeroing the rarer pairs in ``G`` itself instead would leave a matrix that is no Gram matrix:
-not positive semi-definite, it needs a large lambda to be solved.) ``lambda`` is chosen per shop
-on a validation split of the baskets given (hit rate at 3 on one hidden item per validation
-basket, over the most frequent items), then the weights are fitted on all of them.
+The weights are EASE's (Steck 2019): a ridge regression of each item on the others,
+``P = (G + lambda I)^-1``, ``B = -P / diag(P)`` with a zero diagonal, where ``G`` is the Gram
+matrix of the baskets (``G[a, b]``: baskets holding both). Only weights of pairs seen together
+in at least ``min_count`` baskets are kept, each cart item's ``per_item`` largest in size, of
+either sign: a negative weight is what EASE knows beyond co-occurrence (the cart speaks against
+an item that sells with its items' usual companions), and it is what puts EASE ahead of the
+positive weights alone. Every weight carries the pair's basket count, so a suggestion is
+explained by a pair a merchandiser can check. (Zeroing the rarer pairs in ``G`` itself instead
+would leave a matrix that is no Gram matrix: not positive semi-definite.)
+
+An item's learned score for a cart is
+
+    sum of the weights from the cart's items
+    + confidence_term * the largest confidence of a kept pair from a cart item
+    + popularity_term * the item's support,
+
+over the items some cart item has a positive weight to. ``lambda`` and the two terms are chosen
+per shop on a validation split of the baskets given (the latest when they have times), by hit
+rate and NDCG at 3 on one hidden item per validation basket, over the most frequent items; the
+hit rate on the hidden items that are not best sellers is recorded beside them. Then the
+weights are fitted on all of them.
 """
 
 from __future__ import annotations
@@ -17,50 +29,73 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import product
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..io.baskets import Baskets
+from ..model_data import WeightTerms
 
-__all__ = ["ItemWeights", "fit_item_weights", "LAMBDAS"]
+__all__ = ["ItemWeights", "fit_item_weights", "LAMBDAS", "CONFIDENCE_TERMS", "POPULARITY_TERMS"]
 
 logger = logging.getLogger(__name__)
 
-# Weights kept per item: an answer shows three items; twenty leave room for the cart's own.
-PER_ITEM = 20
+# Weights kept per cart item, the largest in size of either sign.
+PER_ITEM = 50
 # One basket together is chance; two is the least that repeats.
 MIN_PAIR_BASKETS = 2
-# The dense solve holds two N x N float64 matrices: 5,000 items are 400 MB.
-MAX_ITEMS = 5_000
+# The dense solve holds a few N x N float64 matrices: 6,000 items are 288 MB each.
+MAX_ITEMS = 6_000
 # The grid of lambda, in baskets: the ridge's pull toward no weight at all.
 LAMBDAS = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
-# Lambda is chosen on the validation split over at most this many of the most frequent items:
-# each value tried costs a dense solve, cubic in the items.
-LAMBDA_ITEMS = 3_000
-VALIDATION_SHARE = 0.1
-MAX_VALIDATION_CASES = 3_000
+# The grids of the two terms added to the weights' sum.
+CONFIDENCE_TERMS = (0.0, 0.1, 0.3)
+POPULARITY_TERMS = (0.0, 0.1, 0.3)
+# The validation also reports the hit rate on the items outside the best sellers (any shop can
+# show those): what the terms, which favour the best sellers, cost in reach.
+BEST_SELLERS = 10
+# The choice is made on the validation split over at most this many of the most frequent items:
+# each lambda tried costs a dense solve, cubic in the items.
+VALIDATION_ITEMS = 3_000
+VALIDATION_SHARE = 0.2
+MAX_VALIDATION_CASES = 5_000
 TOP = 3  # the answer's length the validation scores
 
 
 @dataclass(frozen=True, kw_only=True)
 class ItemWeights:
     """Weights ``(a, b, weight, baskets)``: what ``a`` in a cart adds to ``b``'s score, and the
-    baskets that held both; with the ``lambda_`` chosen, the items modelled (the most frequent,
-    at most ``MAX_ITEMS``) and the validation hit rate of each lambda tried."""
+    baskets that held both; with the ``lambda_`` and the two terms chosen, the items modelled
+    (the most frequent, at most ``MAX_ITEMS``) and the validation hit rate, NDCG and hit rate
+    beyond the best sellers of each setting tried, keyed ``(lambda, confidence_term,
+    popularity_term)``."""
 
     lambda_: float
+    confidence_term: float = 0.0
+    popularity_term: float = 0.0
     items_modelled: int
     triples: tuple[tuple[int, int, float, int], ...]
-    validation: dict[float, float] = field(default_factory=dict)
+    validation: dict[tuple[float, float, float], tuple[float, float, float]] = field(default_factory=dict)
+
+    @property
+    def terms(self) -> WeightTerms:
+        """The two terms, as the model stores them."""
+        return WeightTerms(self.confidence_term, self.popularity_term)
 
     def as_dict(self) -> dict[str, object]:
         """What the model's provenance records of the fit."""
+        best = self.validation.get((self.lambda_, self.confidence_term, self.popularity_term))
         return {
             "lambda": self.lambda_,
+            "confidence_term": self.confidence_term,
+            "popularity_term": self.popularity_term,
             "items_modelled": self.items_modelled,
             "weights": len(self.triples),
-            "validation_hit_rate": {str(lam): round(hit, 4) for lam, hit in self.validation.items()},
+            "settings_tried": len(self.validation),
+            "validation_hit_rate": None if best is None else round(best[0], 4),
+            "validation_ndcg": None if best is None else round(best[1], 4),
+            "validation_beyond_best_sellers": None if best is None else round(best[2], 4),
         }
 
 
@@ -71,15 +106,17 @@ def fit_item_weights(
     min_count: int = MIN_PAIR_BASKETS,
     max_items: int = MAX_ITEMS,
     lambdas: Sequence[float] = LAMBDAS,
+    confidence_terms: Sequence[float] = CONFIDENCE_TERMS,
+    popularity_terms: Sequence[float] = POPULARITY_TERMS,
     seed: int = 0,
 ) -> ItemWeights:
-    """Fit the weights on ``baskets``, lambda chosen on a seeded validation split of them.
+    """Fit the weights on ``baskets``, lambda and the terms chosen on a seeded validation split.
 
     Examples
     --------
     >>> b = Baskets.from_lists([["tea", "kettle"]] * 6 + [["mug", "cake"]] * 4 + [["tea", "mug"]] * 2)
-    >>> fitted = fit_item_weights(b, lambdas=(1.0,))
-    >>> sorted((b.items[x], b.items[y]) for x, y, _, _ in fitted.triples)[:3]
+    >>> fitted = fit_item_weights(b, lambdas=(1.0,), confidence_terms=(0.0,), popularity_terms=(0.0,))
+    >>> sorted((b.items[x], b.items[y]) for x, y, w, _ in fitted.triples if w > 0)[:3]
     [('cake', 'mug'), ('kettle', 'tea'), ('mug', 'cake')]
     >>> all(baskets >= 2 for _, _, _, baskets in fitted.triples)  # every weight has a pair behind it
     True
@@ -91,26 +128,76 @@ def fit_item_weights(
     if len(modelled) < len(used):
         logger.info("weights over the %d most frequent of %d items", len(modelled), len(used))
     columns = matrix[:, modelled].tocsr()
-    validation: dict[float, float] = {}
-    if len(lambdas) > 1:
+    grid = [(float(a), float(b), float(c)) for a, b, c in product(lambdas, confidence_terms, popularity_terms)]
+    validation: dict[tuple[float, float, float], tuple[float, float, float]] = {}
+    if len(grid) > 1:
         rng = np.random.default_rng(seed)
-        held = rng.random(columns.shape[0]) < VALIDATION_SHARE
-        head = columns[:, :LAMBDA_ITEMS]  # the columns are in order of frequency
-        carts, hidden = _hide_one(head[held], rng)
-        gram = _gram(head[~held])
-        for lam in lambdas:
-            weights = _top_weights(_solve(gram, lam), per_item, gram >= min_count)
-            validation[float(lam)] = _hit_rate(weights, carts, hidden)
-        best = max(validation, key=lambda lam: (validation[lam], -lam))
+        held = _held_out(baskets, rng)
+        validation = _validate(columns, held, grid, per_item=per_item, min_count=min_count, rng=rng)
+        # The best sum of hit rate and NDCG; among equals, the plainest: a larger lambda, smaller terms.
+        best = max(validation, key=lambda s: (validation[s][0] + validation[s][1], s[0], -s[1], -s[2]))
     else:
-        best = float(lambdas[0])
+        best = grid[0]
+    lam, confidence_term, popularity_term = best
     gram = _gram(columns)
-    weights = _top_weights(_solve(gram, best), per_item, gram >= min_count)
+    weights = _kept_weights(_solve(gram, lam), per_item, gram >= min_count)
     rows, cols = weights.nonzero()
     triples = tuple(
         (int(modelled[a]), int(modelled[b]), float(weights[a, b]), int(gram[a, b])) for a, b in zip(rows, cols)
     )
-    return ItemWeights(lambda_=best, items_modelled=len(modelled), triples=triples, validation=validation)
+    return ItemWeights(
+        lambda_=lam,
+        confidence_term=confidence_term,
+        popularity_term=popularity_term,
+        items_modelled=len(modelled),
+        triples=triples,
+        validation=validation,
+    )
+
+
+def _validate(
+    columns: sp.csr_matrix,
+    held: np.ndarray,
+    grid: list[tuple[float, float, float]],
+    *,
+    per_item: int,
+    min_count: int,
+    rng: np.random.Generator,
+) -> dict[tuple[float, float, float], tuple[float, float, float]]:
+    """Hit rate and NDCG at ``TOP`` of each setting, fitted on the baskets not ``held`` out
+    and scored on one hidden item of each of those held, over the most frequent items."""
+    head = columns[:, :VALIDATION_ITEMS]  # the columns are in order of frequency
+    carts, hidden = _hide_one(head[held], rng)
+    fit = head[~held]
+    gram = _gram(fit)
+    counts = np.diag(gram).copy()
+    support = counts / max(fit.shape[0], 1)
+    seen = gram >= min_count
+    confidence = gram / np.maximum(counts, 1.0)[:, None]
+    found: dict[tuple[float, float, float], tuple[float, float, float]] = {}
+    for lam in sorted({choice[0] for choice in grid}):
+        weights = _kept_weights(_solve(gram, lam), per_item, seen).toarray()
+        kept = weights != 0
+        summed = np.asarray(carts @ weights)
+        reached = np.asarray(carts @ (weights > 0)) > 0
+        strongest = _row_max(carts, np.where(kept, confidence, 0.0))
+        for choice in grid:
+            if choice[0] == lam:
+                scores = summed + choice[1] * strongest + choice[2] * support[None, :]
+                found[choice] = _accuracy(scores, reached, carts, hidden)
+    return found
+
+
+def _held_out(baskets: Baskets, rng: np.random.Generator) -> np.ndarray:
+    """The validation baskets: the latest ``VALIDATION_SHARE`` when baskets have times (the
+    weights will meet later baskets, and a shopper's repeated orders must not sit on both
+    sides), else a random share."""
+    n = len(baskets)
+    if baskets.timestamps is None:
+        return rng.random(n) < VALIDATION_SHARE
+    held = np.zeros(n, dtype=bool)
+    held[np.argsort(baskets.timestamps, kind="stable")[n - int(round(n * VALIDATION_SHARE)) :]] = True
+    return held
 
 
 def _binary(baskets: Baskets) -> sp.csr_matrix:
@@ -131,19 +218,29 @@ def _solve(gram: np.ndarray, lam: float) -> np.ndarray:
     return weights
 
 
-def _top_weights(weights: np.ndarray, per_item: int, seen: np.ndarray) -> sp.csr_matrix:
-    """Each row's ``per_item`` largest positive weights of the pairs ``seen`` together often
+def _kept_weights(weights: np.ndarray, per_item: int, seen: np.ndarray) -> sp.csr_matrix:
+    """Each row's ``per_item`` largest weights in size among the pairs ``seen`` together often
     enough (a weight without a pair behind it could not be explained), the rest 0 (sparse)."""
     weights = np.where(seen, weights, 0.0)
     n = weights.shape[0]
     if n == 0:
         return sp.csr_matrix((0, 0))
     keep = min(per_item, n)
-    columns = np.argpartition(-weights, keep - 1, axis=1)[:, :keep]
+    columns = np.argpartition(-np.abs(weights), keep - 1, axis=1)[:, :keep]
     rows = np.repeat(np.arange(n), keep)
     values = weights[rows, columns.ravel()]
-    positive = values > 0
-    return sp.csr_matrix((values[positive], (rows[positive], columns.ravel()[positive])), shape=(n, n))
+    nonzero = values != 0
+    return sp.csr_matrix((values[nonzero], (rows[nonzero], columns.ravel()[nonzero])), shape=(n, n))
+
+
+def _row_max(carts: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
+    """For each cart, the largest of ``values`` over the rows of its items (0 for none)."""
+    out = np.zeros((carts.shape[0], values.shape[1]))
+    for row in range(carts.shape[0]):
+        items = carts.indices[carts.indptr[row] : carts.indptr[row + 1]]
+        if len(items):
+            out[row] = values[items].max(axis=0)
+    return out
 
 
 def _hide_one(matrix: sp.csr_matrix, rng: np.random.Generator) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -160,13 +257,28 @@ def _hide_one(matrix: sp.csr_matrix, rng: np.random.Generator) -> tuple[sp.csr_m
     return carts.tocsr(), hidden
 
 
-def _hit_rate(weights: sp.csr_matrix, carts: sp.csr_matrix, hidden: np.ndarray) -> float:
-    """Share of the carts whose hidden item is among the ``TOP`` best scored items outside them."""
+def _accuracy(
+    scores: np.ndarray, reached: np.ndarray, carts: sp.csr_matrix, hidden: np.ndarray
+) -> tuple[float, float, float]:
+    """Hit rate and NDCG at ``TOP`` (the hidden item among the ``TOP`` best scored items the
+    cart reaches: a positive score, not in the cart; and at which place), and the hit rate of
+    the carts whose hidden item is not one of the ``BEST_SELLERS`` (the first columns)."""
     if not len(hidden):
-        return 0.0
-    scores = np.asarray((carts @ weights).toarray())
+        return 0.0, 0.0, 0.0
+    scores = np.where(reached & (scores > 0), scores, -np.inf)
     scores[carts.nonzero()] = -np.inf
-    top = np.argpartition(-scores, TOP - 1, axis=1)[:, :TOP] if scores.shape[1] > TOP else np.argsort(-scores)
-    found = (top == hidden[:, None]) & np.isfinite(np.take_along_axis(scores, top, axis=1))
-    found &= np.take_along_axis(scores, top, axis=1) > 0
-    return float(found.any(axis=1).mean())
+    top = min(TOP, scores.shape[1])
+    if scores.shape[1] > top:
+        best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
+    else:
+        best = np.tile(np.arange(top), (len(scores), 1))
+    best = np.take_along_axis(best, np.argsort(-np.take_along_axis(scores, best, axis=1), axis=1), axis=1)
+    found = (best == hidden[:, None]) & np.isfinite(np.take_along_axis(scores, best, axis=1))
+    place = np.argmax(found, axis=1)
+    hit = found.any(axis=1)
+    beyond = hidden >= BEST_SELLERS
+    return (
+        float(hit.mean()),
+        float(np.where(hit, 1.0 / np.log2(place + 2.0), 0.0).mean()),
+        float(hit[beyond].mean()) if beyond.any() else 0.0,
+    )

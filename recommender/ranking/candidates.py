@@ -9,10 +9,12 @@ being taken (``likelihood``); the scoring stage turns it into the objective's un
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import heapq
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from ..model_data import WeightTerms
 from .cart import Cart
 from .index import Rule, RuleIndex
 from .items import ItemTable
@@ -22,7 +24,8 @@ from .upgrades import Upgrade
 __all__ = [
     "Candidate",
     "TIERS",
-    "Weight",
+    "Weights",
+    "weight_rows",
     "rule_candidates",
     "strongest_rules",
     "weight_candidates",
@@ -121,66 +124,131 @@ def rule_candidates(
     return found, True
 
 
-class Weight(NamedTuple):
-    """What a cart item adds to ``item``'s learned score, and the baskets that held both."""
+class Weights(NamedTuple):
+    """A cart item's learned weights, in columns: to which items, how much, and the baskets
+    and confidence (the baskets over the cart item's) of each pair."""
 
-    item: int
-    weight: float
-    baskets: int
+    items: tuple[int, ...]
+    weights: tuple[float, ...]
+    baskets: tuple[int, ...]
+    confidences: tuple[float, ...]
+
+
+def weight_rows(triples: Iterable[tuple[int, int, float, int]], counts: Sequence[int]) -> dict[int, Weights]:
+    """The model's weights ``(a, b, weight, baskets)`` as columns per cart item ``a``."""
+    rows: dict[int, list[tuple[int, float, int]]] = {}
+    for a, b, weight, baskets in triples:
+        rows.setdefault(a, []).append((b, weight, baskets))
+    return {
+        a: Weights(
+            tuple(b for b, _, _ in row),
+            tuple(w for _, w, _ in row),
+            tuple(n for _, _, n in row),
+            tuple(n / counts[a] if counts[a] else 0.0 for _, _, n in row),
+        )
+        for a, row in rows.items()
+    }
 
 
 def weight_candidates(
-    weights: Mapping[int, Sequence[Weight]],
+    weights: Mapping[int, Weights],
+    terms: WeightTerms,
     table: ItemTable,
     cart: Cart,
     *,
     skip: Collection[int],
+    sellable_only: bool,
     objective: str,
     wanted: int | None,
 ) -> tuple[list[Candidate], bool]:
-    """One candidate per item the cart's items carry a learned weight to, scored by the sum of
-    those weights (see :mod:`recommender.mining.weights`), the ``wanted`` best (all for None);
-    and whether that is all of them. Each is explained by its strongest pair: the cart item
+    """One candidate per item a cart item carries a positive learned weight to (only items for
+    sale with ``sellable_only``), the ``wanted`` best (all for None), and whether that is all
+    of them. Its learned score is the sum of the cart's weights to it, plus ``terms.confidence``
+    times the largest confidence of those pairs, plus ``terms.popularity`` times its support
+    (see :mod:`recommender.mining.weights`); an item the cart speaks against on the whole (a
+    score of 0 or less) is no candidate. Each is explained by its strongest pair: the cart item
     with the largest weight to it, with the baskets, confidence and lift of the two together.
+    Ties go to the smaller item id.
     """
-    total: dict[int, float] = {}
-    strongest: dict[int, Weight] = {}  # item -> its largest weight from the cart
-    because: dict[int, int] = {}  # item -> the cart item of that weight
-    for source in cart.items:
-        for target in weights.get(source, ()):
-            item = target.item
-            if item in skip:
+    rows = [(source, weights[source]) for source in cart.items if source in weights]
+    total: dict[int, float] = {}  # item -> the sum of the cart's weights to it
+    confidence: dict[int, float] = {}  # item -> the largest confidence of a weighted pair into it
+    add, best = total.get, confidence.get
+    for _, row in rows:
+        for item, weight in zip(row.items, row.weights):
+            total[item] = add(item, 0.0) + weight
+        if terms.confidence:
+            for item, pair_confidence in zip(row.items, row.confidences):
+                if pair_confidence > best(item, 0.0):
+                    confidence[item] = pair_confidence
+    ids, support, sellable = table.ids, table.support, table.sellable
+    confidence_term, popularity_term = terms.confidence, terms.popularity
+    likelihoods = {
+        item: summed + confidence_term * confidence.get(item, 0.0) + popularity_term * support[item]
+        for item, summed in total.items()
+    }
+    # Scores first; then, best first, the checks, the strongest pair and a Candidate only for
+    # the items that make the cut (items of one score at a time, in the answer's order of ties:
+    # the strongest pair's weight and baskets, then the id).
+    if objective == "confidence":
+        ranked = [(-likelihood, item) for item, likelihood in likelihoods.items() if likelihood > 0]
+    else:
+        ranked = [
+            (-value(table, objective, item, likelihood), item)
+            for item, likelihood in likelihoods.items()
+            if likelihood > 0
+        ]
+    heapq.heapify(ranked)
+    found: list[Candidate] = []
+    while ranked and (wanted is None or len(found) < wanted):
+        negative_score, item = heapq.heappop(ranked)
+        tied = [item]
+        while ranked and ranked[0][0] == negative_score:
+            tied.append(heapq.heappop(ranked)[1])
+        explained = []
+        for item in tied:
+            if item in skip or (sellable_only and not sellable[item]):
                 continue
-            total[item] = total.get(item, 0.0) + target.weight
-            if item not in strongest or target.weight > strongest[item].weight:
-                strongest[item], because[item] = target, source
-    found = []
-    for item, score in total.items():
-        weight, baskets, source = strongest[item].weight, strongest[item].baskets, because[item]
-        confidence = baskets / table.counts[source]
-        found.append(
-            Candidate(
-                item=item,
-                kind="cross_sell",
-                source="weights",
-                likelihood=score,
-                strength=weight,
-                count=baskets,
-                score=value(table, objective, item, score),
-                evidence={
-                    "because": [table.ids[source]],
-                    "confidence": confidence,
-                    "lift": confidence / table.support[item] if table.support[item] else 0.0,
-                    "baskets": baskets,
-                    "learned_score": score,
-                },
+            strongest = _strongest_pair(rows, item)
+            if strongest is not None:  # else no cart item has a positive weight to it
+                source, weight, baskets = strongest
+                explained.append((-weight, -baskets, ids[item], item, source))
+        for negative_weight, negative_baskets, _, item, source in sorted(explained):
+            pair_confidence = -negative_baskets / table.counts[source]
+            found.append(
+                Candidate(
+                    item=item,
+                    kind="cross_sell",
+                    source="weights",
+                    likelihood=likelihoods[item],
+                    strength=-negative_weight,
+                    count=-negative_baskets,
+                    score=-negative_score,
+                    evidence={
+                        "because": [ids[source]],
+                        "confidence": pair_confidence,
+                        "lift": pair_confidence / support[item] if support[item] else 0.0,
+                        "baskets": -negative_baskets,
+                        "learned_score": likelihoods[item],
+                    },
+                )
             )
-        )
-    ids = table.ids
-    found.sort(key=lambda c: (-c.score, -c.strength, -c.count, ids[c.item]))
     if wanted is not None and len(found) > wanted:
         return found[:wanted], False
-    return found, True
+    return found, not ranked
+
+
+def _strongest_pair(rows: Sequence[tuple[int, Weights]], item: int) -> tuple[int, float, int] | None:
+    """The cart item with the largest positive weight to ``item``, that weight and the pair's
+    baskets (the first cart item among equals); None when no weight to it is positive."""
+    strongest = None
+    for source, row in rows:
+        if item in row.items:
+            at = row.items.index(item)
+            weight = row.weights[at]
+            if weight > 0 and (strongest is None or weight > strongest[1]):
+                strongest = (source, weight, row.baskets[at])
+    return strongest
 
 
 def strongest_rules(

@@ -19,12 +19,12 @@ from ..model_data import ModelData
 from .bundles import BundleIndex
 from .candidates import (
     Candidate,
-    Weight,
     pin,
     rule_candidates,
     strongest_rules,
     upgrade_candidates,
     weight_candidates,
+    weight_rows,
 )
 from .cart import Cart, read_cart, read_kinds, read_objective
 from .explain import Explainer
@@ -76,11 +76,8 @@ class Recommender:
         self._unused_rules: RuleIndex | None = None  # built when a trace first asks for them
         # Learned weights rank when asked for and the model has them; otherwise the rules do
         # (and the weights are not loaded).
-        self._learned = config.combine == "learned" and bool(data.weights)
-        self.weights: dict[int, list[Weight]] = {}
-        for a, b, weight, baskets in data.weights if self._learned else ():
-            if table.sellable[b]:
-                self.weights.setdefault(a, []).append(Weight(b, weight, baskets))
+        self.learned = config.combine == "learned" and bool(data.weights)
+        self.weights = weight_rows(data.weights if self.learned else (), data.item_counts)
         self.upgrades = upgrade_index(data, table, band=config.upgrade_band)
         self.bundles = BundleIndex(data)
         self.fallbacks = Fallbacks(data, table, min_lift=config.min_lift, shrinkage=self.shrinkage)
@@ -101,7 +98,7 @@ class Recommender:
         )
         # Then, with rules not combined, a cross-sell answer ranked by confidence is the rules'
         # strongest consequents: a fast path to the same answer (tests hold the two equal).
-        self._straight = not self._policy_may_reorder and config.combine in ("max", "learned") and not self._learned
+        self._straight = not self._policy_may_reorder and config.combine in ("max", "learned") and not self.learned
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, config: RankingConfig | None = None) -> Recommender:
@@ -201,9 +198,16 @@ class Recommender:
         skip = frozenset() if traced else cart.blocked
         rules: list[Candidate] = []
         complete = True
-        if "cross_sell" in kinds and cart.items and self._learned:
+        if "cross_sell" in kinds and cart.items and self.learned:
             rules, complete = weight_candidates(
-                self.weights, table, cart, skip=skip, objective=objective, wanted=wanted
+                self.weights,
+                self.data.weight_terms,
+                table,
+                cart,
+                skip=skip,
+                sellable_only=not traced,
+                objective=objective,
+                wanted=wanted,
             )
         elif "cross_sell" in kinds and cart.items:
             combine = "max" if self.config.combine == "learned" else self.config.combine
@@ -222,7 +226,7 @@ class Recommender:
                 if upgrade.item not in found or table.families[upgrade.item] in cart.families:
                     found[upgrade.item] = upgrade
         pin(found, table, cart, self.pins)
-        if traced and "cross_sell" in kinds and cart.items and not self._learned:
+        if traced and "cross_sell" in kinds and cart.items and not self.learned:
             # Last, so that they stand only for items no other source offers.
             found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
         return list(found.values()), complete
