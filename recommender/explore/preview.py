@@ -35,9 +35,10 @@ def preview_cart(
 
     Examples
     --------
-    >>> from recommender import Recommender, mine
+    >>> from recommender import RankingConfig, Recommender, mine
     >>> baskets = [["tea", "kettle"], ["tea", "kettle"], ["mug"], ["mug"], ["mug", "cake"]]
-    >>> shown = preview_cart(Recommender(mine(baskets, min_support=0.2).data), ["kettle", "nope"], limit=2)
+    >>> rules = Recommender(mine(baskets, min_support=0.2).data, config=RankingConfig(combine="max"))
+    >>> shown = preview_cart(rules, ["kettle", "nope"], limit=2)
     >>> shown[["rank", "item_id", "kind", "score"]]
        rank item_id        kind  score
     0     1     tea  cross_sell    1.0
@@ -100,9 +101,9 @@ def explain_filtered(
 
     Examples
     --------
-    >>> from recommender import Recommender, mine
+    >>> from recommender import RankingConfig, Recommender, mine
     >>> baskets = [["tea", "kettle"], ["tea", "kettle"], ["tea", "mug"], ["mug"]]
-    >>> rec = Recommender(mine(baskets, min_support=0.25).data)
+    >>> rec = Recommender(mine(baskets, min_support=0.25).data, config=RankingConfig(combine="max"))
     >>> why = explain_filtered(rec, ["tea", "kettle"], limit=1, kinds=["cross_sell"])
     >>> why[["item_id", "reason", "because"]]
       item_id      reason    because

@@ -168,87 +168,62 @@ def weight_candidates(
     (see :mod:`recommender.mining.weights`); an item the cart speaks against on the whole (a
     score of 0 or less) is no candidate. Each is explained by its strongest pair: the cart item
     with the largest weight to it, with the baskets, confidence and lift of the two together.
-    Ties go to the smaller item id.
     """
-    rows = [(source, weights[source]) for source in cart.items if source in weights]
     total: dict[int, float] = {}  # item -> the sum of the cart's weights to it
     confidence: dict[int, float] = {}  # item -> the largest confidence of a weighted pair into it
-    add, best = total.get, confidence.get
-    for _, row in rows:
-        for item, weight in zip(row.items, row.weights):
+    strongest: dict[int, float] = {}  # item -> its largest positive weight from the cart
+    pair: dict[int, tuple[int, int]] = {}  # item -> the cart item of that weight, and their baskets
+    add, best, stronger = total.get, confidence.get, strongest.get
+    for source in cart.items:
+        row = weights.get(source)
+        if row is None:
+            continue
+        for item, weight, baskets in zip(row.items, row.weights, row.baskets):
             total[item] = add(item, 0.0) + weight
+            if weight > stronger(item, 0.0):
+                strongest[item] = weight
+                pair[item] = (source, baskets)
         if terms.confidence:
             for item, pair_confidence in zip(row.items, row.confidences):
                 if pair_confidence > best(item, 0.0):
                     confidence[item] = pair_confidence
     ids, support, sellable = table.ids, table.support, table.sellable
     confidence_term, popularity_term = terms.confidence, terms.popularity
-    likelihoods = {
-        item: summed + confidence_term * confidence.get(item, 0.0) + popularity_term * support[item]
-        for item, summed in total.items()
-    }
-    # Scores first; then, best first, the checks, the strongest pair and a Candidate only for
-    # the items that make the cut (items of one score at a time, in the answer's order of ties:
-    # the strongest pair's weight and baskets, then the id).
-    if objective == "confidence":
-        ranked = [(-likelihood, item) for item, likelihood in likelihoods.items() if likelihood > 0]
-    else:
-        ranked = [
-            (-value(table, objective, item, likelihood), item)
-            for item, likelihood in likelihoods.items()
-            if likelihood > 0
-        ]
-    heapq.heapify(ranked)
-    found: list[Candidate] = []
-    while ranked and (wanted is None or len(found) < wanted):
-        negative_score, item = heapq.heappop(ranked)
-        tied = [item]
-        while ranked and ranked[0][0] == negative_score:
-            tied.append(heapq.heappop(ranked)[1])
-        explained = []
-        for item in tied:
-            if item in skip or (sellable_only and not sellable[item]):
-                continue
-            strongest = _strongest_pair(rows, item)
-            if strongest is not None:  # else no cart item has a positive weight to it
-                source, weight, baskets = strongest
-                explained.append((-weight, -baskets, ids[item], item, source))
-        for negative_weight, negative_baskets, _, item, source in sorted(explained):
-            pair_confidence = -negative_baskets / table.counts[source]
-            found.append(
-                Candidate(
-                    item=item,
-                    kind="cross_sell",
-                    source="weights",
-                    likelihood=likelihoods[item],
-                    strength=-negative_weight,
-                    count=-negative_baskets,
-                    score=-negative_score,
-                    evidence={
-                        "because": [ids[source]],
-                        "confidence": pair_confidence,
-                        "lift": pair_confidence / support[item] if support[item] else 0.0,
-                        "baskets": -negative_baskets,
-                        "learned_score": likelihoods[item],
-                    },
-                )
+    # Scores first, in the answer's order (score, then the strongest pair's weight and baskets,
+    # then the id); a Candidate only for the items that make the cut.
+    ranked = []
+    for item, weight in strongest.items():
+        if item in skip or (sellable_only and not sellable[item]):
+            continue
+        likelihood = total[item] + confidence_term * confidence.get(item, 0.0) + popularity_term * support[item]
+        if likelihood > 0:
+            score = likelihood if objective == "confidence" else value(table, objective, item, likelihood)
+            ranked.append((-score, -weight, -pair[item][1], ids[item], item, likelihood))
+    complete = wanted is None or len(ranked) <= wanted
+    chosen = sorted(ranked) if wanted is None or len(ranked) <= wanted else heapq.nsmallest(wanted, ranked)
+    found = []
+    for negative_score, negative_weight, _, _, item, likelihood in chosen:
+        source, baskets = pair[item]
+        pair_confidence = baskets / table.counts[source]
+        found.append(
+            Candidate(
+                item=item,
+                kind="cross_sell",
+                source="weights",
+                likelihood=likelihood,
+                strength=-negative_weight,
+                count=baskets,
+                score=-negative_score,
+                evidence={
+                    "because": [ids[source]],
+                    "confidence": pair_confidence,
+                    "lift": pair_confidence / support[item] if support[item] else 0.0,
+                    "baskets": baskets,
+                    "learned_score": likelihood,
+                },
             )
-    if wanted is not None and len(found) > wanted:
-        return found[:wanted], False
-    return found, not ranked
-
-
-def _strongest_pair(rows: Sequence[tuple[int, Weights]], item: int) -> tuple[int, float, int] | None:
-    """The cart item with the largest positive weight to ``item``, that weight and the pair's
-    baskets (the first cart item among equals); None when no weight to it is positive."""
-    strongest = None
-    for source, row in rows:
-        if item in row.items:
-            at = row.items.index(item)
-            weight = row.weights[at]
-            if weight > 0 and (strongest is None or weight > strongest[1]):
-                strongest = (source, weight, row.baskets[at])
-    return strongest
+        )
+    return found, complete
 
 
 def strongest_rules(
