@@ -141,9 +141,10 @@ def fit_item_weights(
     lam, confidence_term, popularity_term = best
     gram = _gram(columns)
     weights = _kept_weights(_solve(gram, lam), per_item, gram >= min_count)
-    rows, cols = weights.nonzero()
+    kept = weights.tocoo()
     triples = tuple(
-        (int(modelled[a]), int(modelled[b]), float(weights[a, b]), int(gram[a, b])) for a, b in zip(rows, cols)
+        (int(modelled[a]), int(modelled[b]), float(weight), int(gram[a, b]))
+        for a, b, weight in zip(kept.row, kept.col, kept.data)
     )
     return ItemWeights(
         lambda_=lam,
