@@ -196,3 +196,15 @@ def test_on_real_baskets_negative_weights_are_kept_with_their_pairs():
     for a, *_ in fitted.triples:
         per_source[a] = per_source.get(a, 0) + 1
     assert max(per_source.values()) == 50  # PER_ITEM
+
+
+def test_mining_can_leave_the_weights_out(model):
+    """For a model that ranks with the rules only (a threshold sweep, the rules' evaluation)."""
+    plain = mine(BASKETS, min_support=0.1, min_confidence=0.1, learn_weights=False)
+    assert plain.data.weights == () and plain.data.provenance["weights"] is None
+    assert len(plain.rules) == len(model.rules) and model.data.weights
+    learned = Recommender(plain.data)  # the default asks for the learned ranking: there is none
+    rules = Recommender(model.data, config=RankingConfig(combine="max"))
+    assert not learned.learned
+    for cart in (["tea"], ["coffee", "mug"], ["cake"]):
+        assert learned.recommend(cart).items == rules.recommend(cart).items

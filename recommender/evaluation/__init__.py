@@ -299,9 +299,12 @@ def evaluate(
     say("mining the train orders")
     from ..mining import mine
 
+    # The learned weights only for a rules system that ranks with them.
+    learned = "rules" in chosen and (ranking or RankingConfig()).combine == "learned"
     model = mine(
-        train, config=config, catalog=catalog, hierarchy=hierarchy, hierarchy_level=hierarchy_level, workers=workers
-    )
+        train, config=config, catalog=catalog, hierarchy=hierarchy, hierarchy_level=hierarchy_level, workers=workers,
+        learn_weights=learned,
+    )  # fmt: skip
     index = {item: k for k, item in enumerate(train.items)}
     hidden = np.array([index.get(item, -1) for item in cases.hidden], dtype=np.int64)
     indptr, _ = cases.cart_matrix(train.items)

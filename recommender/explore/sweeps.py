@@ -139,6 +139,7 @@ def threshold_sweep(
                     max_len=max_len,
                     catalog=catalog,
                     workers=workers,
+                    learn_weights=config.combine == "learned",  # the weights do not move with the thresholds
                 )  # fmt: skip
                 for part in (baskets, train)
             )

@@ -63,6 +63,7 @@ def mine(
     keep_items: Iterable[Any] | None = None,
     detect_non_products: bool = True,
     fit_support: bool | None = None,
+    learn_weights: bool = True,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -110,6 +111,10 @@ def mine(
         When the support leaves more frequent pairs than ``max_pairs``, mine at the smallest
         support that fits instead of stopping, and record it (``provenance["support_fitted"]``).
         Default: when no support was given (neither ``min_support`` nor ``config``).
+    learn_weights : bool
+        Fit the item-item weights of the learned ranking (:mod:`recommender.mining.weights`).
+        False leaves them out, for a model that ranks with the rules only (a threshold sweep,
+        an evaluation of the rules' own ranking); it then ranks as with ``combine="max"``.
 
     Examples
     --------
@@ -227,7 +232,7 @@ def mine(
     cobought = top_cobought(baskets) if isinstance(baskets, Baskets) else ()
     lap("cobought")
     say("fitting item weights")
-    weights = fit_item_weights(baskets) if isinstance(baskets, Baskets) else None
+    weights = fit_item_weights(baskets) if learn_weights and isinstance(baskets, Baskets) else None
     lap("weights")
     say("counting trade-ups")
     tradeups, buyers = count_tradeups(baskets, merged_catalog) if isinstance(baskets, Baskets) else ((), ())
