@@ -165,8 +165,9 @@ def _validate(
     min_count: int,
     rng: np.random.Generator,
 ) -> dict[tuple[float, float, float], tuple[float, float, float]]:
-    """Hit rate and NDCG at ``TOP`` of each setting, fitted on the baskets not ``held`` out
-    and scored on one hidden item of each of those held, over the most frequent items."""
+    """Hit rate, NDCG and hit rate beyond the best sellers at ``TOP`` of each setting, fitted on
+    the baskets not ``held`` out and scored on one hidden item of each of those held, over the
+    most frequent items."""
     head = columns[:, :VALIDATION_ITEMS]  # the columns are in order of frequency
     carts, hidden = _hide_one(head[held], rng)
     fit = head[~held]
@@ -181,10 +182,10 @@ def _validate(
         kept = weights != 0
         summed = np.asarray(carts @ weights)
         reached = np.asarray(carts @ (weights > 0)) > 0
-        strongest = _row_max(carts, np.where(kept, confidence, 0.0))
+        largest_confidence = _row_max(carts, np.where(kept, confidence, 0.0))
         for choice in grid:
             if choice[0] == lam:
-                scores = summed + choice[1] * strongest + choice[2] * support[None, :]
+                scores = summed + choice[1] * largest_confidence + choice[2] * support[None, :]
                 found[choice] = _accuracy(scores, reached, carts, hidden)
     return found
 
