@@ -197,10 +197,12 @@ def weight_candidates(
             continue
         likelihood = total[item] + confidence_term * confidence.get(item, 0.0) + popularity_term * support[item]
         if likelihood > 0:
-            score = likelihood if objective == "confidence" else value(table, objective, item, likelihood)
+            score = value(table, objective, item, likelihood)
             ranked.append((-score, -weight, -pair[item][1], ids[item], item, likelihood))
-    complete = wanted is None or len(ranked) <= wanted
-    chosen = sorted(ranked) if wanted is None or len(ranked) <= wanted else heapq.nsmallest(wanted, ranked)
+    if wanted is None or len(ranked) <= wanted:
+        chosen, complete = sorted(ranked), True
+    else:
+        chosen, complete = heapq.nsmallest(wanted, ranked), False
     found = []
     for negative_score, negative_weight, _, _, item, likelihood in chosen:
         source, baskets = pair[item]
