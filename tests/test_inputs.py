@@ -233,3 +233,29 @@ def test_evaluate_with_a_config_equals_evaluate_with_keywords():
     by_config = evaluate(SHOP, config=MiningConfig(min_support=0.1, min_confidence=0.2), **options)
     assert by_config.as_dict()["systems"] == by_keywords.as_dict()["systems"]
     assert by_config.thresholds == by_keywords.thresholds and dict(by_config.thresholds)["min_support"] == 0.1
+
+
+def test_binary_data_and_control_characters_in_ids_are_refused(tmp_path, capsys):
+    """Random bytes are no orders: mining them would replace a good model with rules over noise."""
+    import random
+
+    good = tmp_path / "good.rcm"
+    mine([["tea", "kettle"]] * 3).save(good)
+    before = good.read_bytes()
+    garbage = tmp_path / "g.csv"
+    garbage.write_bytes(random.Random(7).randbytes(3000))
+    assert main(["mine", str(garbage), "-o", str(good)]) == 2
+    err = capsys.readouterr().err
+    assert "does not look like orders as text" in err and "control characters" in err and "Traceback" not in err
+    assert good.read_bytes() == before  # the good model is untouched
+    # One NUL inside an id of an otherwise fine long CSV, and a tab in a DataFrame's id.
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"order_id,item_id\n1,tea\n1,kettle\n2,te\x00a\n2,mug\n")
+    with pytest.raises(InputError, match=r"1 of its 4 item ids hold control characters \(e\.g\. 'te\\x00a'\)"):
+        read_baskets(nul)
+    frame = pd.DataFrame({"order_id": [1, 1], "item_id": ["tea", "ket\ttle"]})
+    with pytest.raises(InputError, match="the DataFrame does not look like orders as text"):
+        read_baskets(frame)
+    # Accents, other scripts and symbols are text.
+    fine = pd.DataFrame({"order_id": [1, 1, 2, 2], "item_id": ["thé", "茶", "tea №1", "thé"]})
+    assert read_baskets(fine).items == ("tea №1", "thé", "茶")

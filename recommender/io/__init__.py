@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Union
@@ -79,15 +80,33 @@ def read_baskets(
         import hashlib
 
         info = SourceInfo(name="<DataFrame>", kind="dataframe", sha256=hashlib.sha256(frame_sha).hexdigest())
-        return long_from_frame(source, columns=columns, source=info, non_products=options)
+        baskets = long_from_frame(source, columns=columns, source=info, non_products=options)
+        return _text_ids(baskets, "the DataFrame")
     if isinstance(source, (str, os.PathLike)):
-        return _read_file(Path(source), format=format, columns=ColumnSpec.coerce(columns), non_products=options)
+        baskets = _read_file(Path(source), format=format, columns=ColumnSpec.coerce(columns), non_products=options)
+        return _text_ids(baskets, f"orders file {str(source)!r}")
     if isinstance(source, (bytes, Mapping)) or not isinstance(source, Iterable):
         raise InputError(
             f"cannot read orders from a {type(source).__name__}; pass a file path, a pandas "
             "DataFrame with one row per order line, or a list of baskets (lists of item ids)."
         )
     return without_items(Baskets.from_lists(source), options.exclude)
+
+
+# NUL and the other control characters (C0, DEL, C1): no shop's item id holds one, binary data does.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _text_ids(baskets: Baskets, what: str) -> Baskets:
+    """The baskets, unless item ids hold control characters: then the input is not a text export
+    of orders (a binary file, or the wrong one), and mining it would only replace a good model."""
+    bad = [item for item in baskets.items if _CONTROL.search(item)]
+    if bad:
+        raise InputError(
+            f"{what} does not look like orders as text: {len(bad):,} of its {len(baskets.items):,} item ids hold "
+            f"control characters (e.g. {bad[0][:20]!r}); check that it is the right file, exported as CSV or Parquet."
+        )
+    return baskets
 
 
 def _read_file(path: Path, *, format: str, columns: ColumnSpec, non_products: NonProductOptions) -> Baskets:
