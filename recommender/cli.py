@@ -6,11 +6,14 @@ Errors are one sentence on stderr and exit status 2, never a traceback for bad i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .config import RULE_METRICS
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
+# The commands whose long work and files SIGTERM unwinds (see _terminate_like_interrupt).
+UNWIND_ON_SIGTERM = ("demo", "mine", "evaluate")
 # What the demo shows: carts of the sample shop that bring out every kind of suggestion.
 DEMO_FREE_SHIPPING = 25.0
 DEMO_CARTS = (
@@ -64,15 +69,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return int(args.run(args) or 0)
+        with _terminate_like_interrupt(args.command in UNWIND_ON_SIGTERM):
+            return int(args.run(args) or 0)
     except RecommenderError as error:
         print(f"recommender {args.command}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return 128 + signal.SIGINT
+    except _Terminated:
+        print("terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except BrokenPipeError:  # `recommender rules ... | head`
         return 0
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that it unwinds as it does for Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _terminate_like_interrupt(active: bool) -> Iterator[None]:
+    """While active, SIGTERM (kill, systemd, a scheduler's timeout) unwinds the program like
+    Ctrl-C: the mining processes are stopped and no temporary model file is left. A second
+    SIGTERM ends the program at once. `serve` is left to uvicorn, which shuts down gracefully."""
+    if not active or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def unwind(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def version() -> str:

@@ -6,8 +6,13 @@ under users once) and only with sparse DataFrames, never a dense one-hot frame.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 
@@ -20,6 +25,10 @@ __all__ = ["mine_matrix", "mine_batches", "mlxtend_version"]
 
 # Below this many entries in all batches together, starting processes costs more than it saves.
 PARALLEL_MIN_ENTRIES = 200_000
+# prctl(2): the signal a process gets when the thread that started it ends.
+PR_SET_PDEATHSIG = 1
+# Where prctl is missing, how often a worker looks whether its parent is still there.
+PARENT_CHECK_SECONDS = 1.0
 
 
 def mlxtend_version() -> str:
@@ -74,6 +83,60 @@ def mine_batches(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
     context = multiprocessing.get_context(method)
     ordered = sorted(batches, key=lambda batch: -batch.cost)
-    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context) as pool:
-        results = pool.map(_mine_batch, ordered, [min_count] * len(ordered), [max_len] * len(ordered))
-        return [itemset for found in results for itemset in found]
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(batches)), mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    ) as pool:
+        try:
+            results = pool.map(_mine_batch, ordered, [min_count] * len(ordered), [max_len] * len(ordered))
+            return [itemset for found in results for itemset in found]
+        except BaseException:
+            _stop_workers(pool)
+            raise
+
+
+def _start_worker(parent: int) -> None:
+    """Set up a mining process: it dies with its parent, and leaves interruptions to it.
+
+    A terminal's Ctrl-C reaches the whole process group: the parent stops the workers, which
+    ignore it (a worker interrupted in a task would only report it back). A forked worker
+    inherits the parent's handlers, such as the command line's SIGTERM handler: it gets the
+    default back, so that stopping it is immediate.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this process when ``parent`` ends, however it ends (``kill -9`` included).
+
+    On Linux the kernel does it (``prctl(PR_SET_PDEATHSIG, SIGKILL)``): at once, whatever
+    the worker is doing, with no thread and no polling; SIGKILL since a worker has nothing
+    to save, its results going to a parent that is gone. Elsewhere a daemon thread polls the
+    parent id, which changes when the parent dies (the worker is handed to another process).
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before the line above
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop an interrupted pool now: cancel the batches not started and end the workers, which
+    would otherwise finish the batches in hand (minutes on a large input) before the
+    ``with`` block lets the interruption through."""
+    # Python 3.14 has pool.terminate_workers(); before it, the processes are only reachable
+    # here, and only until shutdown() forgets them.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
