@@ -2,6 +2,9 @@
 
 Layout: a first line of JSON (the header: format, schema version, the payload's size and
 SHA-256), then the payload, gzip-compressed JSON. No pickle: loading reads data, never code.
+A file from outside is not trusted beyond its checksum: loading inflates the payload within a
+bound (:func:`payload_limit`), reads every field as the type the writer gives it, and checks
+the values (:func:`recommender.model_data.check_model`) before anything uses them.
 This module uses the standard library only, so that serving never imports pandas, scipy or
 mlxtend.
 """
@@ -18,14 +21,14 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from .exceptions import ArtifactError
+from .exceptions import ArtifactError, ConfigError
 
 # The model's types live in model_data, not in __all__ here: this module reads and writes
 # them. The "as" re-exports them to the few modules that still import them from here.
 from .model_data import CatalogEntry as CatalogEntry
 from .model_data import ModelData as ModelData
 from .model_data import RuleCounts as RuleCounts
-from .model_data import WeightTerms
+from .model_data import WeightTerms, check_model
 
 __all__ = [
     "FORMAT",
@@ -33,6 +36,8 @@ __all__ = [
     "payload",
     "write_model",
     "read_model",
+    "payload_limit",
+    "PAYLOAD_LIMIT_ENV",
 ]
 
 FORMAT = "recommender-model"
@@ -42,6 +47,14 @@ FORMAT = "recommender-model"
 SCHEMA_VERSION = 4
 READABLE_SCHEMAS = (1, 2, 3, 4)
 _MAX_HEADER = 4096
+
+# The bound on a payload once inflated (see payload_limit): a multiple of its compressed size,
+# within a floor and a ceiling; the environment variable, or read_model's argument, sets it.
+PAYLOAD_RATIO = 20
+MIN_PAYLOAD_LIMIT = 64 * 2**20
+MAX_PAYLOAD_LIMIT = 2**30
+PAYLOAD_LIMIT_ENV = "RECOMMENDER_MAX_PAYLOAD_BYTES"
+_CHUNK = 2**20  # inflated a MiB at a time
 
 
 def payload(data: ModelData) -> dict[str, Any]:
@@ -151,6 +164,10 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
         raise ArtifactError(
             f"cannot write the model to {str(target)!r}: folder {str(parent)!r} does not exist; create it first."
         )
+    try:
+        check_model(data)  # a file read_model would refuse is not written
+    except ValueError as error:
+        raise ArtifactError(f"refusing to write the model to {str(target)!r}: {error}.") from None
     body = json.dumps(payload(data), separators=(",", ":"), allow_nan=False).encode("utf-8")
     compressed = gzip.compress(body, compresslevel=6, mtime=0)
     header = {
@@ -218,8 +235,64 @@ def _parse_header(line: bytes, source: Path) -> dict[str, Any]:
     return header
 
 
-def read_model(path: str | os.PathLike[str]) -> ModelData:
-    """Load a model file, refusing anything truncated, corrupt or of another schema.
+def payload_limit(compressed_bytes: int, *, max_payload_bytes: int | None = None) -> int:
+    """The most bytes a model file's payload may inflate to, ``compressed_bytes`` long.
+
+    ``max_payload_bytes`` when given, else the environment's :data:`PAYLOAD_LIMIT_ENV`, else
+    :data:`PAYLOAD_RATIO` times the compressed size, at least :data:`MIN_PAYLOAD_LIMIT` and at
+    most :data:`MAX_PAYLOAD_LIMIT`. A mined payload compresses 3 to 5 times (3.7 for Groceries'
+    model): twenty times leaves room for any model, while a gzip bomb, which inflates a
+    thousand times, is stopped early. For a file of up to 3.2 MB the limit is the floor, 64 MiB,
+    whose parsing costs about 400 MB at worst (a list of 33 million zeros); the ceiling keeps
+    a file from claiming more than 1 GiB, which only a model far beyond any shop's would need.
+
+    Raises
+    ------
+    ConfigError
+        When the environment's limit is not a whole number of bytes of at least 1.
+
+    Examples
+    --------
+    >>> payload_limit(1_000_000) == MIN_PAYLOAD_LIMIT, payload_limit(10_000_000)
+    (True, 200000000)
+    >>> payload_limit(10_000_000, max_payload_bytes=5_000)
+    5000
+    """
+    limit = _explicit_limit(max_payload_bytes)
+    if limit is not None:
+        return limit
+    return min(MAX_PAYLOAD_LIMIT, max(MIN_PAYLOAD_LIMIT, PAYLOAD_RATIO * compressed_bytes))
+
+
+def _explicit_limit(max_payload_bytes: int | None) -> int | None:
+    """The limit asked for, by argument or else by the environment; None for the derived one."""
+    if max_payload_bytes is not None:
+        if isinstance(max_payload_bytes, bool) or not isinstance(max_payload_bytes, int) or max_payload_bytes < 1:
+            raise ConfigError(
+                f"max_payload_bytes must be a whole number of bytes of at least 1, got {max_payload_bytes!r}."
+            )
+        return max_payload_bytes
+    text = os.environ.get(PAYLOAD_LIMIT_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 1:
+        raise ConfigError(
+            f"{PAYLOAD_LIMIT_ENV} must be a whole number of bytes of at least 1, got {text!r}; fix or unset it."
+        )
+    return limit
+
+
+def read_model(path: str | os.PathLike[str], *, max_payload_bytes: int | None = None) -> ModelData:
+    """Load a model file, refusing anything truncated, corrupt, of another schema, too large
+    once inflated (see :func:`payload_limit`) or not a model the ranking can serve (see
+    :func:`recommender.model_data.check_model`).
+
+    The payload is inflated a chunk at a time and refused as soon as it passes the limit, so a
+    file made to inflate without end costs at most the limit in memory.
 
     Raises
     ------
@@ -227,8 +300,16 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
         With the file, what is wrong, and the fix.
     """
     source = Path(path)
+    ceiling = _explicit_limit(max_payload_bytes) or MAX_PAYLOAD_LIMIT
     try:
-        raw = source.read_bytes()
+        with source.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > ceiling + _MAX_HEADER:
+                raise ArtifactError(
+                    f"model file {str(source)!r} is {size:,} bytes, more than the largest payload allowed "
+                    f"({ceiling:,} bytes); {_raise_the_limit()}."
+                )
+            raw = handle.read()
     except FileNotFoundError:
         raise ArtifactError(
             f"model file {str(source)!r} does not exist; check the path or run `recommender mine`."
@@ -240,6 +321,7 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
     end = raw.find(b"\n", 0, _MAX_HEADER)
     header = _parse_header(raw[: end + 1] if end >= 0 else raw[:_MAX_HEADER], source)
     compressed = raw[end + 1 :]
+    del raw
     remine = "mine the model again (the file was cut short or changed after it was written)"
     if len(compressed) != header.get("payload_bytes"):
         raise ArtifactError(
@@ -248,123 +330,267 @@ def read_model(path: str | os.PathLike[str]) -> ModelData:
         )
     if hashlib.sha256(compressed).hexdigest() != header.get("payload_sha256"):
         raise ArtifactError(f"model file {str(source)!r} is corrupt: its checksum does not match; {remine}.")
+    body = _inflate(
+        compressed, limit=payload_limit(len(compressed), max_payload_bytes=max_payload_bytes), source=source
+    )
     try:
-        return _from_payload(json.loads(gzip.decompress(compressed)))
-    except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, IndexError) as error:
+        content = json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
         raise ArtifactError(
-            f"model file {str(source)!r} does not hold a valid model ({type(error).__name__}: {error}); {remine}."
+            f"model file {str(source)!r} does not hold a valid model: its JSON nests too deep; {remine}."
         ) from None
+    except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ArtifactError(
+            f"model file {str(source)!r} does not hold a valid model: its payload is not JSON ({error}); {remine}."
+        ) from None
+    del body
+    try:
+        data = _from_payload(content)
+        check_model(data)
+    except ValueError as error:
+        raise ArtifactError(f"model file {str(source)!r} does not hold a valid model: {error}; {remine}.") from None
+    return data
 
 
-def _rules_from_payload(raw: dict[str, Any], n_items: int) -> RuleCounts:
-    antecedents = tuple(tuple(int(i) for i in a) for a in raw["antecedents"])
-    consequents = tuple(int(c) for c in raw["consequents"])
-    for antecedent, consequent in zip(antecedents, consequents):
-        if (
-            not antecedent
-            or consequent >= n_items
-            or max(antecedent) >= n_items
-            or min(antecedent) < 0
-            or consequent < 0
-        ):
-            raise ValueError("a rule refers to an item outside the model")
+def _raise_the_limit() -> str:
+    return (
+        f"if the file is a model you trust, raise the limit with the environment variable "
+        f"{PAYLOAD_LIMIT_ENV}=BYTES (or read_model(..., max_payload_bytes=BYTES))"
+    )
+
+
+def _inflate(compressed: bytes, *, limit: int, source: Path) -> bytearray:
+    """The gzip ``compressed`` inflated, a chunk at a time, refused once past ``limit`` bytes."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # a gzip member, nothing else
+    body = bytearray()
+    pending = compressed
+    not_gzip = f"model file {str(source)!r} does not hold a valid model: its payload is not one gzip stream"
+    try:
+        while not inflater.eof:
+            chunk = inflater.decompress(pending, min(_CHUNK, limit + 1 - len(body)))
+            pending = inflater.unconsumed_tail
+            body += chunk
+            if len(body) > limit:
+                raise ArtifactError(
+                    f"model file {str(source)!r} inflates to more than {limit:,} bytes, the largest payload "
+                    f"allowed for a file of its size; {_raise_the_limit()}."
+                )
+            if not chunk and not pending:
+                raise ArtifactError(f"{not_gzip} (it ends early); mine the model again.")
+    except zlib.error as error:
+        raise ArtifactError(f"{not_gzip} ({error}); mine the model again.") from None
+    if inflater.unused_data:
+        raise ArtifactError(f"{not_gzip} (bytes follow its end); mine the model again.")
+    return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number the model file may hold")
+
+
+# Reading the payload: each value of the type the writer gives it, or a ValueError naming
+# the field. Types are checked, never coerced: str() of a dict would make an item id of it.
+
+
+def _mapping(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} is {_kind(value)}, where a mapping is expected")
+    return value
+
+
+def _field(mapping: dict[str, Any], key: str, name: str) -> Any:
+    if key not in mapping:
+        raise ValueError(f"{name}.{key} is missing" if name else f"{key} is missing")
+    return mapping[key]
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"{name} is {_kind(value)}, where a list is expected")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if type(value) is not int:
+        raise ValueError(f"{name} is {_kind(value)}, where a whole number is expected")
+    return value
+
+
+def _str(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} is {_kind(value)}, where a string is expected")
+    return value
+
+
+def _float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} is {_kind(value)}, where a number is expected")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is a number too large for a float") from None
+
+
+def _ints(value: Any, name: str) -> tuple[int, ...]:
+    values = _list(value, name)
+    if not all(type(v) is int for v in values):
+        k = next(k for k, v in enumerate(values) if type(v) is not int)
+        _int(values[k], f"{name}[{k}]")
+    return tuple(values)
+
+
+def _strs(value: Any, name: str) -> tuple[str, ...]:
+    values = _list(value, name)
+    if not all(isinstance(v, str) for v in values):
+        k = next(k for k, v in enumerate(values) if not isinstance(v, str))
+        _str(values[k], f"{name}[{k}]")
+    return tuple(values)
+
+
+def _floats(value: Any, name: str) -> tuple[float, ...]:
+    values = _list(value, name)
+    if all(type(v) is float for v in values):
+        return tuple(values)
+    return tuple(_float(v, f"{name}[{k}]") for k, v in enumerate(values))
+
+
+def _bools(value: Any, name: str) -> tuple[bool, ...]:
+    values = _list(value, name)
+    for k, v in enumerate(values):
+        if not isinstance(v, bool):
+            raise ValueError(f"{name}[{k}] is {_kind(v)}, where true or false is expected")
+    return tuple(values)
+
+
+def _int_lists(value: Any, name: str) -> tuple[tuple[int, ...], ...]:
+    values = _list(value, name)
+    if all(type(v) is list for v in values) and all(type(i) is int for v in values for i in v):
+        return tuple(map(tuple, values))
+    return tuple(_ints(v, f"{name}[{k}]") for k, v in enumerate(values))
+
+
+def _columns(mapping: dict[str, Any], name: str, readers: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The parallel columns ``readers`` names, each read by its reader, all of one length."""
+    columns = [read(_field(mapping, key, name), f"{name}.{key}") for key, read in readers.items()]
+    lengths = {key: len(column) for key, column in zip(readers, columns)}
+    if len(set(lengths.values())) > 1:
+        described = ", ".join(f"{key} {length}" for key, length in lengths.items())
+        raise ValueError(f"the columns of {name} differ in length ({described})")
+    return columns
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for a message: its type and, when short, the value."""
+    kind = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+    shown = repr(value)
+    return f"{kind} ({shown})" if len(shown) <= 40 else kind
+
+
+def _rules_from_payload(raw: dict[str, Any], name: str) -> RuleCounts:
+    antecedents, consequents, counts, antecedent_counts = _columns(
+        raw, name, {"antecedents": _int_lists, "consequents": _ints, "counts": _ints, "antecedent_counts": _ints}
+    )
+    # Absent from files of schema version 1.
+    p_adjusted = _floats(raw.get("p_adjusted", []), f"{name}.p_adjusted")
+    redundant = _bools(raw.get("redundant", []), f"{name}.redundant")
+    for key, column in (("p_adjusted", p_adjusted), ("redundant", redundant)):
+        if column and len(column) != len(consequents):
+            raise ValueError(f"{name}.{key} holds {len(column)} values for {len(consequents)} rules")
     return RuleCounts(
         antecedents=antecedents,
         consequents=consequents,
-        counts=tuple(int(c) for c in raw["counts"]),
-        antecedent_counts=tuple(int(c) for c in raw["antecedent_counts"]),
-        # Absent from files of schema version 1.
-        p_adjusted=tuple(float(p) for p in raw.get("p_adjusted", ())),
-        redundant=tuple(bool(r) for r in raw.get("redundant", ())),
+        counts=counts,
+        antecedent_counts=antecedent_counts,
+        p_adjusted=p_adjusted,
+        redundant=redundant,
     )
 
 
-def _from_payload(content: dict[str, Any]) -> ModelData:
-    items = tuple(str(i) for i in content["items"])
-    n_items = len(items)
-    item_counts = tuple(int(c) for c in content["item_counts"])
-    if len(item_counts) != n_items:
-        raise ValueError("items and item_counts differ in length")
-    rules = _rules_from_payload(content["rules"], n_items)
-    sets = content["itemsets"]
-    itemsets = tuple(
-        (tuple(int(i) for i in members), int(count))
-        for members, count in zip(sets["items"], sets["counts"], strict=True)
+def _from_payload(raw: Any) -> ModelData:
+    """The model of a decoded payload, every field of its type; values are checked after."""
+    content = _mapping(raw, "the payload")
+    model = _mapping(_field(content, "model", ""), "model")
+    sets = _mapping(_field(content, "itemsets", ""), "itemsets")
+    members, set_counts = _columns(sets, "itemsets", {"items": _int_lists, "counts": _ints})
+    tradeups = _columns(
+        _mapping(_field(content, "tradeups", ""), "tradeups"),
+        "tradeups",
+        {"from": _ints, "to": _ints, "customers": _ints},
     )
-    raw_tradeups = content["tradeups"]
-    tradeups = tuple(
-        (int(a), int(b), int(c))
-        for a, b, c in zip(raw_tradeups["from"], raw_tradeups["to"], raw_tradeups["customers"], strict=True)
+    # Absent from files of schema version 1.
+    cobought = _columns(
+        _mapping(content.get("cobought", {"from": [], "to": [], "baskets": []}), "cobought"),
+        "cobought",
+        {"from": _ints, "to": _ints, "baskets": _ints},
     )
-    if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in tradeups):
-        raise ValueError("a trade-up refers to an item outside the model")
-    raw_cobought = content.get("cobought", {"from": [], "to": [], "baskets": []})
-    cobought = tuple(
-        (int(a), int(b), int(c))
-        for a, b, c in zip(raw_cobought["from"], raw_cobought["to"], raw_cobought["baskets"], strict=True)
-    )
-    if any(not (0 <= a < n_items and 0 <= b < n_items) for a, b, _ in cobought):
-        raise ValueError("a co-bought pair refers to an item outside the model")
-    raw_weights = content.get("weights", {"from": [], "to": [], "weight": [], "baskets": []})
-    weights = tuple(
-        (int(a), int(b), float(w), int(c))
-        for a, b, w, c in zip(
-            raw_weights["from"], raw_weights["to"], raw_weights["weight"], raw_weights["baskets"], strict=True
-        )
-    )
-    if any(not (0 <= a < n_items and 0 <= b < n_items and math.isfinite(w)) for a, b, w, _ in weights):
-        raise ValueError("a learned weight refers to an item outside the model or is not a number")
+    # Absent before schema version 3; the terms before 4.
+    raw_weights = _mapping(content.get("weights", {"from": [], "to": [], "weight": [], "baskets": []}), "weights")
+    weights = _columns(raw_weights, "weights", {"from": _ints, "to": _ints, "weight": _floats, "baskets": _ints})
     weight_terms = WeightTerms(
-        float(raw_weights.get("confidence_term", 0.0)), float(raw_weights.get("popularity_term", 0.0))
+        _float(raw_weights.get("confidence_term", 0.0), "weights.confidence_term"),
+        _float(raw_weights.get("popularity_term", 0.0), "weights.popularity_term"),
     )
-    if not (math.isfinite(weight_terms.confidence) and weight_terms.confidence >= 0):
-        raise ValueError("the confidence term of the learned score is negative or not a number")
-    if not math.isfinite(weight_terms.popularity):
-        raise ValueError("the popularity term of the learned score is not a number")
-    buyers = tuple(int(c) for c in content["buyers"])
-    if buyers and len(buyers) != n_items:
-        raise ValueError("items and buyers differ in length")
-    raw_catalog = content["catalog"]
-    ids = raw_catalog["item_id"]
+    raw_catalog = _mapping(_field(content, "catalog", ""), "catalog")
+    ids, names, categories, families, brands, prices, margins, in_stock, active = _columns(
+        raw_catalog,
+        "catalog",
+        {
+            "item_id": _strs,
+            **{key: _optional(_str) for key in ("name", "category", "family", "brand")},
+            "price": _optional(_float),
+            "margin": _optional(_float),
+            "in_stock": _bools,
+            "active": _bools,
+        },
+    )
+    if len(set(ids)) != len(ids):
+        raise ValueError("catalog.item_id lists an item twice")
     catalog = {
-        str(item): CatalogEntry(
-            name=raw_catalog["name"][k],
-            category=raw_catalog["category"][k],
-            family=raw_catalog["family"][k],
-            brand=raw_catalog["brand"][k],
-            price=None if raw_catalog["price"][k] is None else float(raw_catalog["price"][k]),
-            margin=None if raw_catalog["margin"][k] is None else float(raw_catalog["margin"][k]),
-            in_stock=bool(raw_catalog["in_stock"][k]),
-            active=bool(raw_catalog["active"][k]),
+        item: CatalogEntry(
+            name=names[k],
+            category=categories[k],
+            family=families[k],
+            brand=brands[k],
+            price=prices[k],
+            margin=margins[k],
+            in_stock=in_stock[k],
+            active=active[k],
         )
         for k, item in enumerate(ids)
     }
-    raw_categories = content.get("categories", {"names": [], "counts": [], "rules": {}})
-    categories = tuple(str(c) for c in raw_categories["names"])
-    category_counts = tuple(int(c) for c in raw_categories["counts"])
-    if len(category_counts) != len(categories):
-        raise ValueError("categories and their counts differ in length")
-    category_rules = (
-        _rules_from_payload(raw_categories["rules"], len(categories)) if raw_categories["rules"] else RuleCounts()
-    )
-    model = content["model"]
+    # Absent from files of schema version 1.
+    raw_categories = _mapping(content.get("categories", {"names": [], "counts": [], "rules": {}}), "categories")
+    raw_category_rules = _mapping(_field(raw_categories, "rules", "categories"), "categories.rules")
     return ModelData(
-        model_id=str(model["id"]),
-        created_at=str(model["created_at"]),
-        n_baskets=int(content["n_baskets"]),
-        items=items,
-        item_counts=item_counts,
-        rules=rules,
-        itemsets=itemsets,
-        tradeups=tradeups,
-        buyers=buyers,
+        model_id=_str(_field(model, "id", "model"), "model.id"),
+        created_at=_str(_field(model, "created_at", "model"), "model.created_at"),
+        n_baskets=_int(_field(content, "n_baskets", ""), "n_baskets"),
+        items=_strs(_field(content, "items", ""), "items"),
+        item_counts=_ints(_field(content, "item_counts", ""), "item_counts"),
+        rules=_rules_from_payload(_mapping(_field(content, "rules", ""), "rules"), "rules"),
+        itemsets=tuple(zip(members, set_counts)),
+        tradeups=tuple(zip(*tradeups)),
+        buyers=_ints(_field(content, "buyers", ""), "buyers"),
         catalog=catalog,
-        config=dict(content["config"]),
-        provenance=dict(content["provenance"]),
-        categories=categories,
-        category_counts=category_counts,
-        category_rules=category_rules,
-        cobought=cobought,
-        weights=weights,
+        config=_mapping(_field(content, "config", ""), "config"),
+        provenance=_mapping(_field(content, "provenance", ""), "provenance"),
+        categories=_strs(_field(raw_categories, "names", "categories"), "categories.names"),
+        category_counts=_ints(_field(raw_categories, "counts", "categories"), "categories.counts"),
+        category_rules=_rules_from_payload(raw_category_rules, "categories.rules")
+        if raw_category_rules
+        else RuleCounts(),
+        cobought=tuple(zip(*cobought)),
+        weights=tuple(zip(*weights)),
         weight_terms=weight_terms,
     )
+
+
+def _optional(read: Any) -> Any:
+    """A reader of a column whose values are read by ``read``, or null."""
+
+    def read_column(value: Any, name: str) -> tuple[Any, ...]:
+        return tuple(None if v is None else read(v, f"{name}[{k}]") for k, v in enumerate(_list(value, name)))
+
+    return read_column
