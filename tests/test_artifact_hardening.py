@@ -1,4 +1,4 @@
-"""Model files that cannot hurt: a bounded payload, a validated model.
+"""Model files that cannot hurt: a bounded payload, a validated model, kept permissions.
 
 Every file here is a real file on disk, crafted the way an attacker or an unlucky operator
 would make it: the payload changed, then compressed and checksummed again as the writer does,
@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import zlib
@@ -413,3 +414,35 @@ def test_the_mutations_reach_a_served_model(base_payload):
     data = _from_payload(served)
     check_model(data)
     serve_every_way(data)
+
+
+# Item 9: a model file keeps its permissions.
+
+
+@pytest.mark.parametrize("kept", [0o644, 0o640, 0o600, 0o664])
+def test_a_replaced_model_keeps_its_mode_whatever_the_umask(small_model, tmp_path, kept):
+    """chmod 644 model.rcm, mine again: still 644, even under umask 077."""
+    data = read_model(small_model)
+    path = tmp_path / "model.rcm"
+    write_model(data, path)
+    path.chmod(kept)
+    previous = os.umask(0o077)
+    try:
+        write_model(data, path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(path).st_mode) == kept
+    assert read_model(path) == data
+    assert [p.name for p in tmp_path.iterdir()] == ["model.rcm"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_model_follows_the_umask(small_model, tmp_path, umask, mode):
+    data = read_model(small_model)
+    path = tmp_path / "model.rcm"
+    previous = os.umask(umask)
+    try:
+        write_model(data, path)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(path).st_mode) == mode
