@@ -339,6 +339,34 @@ def _parser() -> argparse.ArgumentParser:
         help="free-shipping threshold for the nudge (default: none)",
     )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info", help="log level")
+    serve.add_argument(
+        "--limit-concurrency",
+        type=_positive_int,
+        default=1000,
+        metavar="N",
+        help="connections a worker holds at most; requests past them get a 503",
+    )
+    serve.add_argument(
+        "--keep-alive-timeout",
+        type=_positive_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="close a connection left idle this long after an answer",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=_positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="close a connection whose request is not in this long after it connected or had its last answer",
+    )
+    serve.add_argument(
+        "--max-header-bytes",
+        type=_positive_int,
+        default=32 * 1024,
+        metavar="BYTES",
+        help="largest request head (request line and headers); larger ones get a 431",
+    )
     _add_ranking_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -381,6 +409,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
     return value
 
 
@@ -817,36 +855,22 @@ def _serve(args: argparse.Namespace) -> int:
     from .service.settings import ServiceSettings, require_serve_extra
 
     require_serve_extra()
-    import uvicorn
-
     settings = ServiceSettings(
         model_path=args.model,
         admin_token=os.environ.get("RECOMMENDER_ADMIN_TOKEN") or None,
         ranking=RankingConfig(free_shipping_threshold=args.free_shipping, **_ranking_options(args)),
+        limit_concurrency=args.limit_concurrency,
+        keep_alive_timeout=args.keep_alive_timeout,
+        header_timeout=args.header_timeout,
+        max_header_bytes=args.max_header_bytes,
     )
     from .service.app import LOG_FORMAT
+    from .service.serving import serve
 
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
     os.environ["RECOMMENDER_LOG_LEVEL"] = args.log_level
-    if args.workers == 1:
-        from .service import create_app
-
-        app = create_app(settings)  # loads the model now: a bad file stops here, with exit status 2
-        uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level=args.log_level)
-        return 0
-    from .ranking import Recommender
-
-    Recommender.load(settings.model_path)  # refuse a bad file before starting any worker
-    os.environ.update(settings.to_env())
-    uvicorn.run(
-        "recommender.service.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,
-        log_level=args.log_level,
-    )
+    # A bad model file stops here, with exit status 2, before anything listens.
+    serve(settings, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     return 0
 
 

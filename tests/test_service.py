@@ -178,6 +178,50 @@ def test_reload_good_truncated_corrupt_and_missing(live, models):
         assert client.get("/v1/model").json()["failed_reloads"] == 4
 
 
+def test_the_admin_token_needs_the_bearer_scheme(live):
+    with client_for(live, admin_token=TOKEN) as client:
+        for refused in (TOKEN, f"Basic {TOKEN}", f"Bearer{TOKEN}", f"Token {TOKEN}", "Bearer ", ""):
+            assert client.post("/v1/admin/reload", headers={"Authorization": refused}).status_code == 401, refused
+        for accepted in (f"Bearer {TOKEN}", f"bearer {TOKEN}", f"  Bearer {TOKEN} "):
+            assert client.post("/v1/admin/reload", headers={"Authorization": accepted}).status_code == 200, accepted
+
+
+def test_a_body_sent_as_another_type_than_json_gets_415(live):
+    body = json.dumps({"cart": ["KET-BASIC"]})
+    with client_for(live) as client:
+        for media_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+            response = client.post("/v1/recommendations", content=body, headers={"content-type": media_type})
+            assert response.status_code == 415 and "application/json" in response.json()["detail"], media_type
+        for media_type in ("application/json", "application/json; charset=utf-8", "application/merge-patch+json"):
+            response = client.post("/v1/recommendations", content=body, headers={"content-type": media_type})
+            assert response.status_code == 200, media_type
+        assert client.post("/v1/recommendations", content=body).status_code == 200  # no type: read as JSON
+
+
+def test_any_failure_during_a_reload_is_a_refused_reload(live, models, monkeypatch):
+    """Whatever a load raises (the loader's own checks aside), the reload is refused and
+    counted, the old model serves, and the SIGHUP path lets nothing escape into a future."""
+    from recommender.ranking import Recommender
+    from recommender.service.app import _reload_quietly
+
+    with client_for(live, admin_token=TOKEN) as client:
+        holder = client.app.state.holder
+        first = client.get("/v1/model").json()["id"]
+        shutil.copy(models[1], live)
+        for error in (ZeroDivisionError("division by zero"), RecursionError("too deep"), TypeError("a dict")):
+
+            def broken(*args, error=error, **kwargs):
+                raise error
+
+            monkeypatch.setattr(Recommender, "load", broken)
+            refused = client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+            assert refused.status_code == 409 and str(error) in refused.json()["detail"]
+            _reload_quietly(holder)
+        monkeypatch.undo()
+        answer = client.get("/v1/model").json()
+        assert answer["id"] == first and answer["failed_reloads"] == 6 and answer["reloads"] == 0
+
+
 def test_a_served_model_is_out_of_the_collectors_way_and_a_replaced_one_is_freed(live, models):
     """The live model's objects are frozen (a full collection does not walk them), and a
     replaced model is freed, not kept frozen."""

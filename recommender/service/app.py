@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import signal
+import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -31,6 +33,7 @@ from .schemas import (
     request_model,
 )
 from .settings import ServiceSettings
+from .shared import SharedModel
 
 __all__ = ["create_app", "app_from_env", "LOG_FORMAT"]
 
@@ -45,7 +48,10 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
     ``handle_sighup``: reload the model file on SIGHUP (when the app runs in the main thread
     of a process with an event loop that supports signal handlers).
     """
-    holder = ModelHolder(settings.model_path, settings.ranking)
+    shared = None if settings.shared_dir is None else SharedModel(settings.shared_dir)
+    holder = ModelHolder(
+        settings.model_path, settings.ranking, shared=shared, wait_seconds=settings.reload_wait_seconds
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,7 +64,19 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
 
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signal.SIGHUP, on_sighup)
-        yield
+        if shared is None:
+            yield
+            return
+        # A worker among several: load each model another process promotes, off the event loop.
+        stop = threading.Event()
+        watcher = threading.Thread(target=_follow, args=(holder, stop), name="recommender-follow", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            watcher.join(timeout=5)
+            shared.forget(os.getpid())
 
     app = FastAPI(
         title="recommender",
@@ -175,8 +193,8 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             summary="Load the model file again (Authorization: Bearer TOKEN)",
         )
         def reload(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-            given = (authorization or "").removeprefix("Bearer ").strip()
-            if not hmac.compare_digest(given.encode(), token.encode()):
+            scheme, _, given = (authorization or "").strip().partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
                 raise HTTPException(status_code=401, detail="missing or wrong admin token")
             try:
                 holder.reload()
@@ -219,8 +237,32 @@ except ImportError:  # pragma: no cover - without it, the standard library
 
 
 def _reload_quietly(holder: ModelHolder) -> None:
-    with contextlib.suppress(ArtifactError):
+    """A reload on SIGHUP: nobody awaits it, so whatever goes wrong is logged here."""
+    try:
         holder.reload()
+    except ArtifactError:
+        pass  # refused, and logged by the holder: the old model keeps serving
+    except Exception as error:  # noqa: BLE001 - nothing may escape into an unread future
+        logger.error("reload on SIGHUP failed: %r", error)
+
+
+# How often a worker looks at the shared model's generation (a read of a small file), and how
+# often it marks the shared files as in use (see SharedModel.touch).
+_FOLLOW_SECONDS = 0.1
+_TOUCH_SECONDS = 3600.0
+
+
+def _follow(holder: ModelHolder, stop: threading.Event) -> None:
+    """A worker's watcher: loads each model another process makes the shared one."""
+    touched = time.monotonic()
+    while not stop.wait(_FOLLOW_SECONDS):
+        try:
+            holder.follow()
+            if holder.shared is not None and time.monotonic() - touched > _TOUCH_SECONDS:
+                holder.shared.touch()
+                touched = time.monotonic()
+        except Exception as error:  # noqa: BLE001 - the watcher outlives any failure
+            logger.error("cannot follow the service's model: %r", error)
 
 
 def app_from_env() -> FastAPI:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -11,10 +12,15 @@ from pathlib import Path
 from ..config import RankingConfig
 from ..exceptions import ArtifactError
 from ..ranking import Recommender
+from .shared import SharedModel
 
 __all__ = ["ModelHolder"]
 
 logger = logging.getLogger(__name__)
+
+# After a worker failed to load a new shared model, it tries again this much later (not at each
+# look at the generation, which would load it ten times a second).
+_RETRY_SECONDS = 5.0
 
 
 class ModelHolder:
@@ -24,13 +30,35 @@ class ModelHolder:
     never changes a model under a request in flight. Reloads are serialised; the new model is
     fully loaded and indexed before one reference assignment makes it live. After each load
     the model is put out of the garbage collector's way (:func:`_settle`).
+
+    With ``shared`` (the workers of ``recommender serve --workers N``), the model comes from the
+    workers' shared copy rather than from ``path`` (see :mod:`recommender.service.shared`): a
+    reload promotes ``path`` to the shared model and waits up to ``wait_seconds`` for the other
+    workers to load it, and :meth:`follow` loads a model another process promoted.
     """
 
-    def __init__(self, path: str, config: RankingConfig) -> None:
+    def __init__(
+        self, path: str, config: RankingConfig, *, shared: SharedModel | None = None, wait_seconds: float = 60.0
+    ) -> None:
         self.path = path
         self.config = config
+        self.shared = shared
+        self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
-        self.current: Recommender = Recommender.load(path, config=config)
+        self.generation = 0
+        self._failed_generation = (0, 0.0)  # the generation that failed to load, and when
+        if shared is None:
+            self.current: Recommender = Recommender.load(path, config=config)
+        else:
+            try:
+                shared.acknowledge(os.getpid(), -1)  # a reload from now on waits for this worker
+                self.current, self.generation = shared.read(config)
+                shared.acknowledge(os.getpid(), self.generation)
+            except Exception as error:  # noqa: BLE001 - serving the file on disk beats not serving
+                logger.error(
+                    "cannot load the service's model from %s (%r); serving %s instead", shared.folder, error, path
+                )
+                self.current = Recommender.load(path, config=config)
         _settle()
         self.loaded_at = time.time()
         self.reloads = 0
@@ -42,27 +70,71 @@ class ModelHolder:
         Raises
         ------
         ArtifactError
-            When the file is missing, truncated, corrupt or of another schema (the old model
-            keeps serving).
+            When the file is missing, truncated, corrupt, of another schema, or fails to load
+            for any other reason (the old model keeps serving).
         """
         with self._lock:
             try:
-                fresh = Recommender.load(self.path, config=self.config)
-            except ArtifactError as error:
+                if self.shared is None:
+                    fresh: Recommender | None = Recommender.load(self.path, config=self.config)
+                else:
+                    promoted = self.shared.promote(self.path, self.config)
+                    fresh, generation = (None, self.generation) if promoted is None else promoted
+            except Exception as error:  # noqa: BLE001 - whatever went wrong, the file is refused
                 self.failed_reloads += 1
                 logger.error("reload refused, still serving model %s: %s", self.current.model_info["id"], error)
-                raise
-            except (OSError, ValueError, MemoryError) as error:
-                self.failed_reloads += 1
-                logger.error("reload refused, still serving model %s: %s", self.current.model_info["id"], error)
-                raise ArtifactError(f"cannot load {str(Path(self.path))!r}: {error}") from None
-            previous = self.current.model_info["id"]
-            self.current = fresh
-            _settle()
-            self.loaded_at = time.time()
-            self.reloads += 1
-            logger.info("reloaded %s: model %s replaces %s", self.path, fresh.model_info["id"], previous)
-            return fresh
+                if isinstance(error, ArtifactError):
+                    raise
+                raise ArtifactError(f"cannot load {str(Path(self.path))!r}: {error!r}") from None
+            if fresh is None:
+                logger.info("reload of %s: the file holds the model served already", self.path)
+            else:
+                self._swap(fresh)
+            if self.shared is not None and fresh is not None:
+                self.generation = generation
+                self.shared.acknowledge(os.getpid(), generation)
+        if self.shared is not None:
+            self.follow()  # the file was the shared model already: this worker may not have it yet
+            behind = self.shared.wait_for_workers(self.generation, timeout=self.wait_seconds)
+            if behind:
+                logger.error("after %s s, workers %s still serve an older model", self.wait_seconds, behind)
+        return self.current
+
+    def follow(self) -> bool:
+        """Load the shared model if another process promoted a newer one; True if it did.
+
+        A failure is logged and the model kept (tried again a few seconds later).
+        """
+        if self.shared is None:
+            return False
+        generation = self.shared.generation()[0]
+        failed, when = self._failed_generation
+        if generation <= self.generation or (generation == failed and time.monotonic() - when < _RETRY_SECONDS):
+            return False
+        with self._lock:
+            if generation <= self.generation:
+                return False
+            try:
+                fresh, generation = self.shared.read(self.config)
+            except Exception as error:  # noqa: BLE001 - a worker keeps its model whatever failed
+                self._failed_generation = (generation, time.monotonic())
+                logger.error(
+                    "cannot load the service's model %s (generation %s), still serving model %s: %r",
+                    self.shared.folder, generation, self.current.model_info["id"], error,
+                )  # fmt: skip
+                return False
+            self._swap(fresh)
+            self.generation = generation
+            self.shared.acknowledge(os.getpid(), generation)
+        return True
+
+    def _swap(self, fresh: Recommender) -> None:
+        previous = self.current.model_info["id"]
+        self.current = fresh
+        _settle()
+        self.loaded_at = time.time()
+        self.reloads += 1
+        logger.info("reloaded %s: model %s replaces %s", self.path, fresh.model_info["id"], previous)
 
 
 def _settle() -> None:

@@ -18,8 +18,9 @@ Message = dict[str, Any]
 
 
 class ServiceMiddleware:
-    """Echoes (or assigns) ``X-Request-ID``, logs one JSON line per request, and answers 413
-    to bodies over ``max_body_bytes`` before the application reads them.
+    """Echoes (or assigns) ``X-Request-ID``, logs one JSON line per request, answers 413 to
+    bodies over ``max_body_bytes`` before the application reads them, and 415 to a body sent
+    as another type than JSON (a body without a ``Content-Type`` is read as JSON).
 
     ``fast_routes`` maps (method, path) to a function from the request body to (status, JSON
     body): such requests are answered here, without the application's router.
@@ -43,11 +44,14 @@ class ServiceMiddleware:
         started = time.perf_counter()
         request_id = ""
         length = None
+        media_type = None
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")[:128]
             elif name == b"content-length":
                 length = value
+            elif name == b"content-type":
+                media_type = value
         request_id = request_id or uuid.uuid4().hex
         status = 500
 
@@ -67,6 +71,11 @@ class ServiceMiddleware:
                 body, ok = await self._read(receive)
                 if not ok:
                     await self._refuse(send_with_id)
+                    return
+                if body and media_type is not None and not _is_json(media_type):
+                    given = media_type[:80].decode("latin-1")
+                    detail = f"the body must be JSON (Content-Type: application/json), not {given!r}"
+                    await _respond(send_with_id, 415, json.dumps({"detail": detail}).encode())
                     return
                 fast = self.fast_routes.get((scope["method"], scope["path"]))
                 if fast is not None:
@@ -106,6 +115,12 @@ class ServiceMiddleware:
 
     async def _refuse(self, send: Any) -> None:
         await _respond(send, 413, json.dumps({"detail": f"request body over {self.max_body_bytes} bytes"}).encode())
+
+
+def _is_json(media_type: bytes) -> bool:
+    """``application/json`` or a ``+json`` type, with or without parameters (``charset``)."""
+    kind = media_type.split(b";", 1)[0].strip().lower()
+    return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
 
 
 async def _respond(send: Any, status: int, body: bytes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import types
 import typing
@@ -39,6 +40,23 @@ class ServiceSettings:
         Largest request body accepted.
     ranking : RankingConfig
         Limits, objective, diversity, pins, blocks of every answer.
+    limit_concurrency : int
+        Connections (and requests in progress) a process holds at most; requests past it get a
+        503 at once, so that a flood of clients cannot take every file descriptor.
+    keep_alive_timeout : float
+        Seconds a connection may stay idle after an answer before it is closed.
+    header_timeout : float
+        Seconds a client has to send a whole request (headers and body), counted from when it
+        connects or had its last answer; a connection that sends nothing, or too slowly, is
+        closed then.
+    max_header_bytes : int
+        Largest request head (request line and headers); larger ones get a 431.
+    reload_wait_seconds : float
+        With several workers, how long a reload by the admin route waits for every worker to
+        serve the new model before it answers.
+    shared_dir : str or None
+        The workers' shared copy of the model (see :mod:`recommender.service.shared`); set by
+        ``recommender serve --workers N``, None for one process serving ``model_path``.
     """
 
     model_path: str
@@ -46,6 +64,12 @@ class ServiceSettings:
     max_cart_items: int = 100
     max_body_bytes: int = 64 * 1024
     ranking: RankingConfig = field(default_factory=RankingConfig)
+    limit_concurrency: int = 1000
+    keep_alive_timeout: float = 5.0
+    header_timeout: float = 10.0
+    max_header_bytes: int = 32 * 1024
+    reload_wait_seconds: float = 60.0
+    shared_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not self.model_path:
@@ -54,10 +78,14 @@ class ServiceSettings:
             raise ConfigError(
                 "the admin token must be at least 16 characters; generate one with `openssl rand -hex 24`."
             )
-        for name in ("max_cart_items", "max_body_bytes"):
+        for name in ("max_cart_items", "max_body_bytes", "limit_concurrency", "max_header_bytes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}.")
+        for name in ("keep_alive_timeout", "header_timeout", "reload_wait_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+                raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}.")
 
     def to_env(self) -> dict[str, str]:
         """The settings as environment variables, for worker processes started by uvicorn.
