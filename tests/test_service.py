@@ -303,3 +303,71 @@ def test_fuzz_from_the_openapi_document_finds_no_5xx(live):
         probe()
     assert failures == []
     assert len(calls) >= 150 and 200 in calls and any(400 <= status < 500 for status in calls)
+
+
+def test_the_shared_model_of_the_workers(models, tmp_path):
+    """SharedModel, what `serve --workers N` keeps: a checked copy per generation; the same bytes
+    again change nothing; a bad file changes nothing and leaves nothing behind."""
+    from recommender import RankingConfig
+    from recommender.exceptions import ArtifactError
+    from recommender.service.shared import SharedModel
+
+    live = tmp_path / "live.rcm"
+    shutil.copy(models[0], live)
+    shared = SharedModel.create(str(live), RankingConfig())
+    try:
+        model, generation = shared.read(RankingConfig())
+        assert generation == 1 and shared.model(1).read_bytes() == models[0].read_bytes()
+        assert shared.promote(str(live), RankingConfig()) is None  # the same bytes: nothing to do
+
+        live.write_bytes(models[1].read_bytes()[:300])
+        with pytest.raises(ArtifactError):
+            shared.promote(str(live), RankingConfig())
+        live.unlink()
+        with pytest.raises(ArtifactError, match="cannot copy"):
+            shared.promote(str(live), RankingConfig())
+        assert shared.generation()[0] == 1 and sorted(p.name for p in shared.folder.glob("*.rcm")) == ["model-1.rcm"]
+
+        shutil.copy(models[1], live)
+        fresh, generation = shared.promote(str(live), RankingConfig())
+        assert generation == 2 and shared.read(RankingConfig())[0].model_info == fresh.model_info
+        assert sorted(p.name for p in shared.folder.glob("*.rcm")) == ["model-2.rcm"]  # the old copy is gone
+        assert model.model_info != fresh.model_info
+    finally:
+        shared.remove()
+    assert not shared.folder.exists()
+
+
+def test_a_reload_that_cannot_write_its_copy_is_refused(models, tmp_path):
+    """A full disk, for real: the copy is written in a process whose files may not grow past
+    1,000 bytes (RLIMIT_FSIZE, the write fails with EFBIG as on a full disk with ENOSPC)."""
+    pytest.importorskip("resource")  # POSIX
+    import subprocess
+    import sys
+
+    from recommender import RankingConfig
+    from recommender.service.shared import SharedModel
+
+    live = tmp_path / "live.rcm"
+    shutil.copy(models[0], live)
+    shared = SharedModel.create(str(live), RankingConfig())
+    shutil.copy(models[1], live)
+    code = f"""
+import resource, signal
+from recommender import RankingConfig
+from recommender.exceptions import ArtifactError
+from recommender.service.shared import SharedModel
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+try:
+    SharedModel({str(shared.folder)!r}).promote({str(live)!r}, RankingConfig())
+except ArtifactError as error:
+    print(error)
+"""
+    try:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and "cannot copy" in result.stdout and "File too large" in result.stdout, result
+        assert shared.generation()[0] == 1
+        assert sorted(p.name for p in shared.folder.iterdir()) == ["generation", "lock", "model-1.rcm", "workers"]
+    finally:
+        shared.remove()
