@@ -4,16 +4,25 @@ suggestion explained by a mined pair."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from recommender import RankingConfig, Recommender, mine
 from recommender.artifact import read_model, write_model
+from recommender.config import OBJECTIVES
 from recommender.io.baskets import Baskets
 from recommender.mining.weights import fit_item_weights
 from recommender.model_data import WeightTerms
+from recommender.ranking.cart import read_cart
+from recommender.ranking.items import ItemTable
+from recommender.ranking.learned import LearnedWeights
+from recommender.ranking.scores import value
 
 BASKETS = (
     [["tea", "kettle", "mug"]] * 5
@@ -208,3 +217,92 @@ def test_mining_can_leave_the_weights_out(model):
     assert not learned.learned
     for cart in (["tea"], ["coffee", "mug"], ["cake"]):
         assert learned.recommend(cart).items == rules.recommend(cart).items
+
+
+def plain_learned_candidates(data, table, cart, *, skip, sellable_only, objective, wanted):
+    """The learned candidates by their definition, a loop over the cart's weights in the model's
+    order: the sum, the largest confidence, the support; the strongest pair the first cart item
+    with the largest positive weight. ``(score, weight, baskets, item, likelihood, source)`` in
+    the answer's order, and whether that is all of them."""
+    terms = data.weight_terms
+    total, confidence, strongest = {}, {}, {}
+    for source in cart.items:
+        for a, b, weight, baskets in data.weights:
+            if a != source:
+                continue
+            total[b] = total.get(b, 0.0) + weight
+            if terms.confidence and baskets / table.counts[a] > confidence.get(b, 0.0):
+                confidence[b] = baskets / table.counts[a]
+            if weight > strongest.get(b, (0.0,))[0]:
+                strongest[b] = (weight, baskets, source)
+    ranked = []
+    for item, (weight, baskets, source) in strongest.items():
+        if item in skip or (sellable_only and not table.sellable[item]):
+            continue
+        likelihood = total[item] + terms.confidence * confidence.get(item, 0.0) + terms.popularity * table.support[item]
+        if likelihood > 0:
+            score = value(table, objective, item, likelihood)
+            ranked.append((-score, -weight, -baskets, table.ids[item], item, likelihood, source))
+    ranked.sort()
+    chosen = [(-s, -w, -n, item, p, source) for s, w, n, _, item, p, source in ranked[:wanted]]
+    return chosen, wanted is None or len(ranked) <= wanted
+
+
+@pytest.fixture(scope="module")
+def zipf_shop():
+    """Seeded Zipf baskets with prices for some items and a few items out of stock."""
+    rng = random.Random(5)
+    items = [f"i{k:02d}" for k in range(40)]
+    baskets = [
+        sorted(set(rng.choices(items, [1 / (r + 1) for r in range(40)], k=rng.randint(1, 8)))) for _ in range(1500)
+    ]
+    catalog = pd.DataFrame(
+        {
+            "item_id": items,
+            "price": [round(rng.uniform(1, 30), 2) for _ in items],
+            "in_stock": [k % 9 != 4 for k in range(40)],
+        }
+    )
+    return mine(baskets, min_support=0.002, min_confidence=0.05, max_len=3, catalog=catalog).data
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_vectorised_learned_candidates_are_those_of_the_definition(zipf_shop, data):
+    """The learned candidates, scored with numpy over the cart's rows, against the plain loop of
+    their definition, on weights drawn from a few values among a few items, so that sums and
+    strongest pairs tie."""
+    n = data.draw(st.integers(2, 12))  # the items with weights, of the shop's 40
+    pairs = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=n, max_size=n * n, unique=True)
+    )
+    triples = tuple(
+        (a, b, data.draw(st.sampled_from([-0.5, 0.25, 0.5])), data.draw(st.integers(1, 40))) for a, b in pairs if a != b
+    )
+    terms = WeightTerms(
+        confidence=data.draw(st.sampled_from([0.0, 0.3])), popularity=data.draw(st.sampled_from([0.0, 0.1]))
+    )
+    model = replace(zipf_shop, weights=triples, weight_terms=terms)
+    table = ItemTable(model)
+    weights = LearnedWeights(model.weights, table)
+    cart = read_cart(table, data.draw(st.lists(st.sampled_from(model.items[: n + 2]), max_size=8)))
+    traced = data.draw(st.booleans())
+    skip = frozenset() if traced else cart.blocked
+    options = {
+        "skip": skip,
+        "sellable_only": not traced,
+        "objective": data.draw(st.sampled_from(OBJECTIVES)),
+        "wanted": data.draw(st.sampled_from([1, 3, 6, None])),
+    }
+    found, complete = weights.candidates(terms, cart, **options)
+    expected, expected_complete = plain_learned_candidates(model, table, cart, **options)
+    assert complete == expected_complete
+    assert [c.item for c in found] == [item for _, _, _, item, _, _ in expected]
+    for candidate, (score, weight, baskets, _, likelihood, source) in zip(found, expected):
+        assert (candidate.strength, candidate.count, candidate.evidence["because"]) == (
+            weight,
+            baskets,
+            [table.ids[source]],
+        )
+        assert (candidate.score, candidate.likelihood) == (pytest.approx(score), pytest.approx(likelihood))
+        assert candidate.evidence["confidence"] == pytest.approx(baskets / table.counts[source])

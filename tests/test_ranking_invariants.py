@@ -139,16 +139,22 @@ def test_the_planted_complements_come_first(model, shop):
         assert complement in answer.item_ids, (anchor, answer.item_ids)
 
 
-def test_serving_imports_no_pandas_numpy_scipy_or_mlxtend(model, tmp_path):
+@pytest.mark.parametrize(
+    ("combine", "allowed"),
+    [("max", []), ("learned", ["numpy"])],  # the learned weights are scored with numpy (learned.py)
+)
+def test_serving_imports_no_pandas_scipy_or_mlxtend(model, tmp_path, combine, allowed):
+    """Loading and answering stay off pandas, scipy and mlxtend (DESIGN); a model ranked by its
+    rules stays off numpy too."""
     path = model.save(tmp_path / "model.rcm")
     code = (
-        "import sys\nfrom recommender import Recommender\n"
-        f"rec = Recommender.load({str(path)!r})\n"
+        "import sys\nfrom recommender import RankingConfig, Recommender\n"
+        f"rec = Recommender.load({str(path)!r}, config=RankingConfig(combine={combine!r}))\n"
         "assert rec.recommend(['KET-BASIC']).items and rec.bundle('COF-DRIPPER').found\n"
         "print(sorted(m for m in ('pandas', 'scipy', 'mlxtend', 'numpy') if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.strip() == str(allowed)
 
 
 @pytest.fixture(scope="module")

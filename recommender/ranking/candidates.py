@@ -1,7 +1,7 @@
 """The candidate stage: what may be suggested for a cart, each with its evidence.
 
 Sources, strongest evidence first: the rules inside the cart (one candidate per consequent), or
-the item-item weights learned at mining time when the ranking uses them, upgrades of the cart's
+the item-item weights learned at mining time when the ranking uses them (:mod:`.learned`), upgrades of the cart's
 items, and the merchandiser's pins; the back-off sources that fill an answer the rules leave
 short are in :mod:`.fill`. A candidate carries its estimated chance of
 being taken (``likelihood``); the scoring stage turns it into the objective's units.
@@ -9,12 +9,10 @@ being taken (``likelihood``); the scoring stage turns it into the objective's un
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from ..model_data import WeightTerms
 from .cart import Cart
 from .index import Rule, RuleIndex
 from .items import ItemTable
@@ -24,11 +22,8 @@ from .upgrades import Upgrade
 __all__ = [
     "Candidate",
     "TIERS",
-    "Weights",
-    "weight_rows",
     "rule_candidates",
     "strongest_rules",
-    "weight_candidates",
     "upgrade_candidates",
     "pin",
 ]
@@ -122,110 +117,6 @@ def rule_candidates(
     if wanted is not None and len(found) > wanted:
         return found[:wanted], False
     return found, True
-
-
-class Weights(NamedTuple):
-    """A cart item's learned weights, in columns: to which items, how much, and the baskets
-    and confidence (the baskets over the cart item's) of each pair."""
-
-    items: tuple[int, ...]
-    weights: tuple[float, ...]
-    baskets: tuple[int, ...]
-    confidences: tuple[float, ...]
-
-
-def weight_rows(triples: Iterable[tuple[int, int, float, int]], counts: Sequence[int]) -> dict[int, Weights]:
-    """The model's weights ``(a, b, weight, baskets)`` as columns per cart item ``a``."""
-    rows: dict[int, list[tuple[int, float, int]]] = {}
-    for a, b, weight, baskets in triples:
-        rows.setdefault(a, []).append((b, weight, baskets))
-    return {
-        a: Weights(
-            tuple(b for b, _, _ in row),
-            tuple(w for _, w, _ in row),
-            tuple(n for _, _, n in row),
-            tuple(n / counts[a] if counts[a] else 0.0 for _, _, n in row),
-        )
-        for a, row in rows.items()
-    }
-
-
-def weight_candidates(
-    weights: Mapping[int, Weights],
-    terms: WeightTerms,
-    table: ItemTable,
-    cart: Cart,
-    *,
-    skip: Collection[int],
-    sellable_only: bool,
-    objective: str,
-    wanted: int | None,
-) -> tuple[list[Candidate], bool]:
-    """One candidate per item a cart item carries a positive learned weight to (only items for
-    sale with ``sellable_only``), the ``wanted`` best (all for None), and whether that is all
-    of them. Its learned score is the sum of the cart's weights to it, plus ``terms.confidence``
-    times the largest confidence of those pairs, plus ``terms.popularity`` times its support
-    (see :mod:`recommender.mining.weights`); an item the cart speaks against on the whole (a
-    score of 0 or less) is no candidate. Each is explained by its strongest pair: the cart item
-    with the largest weight to it, with the baskets, confidence and lift of the two together.
-    """
-    total: dict[int, float] = {}  # item -> the sum of the cart's weights to it
-    confidence: dict[int, float] = {}  # item -> the largest confidence of a weighted pair into it
-    strongest: dict[int, float] = {}  # item -> its largest positive weight from the cart
-    pair: dict[int, tuple[int, int]] = {}  # item -> the cart item of that weight, and their baskets
-    add, best, stronger = total.get, confidence.get, strongest.get
-    for source in cart.items:
-        row = weights.get(source)
-        if row is None:
-            continue
-        for item, weight, baskets in zip(row.items, row.weights, row.baskets):
-            total[item] = add(item, 0.0) + weight
-            if weight > stronger(item, 0.0):
-                strongest[item] = weight
-                pair[item] = (source, baskets)
-        if terms.confidence:
-            for item, pair_confidence in zip(row.items, row.confidences):
-                if pair_confidence > best(item, 0.0):
-                    confidence[item] = pair_confidence
-    ids, support, sellable = table.ids, table.support, table.sellable
-    confidence_term, popularity_term = terms.confidence, terms.popularity
-    # Scores first, in the answer's order (score, then the strongest pair's weight and baskets,
-    # then the id); a Candidate only for the items that make the cut.
-    ranked = []
-    for item, weight in strongest.items():
-        if item in skip or (sellable_only and not sellable[item]):
-            continue
-        likelihood = total[item] + confidence_term * confidence.get(item, 0.0) + popularity_term * support[item]
-        if likelihood > 0:
-            score = value(table, objective, item, likelihood)
-            ranked.append((-score, -weight, -pair[item][1], ids[item], item, likelihood))
-    if wanted is None or len(ranked) <= wanted:
-        chosen, complete = sorted(ranked), True
-    else:
-        chosen, complete = heapq.nsmallest(wanted, ranked), False
-    found = []
-    for negative_score, negative_weight, _, _, item, likelihood in chosen:
-        source, baskets = pair[item]
-        pair_confidence = baskets / table.counts[source]
-        found.append(
-            Candidate(
-                item=item,
-                kind="cross_sell",
-                source="weights",
-                likelihood=likelihood,
-                strength=-negative_weight,
-                count=baskets,
-                score=-negative_score,
-                evidence={
-                    "because": [ids[source]],
-                    "confidence": pair_confidence,
-                    "lift": pair_confidence / support[item] if support[item] else 0.0,
-                    "baskets": baskets,
-                    "learned_score": likelihood,
-                },
-            )
-        )
-    return found, complete
 
 
 def strongest_rules(

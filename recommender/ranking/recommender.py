@@ -2,16 +2,17 @@
 
 An answer goes through one pipeline, a module per stage: the cart (:mod:`.cart`) ->
 candidates (:mod:`.candidates`: rules, upgrades, pins) -> scores (:mod:`.scores`) -> the
-policy (:mod:`.policy`) -> fill (:mod:`.fill`) -> explain (:mod:`.explain`). Everything here is
-plain Python over the model file's data (no pandas, numpy, scipy or mlxtend): loading builds
-the indexes once, and answering a cart costs what the cart matches.
+policy (:mod:`.policy`) -> fill (:mod:`.fill`) -> explain (:mod:`.explain`). Loading builds the
+indexes once, and answering a cart costs what the cart matches. Everything here is plain Python
+over the model file's data, but for the learned weights' scores (:mod:`.learned`, numpy); no
+pandas, scipy or mlxtend.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..artifact import read_model
 from ..config import RankingConfig, check_limit
@@ -23,8 +24,6 @@ from .candidates import (
     rule_candidates,
     strongest_rules,
     upgrade_candidates,
-    weight_candidates,
-    weight_rows,
 )
 from .cart import Cart, read_cart, read_kinds, read_objective
 from .explain import Explainer
@@ -34,6 +33,9 @@ from .items import ItemTable
 from .policy import Caps, Decision, mark_free_shipping, select
 from .results import Bundle, Recommendations
 from .upgrades import upgrade_index
+
+if TYPE_CHECKING:
+    from .learned import LearnedWeights
 
 __all__ = ["Recommender"]
 
@@ -77,7 +79,12 @@ class Recommender:
         # Learned weights rank when asked for and the model has them; otherwise the rules do
         # (and the weights are not loaded).
         self.learned = config.combine == "learned" and bool(data.weights)
-        self.weights = weight_rows(data.weights if self.learned else (), data.item_counts)
+        self.weights: LearnedWeights | None = None
+        if self.learned:
+            # Imported here, so that a model ranked by its rules alone never loads numpy.
+            from .learned import LearnedWeights
+
+            self.weights = LearnedWeights(data.weights, table)
         self.upgrades = upgrade_index(data, table, band=config.upgrade_band)
         self.bundles = BundleIndex(data)
         self.fallbacks = Fallbacks(data, table, min_lift=config.min_lift, shrinkage=self.shrinkage)
@@ -198,11 +205,9 @@ class Recommender:
         skip = frozenset() if traced else cart.blocked
         rules: list[Candidate] = []
         complete = True
-        if "cross_sell" in kinds and cart.items and self.learned:
-            rules, complete = weight_candidates(
-                self.weights,
+        if "cross_sell" in kinds and cart.items and self.weights is not None:
+            rules, complete = self.weights.candidates(
                 self.data.weight_terms,
-                table,
                 cart,
                 skip=skip,
                 sellable_only=not traced,
