@@ -14,10 +14,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .config import RULE_METRICS
-from .exceptions import ConfigError, RecommenderError
+from .exceptions import ArtifactError, ConfigError, RecommenderError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -466,6 +467,11 @@ def _add_mining_options(parser: argparse.ArgumentParser) -> None:
         help="most frequent pairs the thresholds may leave, 0: no limit (past it, `mine` raises a support not "
         "given to fit; a given one stops mining early, naming the support that fits)",
     )  # fmt: skip
+    thresholds.add_argument(
+        "--max-basket-items", type=_count_or_none, default=defaults.max_basket_items, metavar="N",
+        help="most distinct items in one basket, 0: no limit (a larger basket is refused before mining: its pairs "
+        "grow with the square of its items)",
+    )  # fmt: skip
     parser.add_argument(
         "--workers", type=_positive_int, default=None, metavar="N",
         help="processes to mine in (default: the machine's cores, at most 8)",
@@ -501,6 +507,7 @@ def _mining_config(args: argparse.Namespace) -> MiningConfig:
         min_confidence=args.min_confidence,
         max_len=args.max_len,
         max_pairs=args.max_pairs,
+        max_basket_items=args.max_basket_items,
         min_count=args.min_count,
         max_p=args.max_p,
         correction=args.correction,
@@ -609,10 +616,13 @@ def _ranking_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _mine(args: argparse.Namespace) -> int:
     from .io.non_products import read_item_list
+    from .io.source import check_writable, write_error
     from .mining import mine
 
     config = _mining_config(args)
     exclude_items, keep_items = read_item_list(args.exclude_items), read_item_list(args.keep_items)
+    output = Path(args.output)
+    check_writable(output)  # before the minutes of mining, not after them
     started = time.perf_counter()
     model = _run_with_progress(
         lambda progress: mine(
@@ -629,7 +639,10 @@ def _mine(args: argparse.Namespace) -> int:
             fit_support=not getattr(args, "min_support_given", False),
         )
     )
-    path = model.save(args.output)
+    try:
+        path = model.save(output)
+    except OSError as error:  # the disk filled up while mining, say
+        raise ArtifactError(write_error(output, error)) from None
     _print_mining_summary(model, seconds=time.perf_counter() - started)
     print(f"model written to {path} (id {model.id})")
     return 0

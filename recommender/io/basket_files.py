@@ -12,7 +12,7 @@ import numpy as np
 
 from ..exceptions import InputError
 from .baskets import Baskets, SourceInfo, baskets_from_pairs
-from .source import data_suffix, open_text
+from .source import data_suffix, text_lines
 
 __all__ = ["read_basket_lines"]
 
@@ -24,7 +24,7 @@ def read_basket_lines(path: Path, *, source: SourceInfo, what: str) -> Baskets:
     empty = 0
     rows = 0
     try:
-        for number, items in enumerate(_lines(path)):
+        for number, items in enumerate(_lines(path, what=what)):
             rows += 1
             kept = [item for item in items if item]
             if not kept:
@@ -47,12 +47,12 @@ def read_basket_lines(path: Path, *, source: SourceInfo, what: str) -> Baskets:
     )
 
 
-def _lines(path: Path) -> Iterator[list[str]]:
+def _lines(path: Path, *, what: str) -> Iterator[list[str]]:
     """Items of each line, stripped (Groceries writes ``"cream cheese "`` with a space)."""
-    with open_text(path) as handle:
-        if data_suffix(path) == ".csv":
-            for row in csv.reader(handle):
-                yield [cell.strip() for cell in row]
-        else:
-            for line in handle:
-                yield line.split()
+    lines = text_lines(path, what=what)
+    if data_suffix(path) == ".csv":
+        for row in csv.reader(lines):
+            yield [cell.strip() for cell in row]
+    else:
+        for line in lines:
+            yield line.split()

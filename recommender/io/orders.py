@@ -20,6 +20,7 @@ from ..exceptions import InputError
 from .baskets import Baskets, SourceInfo, baskets_from_pairs
 from .catalog import catalog_from_lines
 from .non_products import LeftOut, NonProductOptions, find_non_products
+from .source import file_encoding, undecodable_line
 
 __all__ = ["ColumnSpec", "read_long", "long_from_frame", "header_names_orders"]
 
@@ -192,9 +193,11 @@ def read_long(
         else:
             # Strings everywhere: ids such as StockCode 85123A or CustomerID 17850.0 must not
             # be turned into numbers; numeric columns are converted below with clear errors.
-            frame = pd.read_csv(path, dtype=str, sep=_separator(path))
+            frame = pd.read_csv(path, dtype=str, sep=_separator(path), encoding=file_encoding(path))
     except InputError:
         raise
+    except UnicodeDecodeError:  # pandas names a position in a block of the file: name the line
+        raise InputError(undecodable_line(path, what=what)) from None
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"cannot read {what}: {message}; check that it is a complete CSV or Parquet file.") from None

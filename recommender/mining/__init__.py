@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..artifact import new_model_id
 from ..config import MiningConfig, MiningOptions, mining_config
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, InputError
 from ..io import Baskets, ColumnSpec, NonProductOptions, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
 from ..io.hierarchy import hierarchy_from, read_hierarchy
@@ -170,6 +170,8 @@ def mine(
             if isinstance(hierarchy, (pd.DataFrame, Mapping))
             else read_hierarchy(hierarchy, level=hierarchy_level, items=baskets.items)
         )
+    if isinstance(baskets, Baskets):
+        _check_basket_sizes(baskets, config)
     lap("read")
 
     say("counting items")
@@ -376,6 +378,31 @@ def _no_rules_note(
         f"0 rules kept: no pair of items is in {min_count:,} baskets (support {config.min_support:g}){floor}; the "
         f"most frequent pair, {items[a]} and {items[b]}, is in {count:,} of {n_baskets:,} baskets (support "
         f"{top:.3g}): lower --min-support to {below:g} or below for rules; {served}"
+    )
+
+
+def _check_basket_sizes(baskets: Baskets, config: MiningConfig) -> None:
+    """Refuse a basket with more distinct items than ``max_basket_items``, before any pair of
+    items is counted: the pairs of a basket, and the work and memory of every stage that
+    pairs items up, grow with the square of its size."""
+    if config.max_basket_items is None or not len(baskets):
+        return
+    sizes = np.diff(baskets.indptr)
+    largest = int(np.argmax(sizes))
+    size = int(sizes[largest])
+    if size <= config.max_basket_items:
+        return
+    which = (
+        f"order {baskets.basket_ids[largest]!r}"
+        if baskets.basket_ids is not None
+        else f"basket {largest + 1:,} (in file order)"
+    )
+    over = int((sizes > config.max_basket_items).sum())
+    others = f", and {over - 1:,} more baskets hold over {config.max_basket_items:,}" if over > 1 else ""
+    raise InputError(
+        f"{which} holds {size:,} distinct items ({size * (size - 1) // 2:,} pairs to count){others}, more than "
+        f"max_basket_items {config.max_basket_items:,}; check that every order has its own id (a missing or constant "
+        "order column makes one basket of all the lines), or raise --max-basket-items (0: no limit)."
     )
 
 
