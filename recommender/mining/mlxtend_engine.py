@@ -116,8 +116,11 @@ def _die_with_parent(parent: int) -> None:
     parent id, which changes when the parent dies (the worker is handed to another process).
     """
     if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+        try:
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # a libc without prctl: the thread below does it
+            prctl = None
+        if prctl is not None and prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
             if os.getppid() != parent:  # the parent died before the line above
                 os._exit(1)
             return
