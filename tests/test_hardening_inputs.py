@@ -237,3 +237,17 @@ def test_a_basket_too_large_to_pair_up_is_refused_before_mining(tmp_path):
     err = one_sentence(mine_cli(str(baskets), "-o", str(tmp_path / "model.rcm"), "--max-basket-items", "11"))
     assert "basket 2 (in file order) holds 12 distinct items" in err
     assert mine_cli(str(baskets), "-o", str(tmp_path / "model.rcm"), "--max-basket-items", "12")[0] == 0
+
+
+def test_a_catalog_in_latin1_is_read_and_one_that_changes_encoding_is_named(tmp_path):
+    from recommender import InputError
+    from recommender.io import read_catalog
+
+    old_export = tmp_path / "catalog.csv"
+    old_export.write_bytes("item_id,name\nA1,Crème brûlée\n".encode("latin-1"))
+    assert read_catalog(old_export).loc["A1", "name"] == "Crème brûlée"
+    mixed = tmp_path / "mixed.csv"
+    rows = "".join(f"A{i},Crème n°{i}\n" for i in range(70_000))
+    mixed.write_bytes(("item_id,name\n" + rows).encode("utf-8") + "B1,Thé\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"catalog '.*mixed.csv' is not valid UTF-8 at line 70,002 \(byte "):
+        read_catalog(mixed)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import InputError
-from .source import check_readable, data_suffix
+from .source import check_readable, data_suffix, file_encoding, undecodable_line
 
 __all__ = ["CATALOG_COLUMNS", "read_catalog", "catalog_from_frame", "catalog_from_lines", "merge_catalogs"]
 
@@ -57,7 +57,9 @@ def read_table(path: Path, what: str) -> pd.DataFrame:
     try:
         if data_suffix(path) in {".parquet", ".pq"} or path.is_dir():
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str)
+        return pd.read_csv(path, dtype=str, encoding=file_encoding(path))
+    except UnicodeDecodeError:  # pandas names a position in a block of the file: name the line
+        raise InputError(undecodable_line(path, what=f"{what} {str(path)!r}")) from None
     except (OSError, EOFError, ValueError, pd.errors.ParserError) as error:
         raise InputError(f"cannot read {what} {str(path)!r}: {str(error).strip()[:200]}; check the file.") from None
 
