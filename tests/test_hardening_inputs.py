@@ -148,6 +148,24 @@ def test_a_read_only_folder_is_refused_before_mining(tmp_path):
     assert "no permission to create files" in err and not list(locked.iterdir())
 
 
+def test_an_immutable_folder_is_refused_before_mining(tmp_path):
+    """chattr +i stops root too; it needs the right (CAP_LINUX_IMMUTABLE) and a file system that has it."""
+    orders = small_baskets(tmp_path / "orders.dat")
+    frozen = tmp_path / "frozen"
+    frozen.mkdir()
+    try:
+        made = subprocess.run(["chattr", "+i", str(frozen)], capture_output=True, text=True)
+    except FileNotFoundError:
+        pytest.skip("no chattr here")
+    if made.returncode != 0:
+        pytest.skip(f"cannot make a folder immutable here: {made.stderr.strip()}")
+    try:
+        err = one_sentence(mine_cli(str(orders), "-o", str(frozen / "model.rcm")))
+    finally:
+        subprocess.run(["chattr", "-i", str(frozen)], check=True)
+    assert "does not allow new files (immutable" in err and not list(frozen.iterdir())
+
+
 def in_own_mounts(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """Run ``script`` (sh) as root of a user and mount namespace: it may mount a small tmpfs, read
     only or full, whoever runs the tests; skip where namespaces are not allowed."""
