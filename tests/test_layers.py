@@ -33,7 +33,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("recommender.model",),
     # mine() returns a Model, so the miner sits above it.
     ("recommender.mining",),
-    ("recommender.evaluation", "recommender.explore", "recommender.ranking"),
+    # The feedback store (events, control arm, report) reads models and answers, never mines.
+    ("recommender.evaluation", "recommender.explore", "recommender.ranking", "recommender.feedback"),
     ("recommender.service", "recommender.cli", "recommender.demo"),
 )
 
