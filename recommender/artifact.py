@@ -318,15 +318,19 @@ def read_model(path: str | os.PathLike[str], *, max_payload_bytes: int | None = 
     """
     source = Path(path)
     ceiling = _explicit_limit(max_payload_bytes) or MAX_PAYLOAD_LIMIT
+    remine = "mine the model again (the file was cut short or changed after it was written)"
     try:
         with source.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > ceiling + _MAX_HEADER:
+            # Read no more than the header says, and the header no further than its bound: not
+            # even a device that never ends (/dev/zero) makes this read without end.
+            header = _parse_header(handle.readline(_MAX_HEADER), source)
+            claimed = header.get("payload_bytes")
+            if type(claimed) is int and claimed > ceiling:
                 raise ArtifactError(
-                    f"model file {str(source)!r} is {size:,} bytes, more than the largest payload allowed "
-                    f"({ceiling:,} bytes); {_raise_the_limit()}."
+                    f"model file {str(source)!r} holds {claimed:,} bytes of compressed payload, more than the "
+                    f"largest payload allowed ({ceiling:,} bytes); {_raise_the_limit()}."
                 )
-            raw = handle.read()
+            compressed = handle.read(claimed + 1) if type(claimed) is int and claimed >= 0 else handle.read(1)
     except FileNotFoundError:
         raise ArtifactError(
             f"model file {str(source)!r} does not exist; check the path or run `recommender mine`."
@@ -335,15 +339,12 @@ def read_model(path: str | os.PathLike[str], *, max_payload_bytes: int | None = 
         raise ArtifactError(f"model path {str(source)!r} is a folder; pass the model file itself.") from None
     except OSError as error:
         raise ArtifactError(f"cannot read model file {str(source)!r}: {error.strerror}.") from None
-    end = raw.find(b"\n", 0, _MAX_HEADER)
-    header = _parse_header(raw[: end + 1] if end >= 0 else raw[:_MAX_HEADER], source)
-    compressed = raw[end + 1 :]
-    del raw
-    remine = "mine the model again (the file was cut short or changed after it was written)"
-    if len(compressed) != header.get("payload_bytes"):
+    if len(compressed) != claimed:
+        padded = type(claimed) is int and len(compressed) > claimed
+        found = f"more than {claimed:,}" if padded else f"{len(compressed):,}"
         raise ArtifactError(
-            f"model file {str(source)!r} is truncated or padded: {len(compressed):,} bytes of payload "
-            f"where the header says {header.get('payload_bytes')!r}; {remine}."
+            f"model file {str(source)!r} is truncated or padded: {found} bytes of payload "
+            f"where the header says {claimed!r}; {remine}."
         )
     if hashlib.sha256(compressed).hexdigest() != header.get("payload_sha256"):
         raise ArtifactError(f"model file {str(source)!r} is corrupt: its checksum does not match; {remine}.")

@@ -135,9 +135,9 @@ def test_the_limit_is_a_setting_and_the_message_says_how_to_raise_it(small_model
     monkeypatch.setenv(PAYLOAD_LIMIT_ENV, "20000")
     with pytest.raises(ArtifactError, match="inflates to more than 20,000 bytes"):
         read_model(small_model)
-    # The file itself larger than the limit is refused before it is read.
+    # A compressed payload larger than the limit is refused before it is read.
     monkeypatch.setenv(PAYLOAD_LIMIT_ENV, "10")
-    with pytest.raises(ArtifactError, match="is [0-9,]+ bytes, more than the largest payload allowed \\(10 bytes\\)"):
+    with pytest.raises(ArtifactError, match="holds [0-9,]+ bytes of compressed payload, more than the largest payload"):
         read_model(small_model)
     monkeypatch.setenv(PAYLOAD_LIMIT_ENV, "lots")
     with pytest.raises(ConfigError, match=f"{PAYLOAD_LIMIT_ENV} must be a whole number of bytes.*'lots'"):
@@ -146,6 +146,27 @@ def test_the_limit_is_a_setting_and_the_message_says_how_to_raise_it(small_model
     assert read_model(small_model).items
     with pytest.raises(ConfigError, match="max_payload_bytes"):
         read_model(small_model, max_payload_bytes=0)
+
+
+def test_reading_stops_where_the_header_says(small_model, tmp_path):
+    """No more is read than the header's size (and one byte to tell padding): a device that never
+    ends is refused at once, under a cap on memory that reading it whole would break."""
+    code = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))\n"
+        "from recommender.artifact import read_model\n"
+        "from recommender import ArtifactError\n"
+        "try:\n"
+        "    read_model('/dev/zero')\n"
+        "except ArtifactError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "'/dev/zero' is not a recommender model file" in result.stdout, result.stderr[-500:]
+    padded = tmp_path / "padded.rcm"
+    padded.write_bytes(small_model.read_bytes() + b"\0" * 1000)
+    with pytest.raises(ArtifactError, match="is truncated or padded: more than [0-9,]+ bytes of payload"):
+        read_model(padded)
 
 
 def test_the_default_limit_follows_the_file_size_within_a_floor_and_a_ceiling(monkeypatch):
