@@ -185,7 +185,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Read orders (long CSV/Parquet, or one basket per line) and mine association "
         "rules into one model file.",
     )
-    mine.add_argument("input", metavar="INPUT", help="orders: .csv/.parquet (any compression) or .dat baskets")
+    mine.add_argument(
+        "input", metavar="INPUT",
+        help="orders: .csv/.parquet (any compression), .dat baskets, or a database URL with --table or --query",
+    )  # fmt: skip
     mine.add_argument(
         "-o", "--output", required=True, metavar="MODEL", help="model file to write, e.g. model.rcm (required)"
     )
@@ -368,6 +371,35 @@ def _parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="largest request head (request line and headers); larger ones get a 431",
     )
+    serve.add_argument(
+        "--events",
+        metavar="URL",
+        default=None,
+        help="events store, sqlite:///events.db or postgresql://USER@HOST/DB: enables POST /v1/events and logs "
+        "the answers served (default: no events)",
+    )
+    serve.add_argument(
+        "--max-events", type=_positive_int, default=1000, metavar="N", help="most events in one POST /v1/events"
+    )
+    serve.add_argument(
+        "--holdout-share",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="share of sessions (a hash of the request's session_id) kept in the control arm",
+    )
+    serve.add_argument(
+        "--holdout-salt",
+        default=None,
+        metavar="TEXT",
+        help="keys the session hash; another salt draws another control group (default: a fixed salt)",
+    )
+    serve.add_argument(
+        "--control-suggestions",
+        choices=("none", "popular"),
+        default="none",
+        help="what the control arm gets: no suggestions, or popular items only",
+    )
     _add_ranking_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -377,7 +409,10 @@ def _parser() -> argparse.ArgumentParser:
         description="Hold out the latest orders (or a random share), mine the rest, hide one item of each "
         "held-out basket and see whether the rules, popular items and item co-occurrence suggest it.",
     )
-    evaluate.add_argument("input", metavar="INPUT", help="orders: .csv/.parquet (any compression) or .dat baskets")
+    evaluate.add_argument(
+        "input", metavar="INPUT",
+        help="orders: .csv/.parquet (any compression), .dat baskets, or a database URL with --table or --query",
+    )  # fmt: skip
     evaluate.add_argument(
         "--limit", type=_positive_int, default=3, metavar="K", help="suggestions per case (K of hit@K)"
     )
@@ -531,6 +566,16 @@ def _add_input_options(parser: argparse.ArgumentParser, *, format_alias: bool) -
         help="how INPUT is laid out: long = one row per order line, basket = one basket per line, "
         "auto = from its suffix and header",
     )
+    database = reading.add_mutually_exclusive_group()
+    database.add_argument(
+        "--table", metavar="NAME",
+        help="with a database URL as INPUT (postgresql://USER:PASSWORD@HOST/DB, sqlite:///shop.db): the table or "
+        "view of order lines, read in chunks (schema.table allowed)",
+    )  # fmt: skip
+    database.add_argument(
+        "--query", metavar="SQL",
+        help="with a database URL as INPUT: a SELECT whose rows are order lines (instead of --table)",
+    )  # fmt: skip
     reading.add_argument(
         "--catalog", metavar="FILE",
         help="product catalog: item, name, category, family, price, stock (default: none, names and prices "
@@ -559,6 +604,8 @@ def _input_options(args: argparse.Namespace) -> dict[str, Any]:
         "catalog": args.catalog,
         "hierarchy": args.hierarchy,
         "hierarchy_level": args.hierarchy_level,
+        "table": args.table,
+        "query": args.query,
     }
 
 
@@ -876,15 +923,40 @@ def _serve(args: argparse.Namespace) -> int:
         keep_alive_timeout=args.keep_alive_timeout,
         header_timeout=args.header_timeout,
         max_header_bytes=args.max_header_bytes,
+        events_url=args.events,
+        max_events=args.max_events,
+        holdout_share=args.holdout_share,
+        control_suggestions=args.control_suggestions,
+        **({} if args.holdout_salt is None else {"holdout_salt": args.holdout_salt}),
     )
     from .service.app import LOG_FORMAT
     from .service.serving import serve
 
     logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT)
+    if settings.events_url is not None:
+        _prepare_events_store(settings.events_url)
     os.environ["RECOMMENDER_LOG_LEVEL"] = args.log_level
     # A bad model file stops here, with exit status 2, before anything listens.
     serve(settings, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     return 0
+
+
+def _prepare_events_store(url: str) -> None:
+    """A URL that cannot name a store stops `serve` (exit 2); a store that is down does not
+    (suggestions go on, events get 503 until it is back). The tables are made here, once, before
+    the workers start."""
+    import logging
+
+    from .exceptions import StoreUnavailableError
+    from .feedback import EventStore
+
+    store = EventStore(url)
+    try:
+        store.ensure_schema()
+    except StoreUnavailableError as error:
+        logging.getLogger("recommender.serve").warning("%s; serving, and events get 503 until it is back", error)
+    finally:
+        store.close()
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "ArtifactError",
     "MissingDependencyError",
+    "StoreUnavailableError",
 ]
 
 
@@ -34,3 +35,7 @@ class ArtifactError(RecommenderError, ValueError):
 
 class MissingDependencyError(RecommenderError, ImportError):
     """An optional extra (``serve``, ``spark``, ``notebooks``) is not installed."""
+
+
+class StoreUnavailableError(RecommenderError, OSError):
+    """The events store cannot be reached or written (down, locked, full, read-only)."""

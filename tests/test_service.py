@@ -53,7 +53,7 @@ def test_recommendations_shape_and_semantics(live):
         assert response.status_code == 200
         body = response.json()
         RecommendationResponse.model_validate(body)  # the documented shape, strictly
-        assert set(body) == {"model", "items", "unknown_items", "fallback"}
+        assert set(body) == {"model", "items", "unknown_items", "fallback", "recommendation_id", "arm"}
         assert set(body["model"]) == {"id", "created_at"}
         assert body["unknown_items"] == ["nope"] and len(body["items"]) == 2
         first = next(item for item in body["items"] if item["kind"] == "cross_sell")

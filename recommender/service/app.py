@@ -5,6 +5,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
@@ -12,7 +13,9 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, HTTPException, Path, Request
@@ -20,16 +23,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from ..exceptions import ArtifactError, RecommenderError
+from ..exceptions import ArtifactError, RecommenderError, StoreUnavailableError
+from ..feedback import Event, EventStore, OrderLine, Served, ServedLog, assign_arm
 from .holder import ModelHolder
 from .middleware import ServiceMiddleware
 from .schemas import (
     BundleResponse,
     ErrorResponse,
+    EventsAccepted,
     Health,
     ModelResponse,
     RecommendationResponse,
+    events_model,
     request_model,
 )
 from .settings import ServiceSettings
@@ -52,9 +59,30 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
     holder = ModelHolder(
         settings.model_path, settings.ranking, shared=shared, wait_seconds=settings.reload_wait_seconds
     )
+    store = None if settings.events_url is None else EventStore(settings.events_url, timeout=settings.events_timeout)
+    served_log = None if store is None else ServedLog(store)
+    if store is not None:
+        try:
+            store.ensure_schema()
+        except StoreUnavailableError as error:
+            # Suggestions do not need the store: serve, and refuse events (503) until it is back.
+            logger.warning("%s; events get 503 until it is back", error)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if served_log is not None:
+            served_log.start()
+        try:
+            async with _following(app):
+                yield
+        finally:
+            if served_log is not None:
+                await run_in_threadpool(served_log.close)  # what is pending goes to the store
+            if store is not None:
+                store.close()
+
+    @contextlib.asynccontextmanager
+    async def _following(app: FastAPI) -> AsyncIterator[None]:
         if handle_sighup:
             loop = asyncio.get_running_loop()
 
@@ -86,6 +114,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         responses={413: {"model": ErrorResponse, "description": "request body too large"}},
     )
     app.state.holder = holder
+    app.state.events = store
     Request_ = request_model(settings.max_cart_items)
 
     @app.exception_handler(RecommenderError)
@@ -105,6 +134,10 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             components = document.setdefault("components", {}).setdefault("schemas", {})
             components.update(schema.pop("$defs", {}))
             components["RecommendationRequest"] = schema
+            if store is not None:
+                batch = Events_.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(batch.pop("$defs", {}))
+                components["EventBatch"] = batch
             app.openapi_schema = document
         return app.openapi_schema
 
@@ -144,16 +177,37 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         except ValidationError as error:
             return 422, _dumps({"detail": _details(error.errors(include_input=False))})
         recommender = holder.current  # one model for the whole request, even during a reload
+        session_id = body.session_id  # type: ignore[attr-defined]
+        arm = assign_arm(session_id, share=settings.holdout_share, salt=settings.holdout_salt)
+        popular_only = arm == "control" and settings.control_suggestions == "popular"
         answer = recommender.recommend(
             body.cart,  # type: ignore[attr-defined]
             limit=body.limit,  # type: ignore[attr-defined]
             cart_total=body.cart_total,  # type: ignore[attr-defined]
             exclude=body.exclude,  # type: ignore[attr-defined]
-            kinds=body.kinds,  # type: ignore[attr-defined]
+            kinds=["popular"] if popular_only else body.kinds,  # type: ignore[attr-defined]
             objective=body.objective,  # type: ignore[attr-defined]
             trace=body.trace,  # type: ignore[attr-defined]
         )
-        return 200, _dumps(answer.to_dict())
+        if arm == "control" and not popular_only:
+            # The cart is still read (its unknown items are reported); the trace, when asked
+            # for, shows what the treatment arm would have seen.
+            answer = dataclasses.replace(answer, items=(), fallback=None)
+        shape = answer.to_dict()
+        shape["recommendation_id"] = recommendation_id = uuid.uuid4().hex
+        shape["arm"] = arm
+        if served_log is not None:
+            served_log.record(
+                Served(
+                    recommendation_id=recommendation_id,
+                    at=datetime.now(UTC),
+                    session_id=session_id,
+                    arm=arm,
+                    model_id=answer.model.get("id", ""),
+                    items=tuple((s.item_id, s.kind) for s in answer.items),
+                )
+            )
+        return 200, _dumps(shape)
 
     @app.get(
         "/v1/bundles/{item_id}",
@@ -165,12 +219,54 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
 
     @app.get("/v1/model", response_model=ModelResponse, summary="The model being served")
     def model() -> dict[str, Any]:
-        return {
+        described = {
             **holder.current.describe(),
             "loaded_at": holder.loaded_at,
             "reloads": holder.reloads,
             "failed_reloads": holder.failed_reloads,
+            "holdout": {"share": settings.holdout_share, "control_suggestions": settings.control_suggestions},
         }
+        if store is not None and served_log is not None:
+            # This worker's counts (each worker of `serve --workers N` counts its own).
+            described["events"] = {"store": store.where, **store.counts(), "served_log": served_log.counts()}
+        return described
+
+    if store is not None:
+        Events_ = events_model(settings.max_cart_items, settings.max_events)
+
+        @app.post(
+            "/v1/events",
+            status_code=202,
+            response_model=EventsAccepted,
+            responses={
+                422: {"model": ErrorResponse, "description": "an invalid event (the field is named); none stored"},
+                503: {"model": ErrorResponse, "description": "the store is unavailable; none stored, send again"},
+            },
+            summary="Store a batch of events from the shop (all or none, durable once acknowledged)",
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventBatch"}}},
+                }
+            },
+        )
+        async def events(request: Request) -> Response:
+            try:
+                batch = Events_.model_validate_json(await request.body())
+            except ValidationError as error:
+                return _invalid(error.errors(include_input=False))
+            received = datetime.now(UTC)
+            records = [_event(e, received, settings) for e in batch.events]  # type: ignore[attr-defined]
+            try:
+                accepted = await run_in_threadpool(store.append, records)  # the commit waits on the disk
+            except StoreUnavailableError as error:
+                logger.error("%d events refused with 503 (%d in all): %s", len(records), store.refused, error)
+                return JSONResponse(
+                    status_code=503,
+                    content={"detail": f"{error} Nothing was stored; send the events again."},
+                    headers={"Retry-After": "5"},
+                )
+            return JSONResponse(status_code=202, content={"accepted": accepted})
 
     @app.get("/healthz", response_model=Health, summary="Liveness")
     def healthz() -> dict[str, str]:
@@ -210,6 +306,28 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         fast_routes={("POST", "/v1/recommendations"): answer_cart},
     )
     return app
+
+
+def _event(event: Any, received: datetime, settings: ServiceSettings) -> Event:
+    """The store's record of a validated event; a time without a zone is UTC, the arm is the
+    session's under the service's holdout settings now (the report compares purchases by it)."""
+    at = event.at or received
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    kind = event.type
+    return Event(
+        type=kind,
+        session_id=event.session_id,
+        at=at,
+        arm=assign_arm(event.session_id, share=settings.holdout_share, salt=settings.holdout_salt),
+        recommendation_id=getattr(event, "recommendation_id", None),
+        item_id=getattr(event, "item_id", None),
+        order_id=getattr(event, "order_id", None),
+        items=tuple(event.items) if kind == "impression" else (),
+        lines=tuple(OrderLine(item_id=x.item_id, price=x.price, quantity=x.quantity) for x in event.items)
+        if kind == "purchase"
+        else (),
+    )
 
 
 def _details(errors: Any) -> list[dict[str, Any]]:

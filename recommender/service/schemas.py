@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
@@ -11,15 +12,20 @@ from ..config import MAX_LIMIT
 __all__ = [
     "ItemId",
     "request_model",
+    "events_model",
     "RecommendationResponse",
     "Considered",
     "BundleResponse",
     "ModelResponse",
     "Health",
     "ErrorResponse",
+    "EventsAccepted",
 ]
 
 ItemId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+SessionId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+RecommendationId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Arm = Literal["treatment", "control"]
 Kind = Literal["cross_sell", "upgrade", "popular"]
 Objective = Literal["confidence", "lift", "revenue", "margin"]
 
@@ -42,7 +48,60 @@ def request_model(max_items: int) -> type[BaseModel]:
             bool,
             Field(False, description="also return every candidate considered, its score and why it was (not) shown"),
         ),
+        session_id=(
+            SessionId | None,
+            Field(None, description="a stable shopper or session id: decides the arm (treatment or control)"),
+        ),
     )
+
+
+def events_model(max_items: int, max_events: int) -> type[BaseModel]:
+    """The body of ``POST /v1/events``: at most ``max_events`` events, each list capped at
+    ``max_items``; the ``type`` field tells the shapes apart, so an error names the field of the
+    shape that was meant (``events.3.purchase.items.0.price``)."""
+    strict = ConfigDict(extra="forbid")
+    when = Field(None, description="when it happened (ISO 8601; without a zone: UTC); default: when received")
+
+    class Impression(BaseModel):
+        model_config = strict
+        type: Literal["impression"]
+        session_id: SessionId
+        recommendation_id: RecommendationId
+        items: list[ItemId] = Field(max_length=max_items, description="the item ids shown, in their order")
+        at: datetime | None = when
+
+    class ItemAction(BaseModel):
+        model_config = strict
+        type: Literal["click", "add_to_cart"]
+        session_id: SessionId
+        item_id: ItemId
+        recommendation_id: RecommendationId | None = Field(None, description="when it came from a suggestion")
+        at: datetime | None = when
+
+    class OrderLine(BaseModel):
+        model_config = strict
+        item_id: ItemId
+        price: float = Field(ge=0, le=1e9, allow_inf_nan=False, description="unit price")
+        quantity: int = Field(ge=1, le=1_000_000)
+
+    class Purchase(BaseModel):
+        model_config = strict
+        type: Literal["purchase"]
+        session_id: SessionId
+        order_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+        items: list[OrderLine] = Field(min_length=1, max_length=max_items)
+        at: datetime | None = when
+
+    Event = Annotated[Impression | ItemAction | Purchase, Field(discriminator="type")]
+    return create_model(
+        "EventBatch",
+        __config__=strict,
+        events=(list[Event], Field(min_length=1, max_length=max_events, description="the events, oldest first")),
+    )
+
+
+class EventsAccepted(BaseModel):
+    accepted: int = Field(description="events stored durably (committed)")
 
 
 class ModelRef(BaseModel):
@@ -63,9 +122,7 @@ class Considered(BaseModel):
     item_id: str
     name: str | None
     kind: Kind
-    source: Literal[
-        "rules", "weights", "upgrades", "pins", "cobought", "category_rules", "category_popular", "popular"
-    ]
+    source: Literal["rules", "weights", "upgrades", "pins", "cobought", "category_rules", "category_popular", "popular"]
     score: float
     status: str = Field(description="'shown', or why not: in_cart, excluded, blocked, out_of_stock, inactive, "
                         "lift_floor, substitute, kind_cap, category_cap, below_limit")  # fmt: skip
@@ -83,6 +140,8 @@ class RecommendationResponse(BaseModel):
     unknown_items: list[str]
     fallback: Literal["cobought", "category_rules", "category_popular", "popular"] | None
     trace: list[Considered] | None = Field(None, description="only when the request asks for it")
+    recommendation_id: str = Field(description="unique per answer: send it back with the impression and adds")
+    arm: Arm = Field(description="'control' answers hold no suggestions, or popular items only")
 
 
 class BundleItem(BaseModel):

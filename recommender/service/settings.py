@@ -13,6 +13,7 @@ from typing import Any
 
 from ..config import RankingConfig
 from ..exceptions import ConfigError, MissingDependencyError
+from ..feedback.arms import DEFAULT_SALT, check_salt, check_share
 
 __all__ = ["ServiceSettings", "require_serve_extra", "ENV_PREFIX", "SETTINGS_ENV"]
 
@@ -21,6 +22,8 @@ ENV_PREFIX = "RECOMMENDER_"
 # them to uvicorn's worker processes this way, so that every field (of the ranking too, those
 # added later included) reaches them without a list of fields to keep up to date.
 SETTINGS_ENV = f"{ENV_PREFIX}SETTINGS"
+# What the control arm gets: no suggestions, or popular items only.
+CONTROL_SUGGESTIONS = ("none", "popular")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +60,21 @@ class ServiceSettings:
     shared_dir : str or None
         The workers' shared copy of the model (see :mod:`recommender.service.shared`); set by
         ``recommender serve --workers N``, None for one process serving ``model_path``.
+    events_url : str or None
+        The events store (``sqlite:///events.db`` or ``postgresql://...``): enables
+        ``POST /v1/events`` and the log of served answers. None: no events.
+    max_events : int
+        Most events in one ``POST /v1/events``.
+    events_timeout : float
+        Seconds a call waits for the store (a locked SQLite file, a PostgreSQL server that does
+        not answer) before the events get a 503.
+    holdout_share : float
+        Share of sessions (by a hash of the request's ``session_id``) in the control arm.
+    holdout_salt : str
+        Keys that hash: another salt draws another control group (see
+        :mod:`recommender.feedback.arms`).
+    control_suggestions : {"none", "popular"}
+        What the control arm gets: no suggestions, or popular items only.
     """
 
     model_path: str
@@ -70,6 +88,12 @@ class ServiceSettings:
     max_header_bytes: int = 32 * 1024
     reload_wait_seconds: float = 60.0
     shared_dir: str | None = None
+    events_url: str | None = None
+    max_events: int = 1000
+    events_timeout: float = 5.0
+    holdout_share: float = 0.0
+    holdout_salt: str = DEFAULT_SALT
+    control_suggestions: str = "none"  # one of CONTROL_SUGGESTIONS
 
     def __post_init__(self) -> None:
         if not self.model_path:
@@ -78,11 +102,17 @@ class ServiceSettings:
             raise ConfigError(
                 "the admin token must be at least 16 characters; generate one with `openssl rand -hex 24`."
             )
-        for name in ("max_cart_items", "max_body_bytes", "limit_concurrency", "max_header_bytes"):
+        check_share(self.holdout_share)
+        check_salt(self.holdout_salt)
+        if self.control_suggestions not in CONTROL_SUGGESTIONS:
+            raise ConfigError(f"control_suggestions must be 'none' or 'popular', got {self.control_suggestions!r}.")
+        if self.events_url is not None and not self.events_url:
+            raise ConfigError("events_url is empty; give sqlite:///events.db or postgresql://USER@HOST/DATABASE.")
+        for name in ("max_cart_items", "max_body_bytes", "limit_concurrency", "max_header_bytes", "max_events"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a positive whole number, got {value!r}.")
-        for name in ("keep_alive_timeout", "header_timeout", "reload_wait_seconds"):
+        for name in ("keep_alive_timeout", "header_timeout", "reload_wait_seconds", "events_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
                 raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}.")

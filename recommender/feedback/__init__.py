@@ -1,0 +1,23 @@
+"""Feedback: the events shops report, the control arm, and the report of what suggestions sell.
+
+>>> from recommender.feedback import assign_arm
+>>> assign_arm("cart-42", share=0.0)
+'treatment'
+"""
+
+from __future__ import annotations
+
+from .arms import DEFAULT_SALT, Arm, assign_arm
+from .store import EVENT_TYPES, Event, EventStore, OrderLine, Served, ServedLog
+
+__all__ = [
+    "Arm",
+    "DEFAULT_SALT",
+    "assign_arm",
+    "EVENT_TYPES",
+    "Event",
+    "EventStore",
+    "OrderLine",
+    "Served",
+    "ServedLog",
+]

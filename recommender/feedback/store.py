@@ -1,0 +1,395 @@
+"""The events store: what shops report (impressions, clicks, adds to cart, purchases) and what
+the service answered, in SQLite or PostgreSQL, behind one small layer over SQLAlchemy Core.
+
+Why SQLAlchemy Core: one dialect-neutral description of two tables, the same insert and select
+on both databases, URLs parsed and passwords hidden in messages, and a connection pool with
+pre-ping, so that a PostgreSQL restart costs one failed call and no restart of ours. No ORM:
+rows are inserted in batches and read back as plain mappings.
+
+Durability: :meth:`EventStore.append` returns only after the transaction has committed, so an
+event the service acknowledged is on disk. SQLite runs in WAL mode (writers do not block the
+report's readers, and several worker processes append to one file, waiting on each other up to
+the busy timeout) with ``synchronous=FULL``: a commit is fsynced, so an acknowledged event
+survives a power cut, not only a crash of the process. Whatever goes wrong (the server down, the
+file locked past the timeout, read-only or on a full disk) is one :class:`StoreUnavailableError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from ..exceptions import ConfigError, StoreUnavailableError
+
+__all__ = ["EVENT_TYPES", "Event", "OrderLine", "Served", "EventStore", "ServedLog"]
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = ("impression", "click", "add_to_cart", "purchase")
+
+metadata = MetaData()
+
+# Prefixed names: a shop's PostgreSQL database holds other tables.
+events_table = Table(
+    "recommender_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("type", String(16), nullable=False),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("received_at", DateTime, nullable=False),
+    Column("session_id", String(128), nullable=False, index=True),
+    Column("arm", String(16), nullable=False),
+    Column("recommendation_id", String(64), index=True),
+    Column("item_id", String(128)),
+    Column("order_id", String(128)),
+    # The ids shown (impression) or the lines bought (purchase): [{"item_id", "price", "quantity"}].
+    Column("items", JSON, nullable=False),
+)
+
+served_table = Table(
+    "recommender_served",
+    metadata,
+    Column("recommendation_id", String(64), primary_key=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("session_id", String(128)),
+    Column("arm", String(16), nullable=False),
+    Column("model_id", String(128), nullable=False),
+    # The suggestions in their order: [{"item_id", "kind"}].
+    Column("items", JSON, nullable=False),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderLine:
+    """One line of a purchase."""
+
+    item_id: str
+    price: float
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One event from the shop, validated (the service's schemas check every field).
+
+    ``at`` is when it happened (the shop's clock, UTC), ``arm`` the arm of its session when the
+    service received it. ``items`` are the ids shown, in order (impressions); ``lines`` the
+    order's lines (purchases).
+    """
+
+    type: str
+    session_id: str
+    at: datetime
+    arm: str = "treatment"
+    recommendation_id: str | None = None
+    item_id: str | None = None
+    order_id: str | None = None
+    items: tuple[str, ...] = ()
+    lines: tuple[OrderLine, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.type not in EVENT_TYPES:
+            raise ConfigError(f"an event's type must be one of {', '.join(EVENT_TYPES)}, got {self.type!r}.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Served:
+    """One answer of the service: its suggestions as ``(item_id, kind)`` pairs, in order."""
+
+    recommendation_id: str
+    at: datetime
+    session_id: str | None
+    arm: str
+    model_id: str
+    items: tuple[tuple[str, str], ...]
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC without its zone: SQLite keeps no zone, so both databases store UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None)
+
+
+class EventStore:
+    """Events and served answers in the database at ``url`` (``sqlite:///FILE`` or
+    ``postgresql://USER:PASSWORD@HOST/DB``); the tables are created when missing.
+
+    ``timeout`` bounds how long a call waits for a locked SQLite file or a PostgreSQL server
+    that does not answer, before it fails with :class:`StoreUnavailableError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from datetime import datetime, UTC
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> store = EventStore(f"sqlite:///{folder}/events.db")
+    >>> store.append([Event(type="click", session_id="s1", item_id="tea", at=datetime.now(UTC))])
+    1
+    >>> [row["item_id"] for row in store.events()]
+    ['tea']
+    >>> store.close()
+    """
+
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+        self.url = _read_url(url)
+        self.engine = _engine(self.url, timeout)
+        self.where = self.url.render_as_string(hide_password=True)
+        self._schema_ready = False
+        self._lock = threading.Lock()
+        self.accepted = 0
+        self.refused = 0
+        self.failures = 0
+
+    def ensure_schema(self) -> None:
+        """Create the tables when missing (once per store; safe when several processes race)."""
+        if self._schema_ready:
+            return
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except SQLAlchemyError:
+            # Another worker may have created them between the check and the create: look again.
+            try:
+                metadata.create_all(self.engine, checkfirst=True)
+            except SQLAlchemyError as error:
+                raise self._unavailable("cannot create its tables", error) from None
+        self._schema_ready = True
+
+    def append(self, events: Sequence[Event]) -> int:
+        """Store ``events`` in one transaction; returns their count once committed.
+
+        Raises
+        ------
+        StoreUnavailableError
+            When nothing was stored (the transaction is rolled back whole).
+        """
+        if not events:
+            return 0
+        received = _utc(datetime.now(UTC))
+        rows = [
+            {
+                "type": e.type,
+                "at": _utc(e.at),
+                "received_at": received,
+                "session_id": e.session_id,
+                "arm": e.arm,
+                "recommendation_id": e.recommendation_id,
+                "item_id": e.item_id,
+                "order_id": e.order_id,
+                "items": list(e.items)
+                if e.type == "impression"
+                else [{"item_id": line.item_id, "price": line.price, "quantity": line.quantity} for line in e.lines],
+            }
+            for e in events
+        ]
+        try:
+            self.ensure_schema()
+            with self.engine.begin() as connection:
+                connection.execute(insert(events_table), rows)
+        except (SQLAlchemyError, StoreUnavailableError) as error:
+            with self._lock:
+                self.refused += len(rows)
+                self.failures += 1
+            if isinstance(error, StoreUnavailableError):
+                raise
+            raise self._unavailable("did not take the events", error) from None
+        with self._lock:
+            self.accepted += len(rows)
+        return len(rows)
+
+    def append_served(self, answers: Sequence[Served]) -> int:
+        """Store the service's ``answers`` in one transaction (see :class:`ServedLog`)."""
+        if not answers:
+            return 0
+        rows = [
+            {
+                "recommendation_id": a.recommendation_id,
+                "at": _utc(a.at),
+                "session_id": a.session_id,
+                "arm": a.arm,
+                "model_id": a.model_id,
+                "items": [{"item_id": item, "kind": kind} for item, kind in a.items],
+            }
+            for a in answers
+        ]
+        try:
+            self.ensure_schema()
+            with self.engine.begin() as connection:
+                connection.execute(insert(served_table), rows)
+        except SQLAlchemyError as error:
+            raise self._unavailable("did not take the served answers", error) from None
+        return len(rows)
+
+    def events(self, *, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
+        """The events with ``since <= at < until``, in the order they were stored."""
+        return self._read(events_table, since, until, order=events_table.c.id)
+
+    def served(self, *, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
+        """The served answers with ``since <= at < until``."""
+        return self._read(served_table, since, until, order=served_table.c.recommendation_id)
+
+    def counts(self) -> dict[str, int]:
+        """This process's counts of events accepted and refused, and of failed writes."""
+        with self._lock:
+            return {"accepted": self.accepted, "refused": self.refused, "failures": self.failures}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _read(
+        self, table: Table, since: datetime | None, until: datetime | None, *, order: Any
+    ) -> list[dict[str, Any]]:
+        query = select(table).order_by(order)
+        if since is not None:
+            query = query.where(table.c.at >= _utc(since))
+        if until is not None:
+            query = query.where(table.c.at < _utc(until))
+        try:
+            self.ensure_schema()
+            with self.engine.connect() as connection:
+                return [dict(row) for row in connection.execute(query).mappings()]
+        except SQLAlchemyError as error:
+            raise self._unavailable("cannot be read", error) from None
+
+    def _unavailable(self, what: str, error: BaseException) -> StoreUnavailableError:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+        return StoreUnavailableError(f"the events store {self.where} {what}: {reason}.")
+
+
+def _read_url(text: str) -> URL:
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            f"{text!r} is not a database URL; give sqlite:///events.db or postgresql://USER@HOST/DATABASE."
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise ConfigError(
+                f"{text!r} is an in-memory database, lost at every restart and not shared by workers; "
+                "give a file: sqlite:///events.db."
+            )
+        return url
+    if backend == "postgresql":
+        # psycopg 3 (a dependency) rather than SQLAlchemy's default psycopg2, which is not installed.
+        return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
+    raise ConfigError(
+        f"the events store must be SQLite or PostgreSQL, got {url.drivername!r} in {text!r}; "
+        "give sqlite:///events.db or postgresql://USER@HOST/DATABASE."
+    )
+
+
+def _engine(url: URL, timeout: float) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": timeout})
+        busy_ms = int(timeout * 1000)
+
+        @event.listens_for(engine, "connect")
+        def pragmas(connection: Any, record: Any) -> None:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")
+            finally:
+                cursor.close()
+
+        return engine
+    return create_engine(
+        url, pool_pre_ping=True, pool_timeout=timeout, connect_args={"connect_timeout": max(1, round(timeout))}
+    )
+
+
+class ServedLog:
+    """The service's answers, written to the store in batches by a thread of their own.
+
+    The checkout route only appends to a list (a write per answer would cost more than the
+    answer itself); every ``flush_seconds`` the batch goes to the store in one transaction. This
+    log is best effort: nobody was promised its rows, so a batch the store refuses is counted in
+    ``dropped`` and logged, and at most ``max_pending`` answers wait in memory.
+    """
+
+    def __init__(self, store: EventStore, *, flush_seconds: float = 0.25, max_pending: int = 100_000) -> None:
+        self.store = store
+        self.flush_seconds = flush_seconds
+        self.max_pending = max_pending
+        self.written = 0
+        self.dropped = 0
+        self._pending: list[Served] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_warning = 0.0
+
+    def record(self, answer: Served) -> None:
+        with self._lock:
+            if len(self._pending) >= self.max_pending:
+                self.dropped += 1
+                return
+            self._pending.append(answer)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="recommender-served-log", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop the thread and write what is pending."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            self.store.append_served(batch)
+        except StoreUnavailableError as error:
+            with self._lock:
+                self.dropped += len(batch)
+            now = time.monotonic()
+            if now - self._last_warning > 60:  # once a minute: a store down for hours is one line a minute
+                self._last_warning = now
+                logger.warning("%d served answers not logged (%d in all): %s", len(batch), self.dropped, error)
+            return
+        with self._lock:
+            self.written += len(batch)
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {"written": self.written, "dropped": self.dropped, "pending": len(self._pending)}
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_seconds):
+            try:
+                self.flush()
+            except Exception as error:  # noqa: BLE001 - the thread outlives any failure
+                logger.error("cannot log served answers: %r", error)
