@@ -403,6 +403,20 @@ def _parser() -> argparse.ArgumentParser:
     _add_ranking_options(serve)
     serve.set_defaults(run=_serve)
 
+    report = command(
+        "report",
+        help="attach rates, revenue and uplift against the control arm, from the events store",
+        description="Read the events store of `serve --events URL`: attach rate (suggested items added to cart / "
+        "items shown) by kind, position and item, attributed revenue per 1,000 impressions, and the uplift of "
+        "basket value and items per order of the treatment arm over the control arm, with 95%% confidence "
+        "intervals (Welch's t test).",
+    )
+    report.add_argument("events", metavar="EVENTS_URL", help="sqlite:///events.db or postgresql://USER@HOST/DB")
+    report.add_argument("--since", type=_moment, default=None, metavar="T", help="from this time (ISO; UTC if no zone)")
+    report.add_argument("--until", type=_moment, default=None, metavar="T", help="before this time (ISO)")
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    report.set_defaults(run=_report)
+
     evaluate = command(
         "evaluate",
         help="score the suggestions on held-out orders against simple baselines",
@@ -938,6 +952,39 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["RECOMMENDER_LOG_LEVEL"] = args.log_level
     # A bad model file stops here, with exit status 2, before anything listens.
     serve(settings, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    return 0
+
+
+def _moment(text: str) -> Any:
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO date or time such as 2026-11-01 or 2026-11-01T08:00:00+01:00, got {text!r}"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .feedback import EventStore, feedback_report
+
+    store = EventStore(args.events)
+    if store.url.get_backend_name() == "sqlite" and not Path(store.url.database or "").is_file():
+        raise ConfigError(f"there is no events store at {store.url.database!r}; give the file of `serve --events`.")
+    if args.since is not None and args.until is not None and args.since >= args.until:
+        raise ConfigError(f"--since ({args.since.isoformat()}) must be before --until ({args.until.isoformat()}).")
+    try:
+        report = feedback_report(store, since=args.since, until=args.until)
+    finally:
+        store.close()
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    elif args.format == "csv":
+        sys.stdout.write(report.to_csv())
+    else:
+        print(report.to_table())
     return 0
 
 

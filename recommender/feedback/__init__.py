@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .arms import DEFAULT_SALT, Arm, assign_arm
+from .report import AttachRate, FeedbackReport, Uplift, feedback_report
 from .store import EVENT_TYPES, Event, EventStore, OrderLine, Served, ServedLog
 
 __all__ = [
@@ -20,4 +21,8 @@ __all__ = [
     "OrderLine",
     "Served",
     "ServedLog",
+    "AttachRate",
+    "FeedbackReport",
+    "Uplift",
+    "feedback_report",
 ]
