@@ -273,6 +273,60 @@ def test_events_on_postgresql(model, postgres_db):
     store.close()
 
 
+# -- /metrics ------------------------------------------------------------------------------------
+
+
+def metric(text: str, name: str) -> float:
+    """The value of the sample ``name`` (with its labels) in Prometheus text."""
+    values = [float(line.rpartition(" ")[2]) for line in text.splitlines() if line.startswith(name + " ")]
+    assert len(values) == 1, (name, text)
+    return values[0]
+
+
+def scrape(server) -> str:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request("GET", "/metrics")
+        response = connection.getresponse()
+        assert response.status == 200 and response.getheader("content-type").startswith("text/plain")
+        return response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_metrics_count_requests_events_and_describe_the_model(model, tmp_path):
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    click = {"type": "click", "session_id": "s", "item_id": "A"}
+    with client_for(model, events_url=url, events_timeout=0.3) as client:
+        for _ in range(3):
+            assert client.post("/v1/recommendations", json={"cart": ["KET-BASIC"]}).status_code == 200
+        assert client.post("/v1/recommendations", json={"cart": 5}).status_code == 422
+        assert client.get("/v1/bundles/KET-BASIC").status_code == 200
+        assert client.get("/wp-admin/setup.php").status_code == 404
+        assert client.post("/v1/events", json={"events": [click] * 4}).status_code == 202
+        locker = sqlite3.connect(tmp_path / "events.db", isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            assert client.post("/v1/events", json={"events": [click] * 2}).status_code == 503
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        text = client.get("/metrics").text
+        model_id = client.get("/v1/model").json()["id"]
+    assert metric(text, 'recommender_requests_total{route="/v1/recommendations",status="200"}') == 3
+    assert metric(text, 'recommender_requests_total{route="/v1/recommendations",status="422"}') == 1
+    assert metric(text, 'recommender_requests_total{route="/v1/bundles/{item_id}",status="200"}') == 1
+    assert metric(text, 'recommender_requests_total{route="other",status="404"}') == 1  # no series per URL
+    assert metric(text, 'recommender_request_seconds_count{route="/v1/recommendations"}') == 4
+    assert metric(text, "recommender_events_accepted_total") == 4
+    assert metric(text, "recommender_events_refused_total") == 2
+    assert metric(text, f'recommender_model_info{{model_id="{model_id}"}}') == 1
+    assert metric(text, "recommender_model_age_seconds") > 0
+    assert metric(text, 'recommender_model_reloads_total{outcome="refused"}') == 0
+
+
 # -- several workers, one SQLite file ----------------------------------------------------------
 
 
@@ -298,12 +352,17 @@ def test_two_workers_lose_and_duplicate_no_event(model, tmp_path):
             results = list(pool.map(post, range(300)))
         answers = [server.request("POST", "/v1/recommendations", json.dumps({"cart": ["KET-BASIC"]}))[1]
                    for _ in range(20)]  # fmt: skip
+        scrapes = [scrape(server) for _ in range(10)]  # from either worker
     finally:
         server.stop()
     assert all(status == 202 and body == {"accepted": 3} for _, status, body, _ in results), results[:3]
     assert len({pid for *_, pid in results} - {None}) == 2  # both workers wrote
     rows = EventStore(url).events()
     assert sorted(r["item_id"] for r in rows) == sorted(f"item-{n}-{k}" for n in range(300) for k in range(3))
+    # /metrics sums the workers' counters, whichever worker answers the scrape.
+    assert {metric(text, "recommender_events_accepted_total") for text in scrapes} == {900.0}
+    requests = 'recommender_requests_total{route="/v1/recommendations",status="200"}'
+    assert {metric(text, requests) for text in scrapes} == {20.0}
     # Every answer was logged by the worker that gave it, before it stopped.
     assert {s["recommendation_id"] for s in EventStore(url).served()} == {a["recommendation_id"] for a in answers}
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -332,8 +332,16 @@ class ServedLog:
     ``dropped`` and logged, and at most ``max_pending`` answers wait in memory.
     """
 
-    def __init__(self, store: EventStore, *, flush_seconds: float = 0.25, max_pending: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        *,
+        flush_seconds: float = 0.25,
+        max_pending: int = 100_000,
+        on_drop: Callable[[int], None] | None = None,
+    ) -> None:
         self.store = store
+        self.on_drop = on_drop
         self.flush_seconds = flush_seconds
         self.max_pending = max_pending
         self.written = 0
@@ -346,10 +354,13 @@ class ServedLog:
 
     def record(self, answer: Served) -> None:
         with self._lock:
-            if len(self._pending) >= self.max_pending:
+            full = len(self._pending) >= self.max_pending
+            if full:
                 self.dropped += 1
-                return
-            self._pending.append(answer)
+            else:
+                self._pending.append(answer)
+        if full and self.on_drop is not None:
+            self.on_drop(1)
 
     def start(self) -> None:
         if self._thread is None:
@@ -375,6 +386,8 @@ class ServedLog:
         except StoreUnavailableError as error:
             with self._lock:
                 self.dropped += len(batch)
+            if self.on_drop is not None:
+                self.on_drop(len(batch))
             now = time.monotonic()
             if now - self._last_warning > 60:  # once a minute: a store down for hours is one line a minute
                 self._last_warning = now

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from ..exceptions import ArtifactError, RecommenderError, StoreUnavailableError
 from ..feedback import Event, EventStore, OrderLine, Served, ServedLog, assign_arm
 from .holder import ModelHolder
+from .metrics import CONTENT_TYPE, ServiceMetrics
 from .middleware import ServiceMiddleware
 from .schemas import (
     BundleResponse,
@@ -60,7 +61,17 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         settings.model_path, settings.ranking, shared=shared, wait_seconds=settings.reload_wait_seconds
     )
     store = None if settings.events_url is None else EventStore(settings.events_url, timeout=settings.events_timeout)
-    served_log = None if store is None else ServedLog(store)
+
+    def describe() -> dict[str, Any]:
+        return {
+            **holder.current.describe(),
+            "loaded_at": holder.loaded_at,
+            "reloads": holder.reloads,
+            "failed_reloads": holder.failed_reloads,
+        }
+
+    metrics = ServiceMetrics(describe)
+    served_log = None if store is None else ServedLog(store, on_drop=metrics.served_dropped.inc)
     if store is not None:
         try:
             store.ensure_schema()
@@ -220,10 +231,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
     @app.get("/v1/model", response_model=ModelResponse, summary="The model being served")
     def model() -> dict[str, Any]:
         described = {
-            **holder.current.describe(),
-            "loaded_at": holder.loaded_at,
-            "reloads": holder.reloads,
-            "failed_reloads": holder.failed_reloads,
+            **describe(),
             "holdout": {"share": settings.holdout_share, "control_suggestions": settings.control_suggestions},
         }
         if store is not None and served_log is not None:
@@ -260,13 +268,24 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             try:
                 accepted = await run_in_threadpool(store.append, records)  # the commit waits on the disk
             except StoreUnavailableError as error:
+                metrics.events_refused.inc(len(records))
                 logger.error("%d events refused with 503 (%d in all): %s", len(records), store.refused, error)
                 return JSONResponse(
                     status_code=503,
                     content={"detail": f"{error} Nothing was stored; send the events again."},
                     headers={"Retry-After": "5"},
                 )
+            metrics.events_accepted.inc(accepted)
             return JSONResponse(status_code=202, content={"accepted": accepted})
+
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
+        summary="Prometheus metrics: requests, latency, the model's id and age, events, reloads",
+    )
+    def prometheus() -> Response:
+        return Response(metrics.scrape(), media_type=CONTENT_TYPE)
 
     @app.get("/healthz", response_model=Health, summary="Liveness")
     def healthz() -> dict[str, str]:
@@ -304,6 +323,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         ServiceMiddleware,
         max_body_bytes=settings.max_body_bytes,
         fast_routes={("POST", "/v1/recommendations"): answer_cart},
+        observe=metrics.observe,
     )
     return app
 

@@ -23,7 +23,8 @@ class ServiceMiddleware:
     as another type than JSON (a body without a ``Content-Type`` is read as JSON).
 
     ``fast_routes`` maps (method, path) to a function from the request body to (status, JSON
-    body): such requests are answered here, without the application's router.
+    body): such requests are answered here, without the application's router. ``observe``, when
+    given, is called with the path, status and seconds of every answered request (the metrics).
     """
 
     def __init__(
@@ -32,10 +33,12 @@ class ServiceMiddleware:
         *,
         max_body_bytes: int,
         fast_routes: dict[tuple[str, str], Callable[[bytes], tuple[int, bytes]]] | None = None,
+        observe: Callable[[str, int, float], None] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.fast_routes = fast_routes or {}
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -85,6 +88,8 @@ class ServiceMiddleware:
                 receive = _replay(body, receive)
             await self.app(scope, receive, send_with_id)
         finally:
+            if self.observe is not None:
+                self.observe(scope["path"], status, time.perf_counter() - started)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     json.dumps(

@@ -26,6 +26,7 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from .metrics import MULTIPROC_ENV
 from .settings import ServiceSettings
 from .shared import SharedModel
 
@@ -68,6 +69,10 @@ def serve(settings: ServiceSettings, *, host: str, port: int, workers: int, log_
     shared = SharedModel.create(settings.model_path, settings.ranking)  # a bad file stops here
     try:
         os.environ.update(dataclasses.replace(settings, shared_dir=str(shared.folder)).to_env())
+        if not os.environ.get(MULTIPROC_ENV):
+            # The workers' counters, summed by whichever answers GET /metrics (see metrics.py).
+            (shared.folder / "metrics").mkdir()
+            os.environ[MULTIPROC_ENV] = str(shared.folder / "metrics")
         config = _config(APP_FACTORY, settings, factory=True, workers=workers, **options)
         sockets = [config.bind_socket()]
         # uvicorn 0.30 to 0.3x take the workers' target; later versions make it themselves.
