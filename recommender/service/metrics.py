@@ -87,7 +87,7 @@ class ServiceMetrics:
         """The Prometheus text of every worker's counters and this worker's model."""
         if self.multiprocess:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         else:
             registry = self.registry
         return generate_latest(registry) + generate_latest(_ModelRegistry(self._describe))
