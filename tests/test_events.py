@@ -273,6 +273,23 @@ def test_events_on_postgresql(model, postgres_db):
     store.close()
 
 
+def test_postgresql_connections_cut_under_the_service_cost_no_event(model, postgres_db):
+    """The server drops every connection (a restart, a failover, an idle timeout): the pool's
+    pre-ping notices, the next batch is stored on a fresh connection."""
+    click = {"type": "click", "session_id": "s", "item_id": "A"}
+    with client_for(model, events_url=postgres_db) as client:
+        assert client.post("/v1/events", json={"events": [click]}).status_code == 202
+        name = postgres_db.rpartition("/")[2]
+        with EventStore(postgres_db).engine.connect() as connection:
+            cut = connection.execute(
+                text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name},
+            ).scalar()  # fmt: skip
+        assert cut >= 1  # the service's pooled connection
+        assert client.post("/v1/events", json={"events": [click, click]}).status_code == 202
+    assert len(EventStore(postgres_db).events()) == 3
+
+
 # -- /metrics ------------------------------------------------------------------------------------
 
 

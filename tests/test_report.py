@@ -14,6 +14,8 @@ from scipy import stats
 from recommender.cli import main
 from recommender.feedback import Event, EventStore, OrderLine, Served, feedback_report
 
+from .test_events import postgres_db  # noqa: F401 - a fixture: a fresh database on the test server
+
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 OLD = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -29,26 +31,31 @@ def add(session: str, item: str, rid: str | None = None) -> Event:
     return Event(type="add_to_cart", session_id=session, item_id=item, recommendation_id=rid, at=NOW)
 
 
-def shown(session: str, rid: str, *items: str, at: datetime = NOW) -> Event:
-    return Event(type="impression", session_id=session, recommendation_id=rid, items=items, at=at)
+def shown(session: str, rid: str, *items: str, at: datetime = NOW, arm: str = "treatment") -> Event:
+    return Event(type="impression", session_id=session, recommendation_id=rid, items=items, at=at, arm=arm)
 
 
-@pytest.fixture
-def url(tmp_path):
-    """The log. r1 (session t1) served A, B (cross-sell) and C (upgrade); r2 (session t2) served A
-    (cross-sell) and D (popular), which the shop showed as D, A. Sessions t* are treated, c* control."""
-    url = f"sqlite:///{tmp_path / 'events.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    """The log, in SQLite and in a fresh database of the test PostgreSQL server.
+
+    r1 (session t1) served A, B (cross-sell) and C (upgrade); r2 (session t2) served A (cross-sell)
+    and D (popular), which the shop showed as D, A; r3 (session c1, control) served the popular P.
+    Sessions t* are treated, c* control."""
+    url = f"sqlite:///{tmp_path / 'events.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_db")
     store = EventStore(url)
     store.append_served([
         Served(recommendation_id="r1", at=NOW, session_id="t1", arm="treatment", model_id="m",
                items=(("A", "cross_sell"), ("B", "cross_sell"), ("C", "upgrade"))),
         Served(recommendation_id="r2", at=NOW, session_id="t2", arm="treatment", model_id="m",
                items=(("A", "cross_sell"), ("D", "popular"))),
+        Served(recommendation_id="r3", at=NOW, session_id="c1", arm="control", model_id="m", items=(("P", "popular"),)),
     ])  # fmt: skip
     store.append([
         shown("t1", "r1", "A", "B", "C"),
         shown("t1", "r1", "A", "B", "C"),  # sent twice: counted once
         shown("t2", "r2", "D", "A"),
+        shown("c1", "r3", "P", arm="control"),
         add("t1", "A", "r1"), add("t1", "A", "r1"),  # twice: one attach
         add("t1", "C", "r1"),
         add("t2", "A", "r2"),
@@ -81,18 +88,20 @@ def welch(a: list[float], b: list[float]) -> tuple[float, float]:
 
 def test_every_figure_of_the_hand_built_log(url):
     report = feedback_report(url, since=datetime(2026, 6, 1, tzinfo=UTC))
-    # Impressions (r1, A) (r1, B) (r1, C) (r2, D) (r2, A); attaches (r1, A) (r1, C) (r2, A).
-    assert (report.overall.impressions, report.overall.add_to_cart) == (5, 3)
-    assert report.overall.attach_rate == pytest.approx(3 / 5)
+    # Impressions (r1, A) (r1, B) (r1, C) (r2, D) (r2, A) (r3, P); attaches (r1, A) (r1, C) (r2, A).
+    assert (report.overall.impressions, report.overall.add_to_cart) == (6, 3)
+    assert report.overall.attach_rate == pytest.approx(3 / 6)
     assert {k: (r.impressions, r.add_to_cart) for k, r in report.by_kind.items()} == {
-        "cross_sell": (3, 2), "upgrade": (1, 1), "popular": (1, 0)}  # fmt: skip
+        "cross_sell": (3, 2), "upgrade": (1, 1), "popular": (2, 0)}  # fmt: skip
     assert {k: (r.impressions, r.add_to_cart) for k, r in report.by_position.items()} == {
-        1: (2, 1), 2: (2, 1), 3: (1, 1)}  # fmt: skip
+        1: (3, 1), 2: (2, 1), 3: (1, 1)}  # fmt: skip
     assert {k: (r.impressions, r.add_to_cart) for k, r in report.by_item.items()} == {
-        "A": (2, 2), "B": (1, 0), "C": (1, 1), "D": (1, 0)}  # fmt: skip
+        "A": (2, 2), "B": (1, 0), "C": (1, 1), "D": (1, 0), "P": (1, 0)}  # fmt: skip
+    assert {k: (r.impressions, r.add_to_cart) for k, r in report.by_arm.items()} == {
+        "treatment": (5, 3), "control": (1, 0)}  # fmt: skip
     # Attributed: t1's A (10) and C (20), t2's two A (20); not E, not X.
     assert report.attributed_revenue == pytest.approx(50.0)
-    assert report.revenue_per_1000_impressions == pytest.approx(1000 * 50 / 5)
+    assert report.revenue_per_1000_impressions == pytest.approx(1000 * 50 / 6)
     # Orders: treatment 40 (o1 as last sent), 23, 5; control 10, 8, 13.
     value = report.basket_value
     assert (value.orders_treatment, value.orders_control) == (3, 3)
@@ -107,7 +116,7 @@ def test_every_figure_of_the_hand_built_log(url):
 
 def test_the_window_and_the_whole_log(url):
     everything = feedback_report(url)
-    assert everything.overall.impressions == 7 and everything.by_kind["unknown"].impressions == 2
+    assert everything.overall.impressions == 8 and everything.by_kind["unknown"].impressions == 2
     assert everything.basket_value.orders_control == 4
     assert everything.basket_value.control == pytest.approx((10 + 8 + 13 + 1000) / 4)
     nothing = feedback_report(url, until=datetime(2026, 1, 1, tzinfo=UTC))
@@ -118,25 +127,27 @@ def test_the_window_and_the_whole_log(url):
 def test_the_cli_in_json_csv_and_table(url, capsys):
     assert main(["report", url, "--since", "2026-06-01", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert (document["impressions"], document["add_to_cart"], document["attach_rate"]) == (5, 3, pytest.approx(0.6))
+    assert (document["impressions"], document["add_to_cart"], document["attach_rate"]) == (6, 3, pytest.approx(0.5))
     assert document["by_kind"]["upgrade"] == {"impressions": 1, "add_to_cart": 1, "attach_rate": 1.0}
-    assert document["by_position"]["1"]["attach_rate"] == pytest.approx(0.5)
+    assert document["by_position"]["1"]["attach_rate"] == pytest.approx(1 / 3)
+    assert document["by_arm"]["control"] == {"impressions": 1, "add_to_cart": 0, "attach_rate": 0.0}
     basket = document["uplift"]["basket_value"]
     assert basket["difference"] == pytest.approx(37 / 3)
     assert basket["ci95"] == pytest.approx(list(welch([40, 23, 5], [10, 8, 13])))
     assert set(document["uplift"]["items_per_order"]) >= {"treatment", "control", "difference", "ci95"}
-    assert document["revenue_per_1000_impressions"] == pytest.approx(10_000.0)
+    assert document["revenue_per_1000_impressions"] == pytest.approx(50_000 / 6)
 
     assert main(["report", url, "--since", "2026-06-01T00:00:00+02:00", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     kinds = {r["key"]: r["attach_rate"] for r in rows if r["section"] == "kind"}
     assert kinds == {"cross_sell": repr(round(2 / 3, 10)), "popular": "0.0", "upgrade": "1.0"}
+    assert {r["key"]: r["impressions"] for r in rows if r["section"] == "arm"} == {"control": "1", "treatment": "5"}
     uplift = next(r for r in rows if r["key"] == "items_per_order")
     assert float(uplift["difference"]) == pytest.approx(1.0) and uplift["orders_control"] == "3"
 
     assert main(["report", url, "--since", "2026-06-01"]) == 0
     table = capsys.readouterr().out
-    assert "attach rate 60.00%" in table and "per 1,000 impressions 10,000.000" in table
+    assert "attach rate 50.00%" in table and "per 1,000 impressions 8,333.333" in table
 
 
 @pytest.mark.parametrize(

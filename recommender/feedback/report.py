@@ -7,7 +7,9 @@ Definitions (each counted once, however often the shop sends the same event):
   impression event; its position is its place in the event's list, from 1; its kind is the one
   the service logged for that answer ("unknown" when the answer's log was dropped);
 - an **attach** is an add to cart that names the recommendation_id of an impression holding
-  that item; **attach rate** = attaches / impressions;
+  that item; **attach rate** = attaches / impressions, also by kind, position, item and arm
+  (a control arm shown popular items has impressions too; the arm is the session's when the
+  impression was received);
 - **attributed revenue** = the price x quantity of the lines of purchases whose (session, item)
   had an attach; given per 1,000 impressions;
 - **uplift**: per purchase, its value (sum of price x quantity) and items (sum of quantities);
@@ -79,6 +81,7 @@ class FeedbackReport:
     by_kind: dict[str, AttachRate]
     by_position: dict[int, AttachRate]
     by_item: dict[str, AttachRate]
+    by_arm: dict[str, AttachRate]
     attributed_revenue: float
     basket_value: Uplift
     items_per_order: Uplift
@@ -99,6 +102,7 @@ class FeedbackReport:
             "by_kind": {key: value.to_dict() for key, value in self.by_kind.items()},
             "by_position": {str(key): value.to_dict() for key, value in self.by_position.items()},
             "by_item": {key: value.to_dict() for key, value in self.by_item.items()},
+            "by_arm": {key: value.to_dict() for key, value in self.by_arm.items()},
             "attributed_revenue": self.attributed_revenue,
             "revenue_per_1000_impressions": self.revenue_per_1000_impressions,
             "uplift": {"basket_value": self.basket_value.to_dict(), "items_per_order": self.items_per_order.to_dict()},
@@ -117,6 +121,7 @@ class FeedbackReport:
             ("kind", self.by_kind),
             ("position", self.by_position),
             ("item", self.by_item),
+            ("arm", self.by_arm),
         ]
         for section, rates in groups:
             for key, rate in rates.items():
@@ -137,7 +142,7 @@ class FeedbackReport:
             f"attributed revenue {self.attributed_revenue:,.2f}, "
             f"per 1,000 impressions {_number(self.revenue_per_1000_impressions)}",
         ]
-        for title, rates in (("kind", self.by_kind), ("position", self.by_position)):
+        for title, rates in (("kind", self.by_kind), ("position", self.by_position), ("arm", self.by_arm)):
             lines.append(f"\nby {title}:")
             lines += [
                 f"  {key!s:<14} {r.impressions:>9,} {r.add_to_cart:>7,}  {_percent(r.attach_rate)}"
@@ -192,11 +197,11 @@ def feedback_report(
             events_store.close()
     kinds = {(s["recommendation_id"], item["item_id"]): item["kind"] for s in served for item in s["items"] or ()}
 
-    shown: dict[tuple[str, str], int] = {}  # (recommendation_id, item) -> position
+    shown: dict[tuple[str, str], tuple[int, str]] = {}  # (recommendation_id, item) -> position, arm
     for event in events:
         if event["type"] == "impression":
             for position, item in enumerate(event["items"] or (), start=1):
-                shown.setdefault((event["recommendation_id"], item), position)
+                shown.setdefault((event["recommendation_id"], item), (position, event["arm"]))
     attached: set[tuple[str, str]] = set()
     attached_in_session: set[tuple[str, str]] = set()
     for event in events:
@@ -207,11 +212,16 @@ def feedback_report(
 
     # group -> key -> [impressions, attaches]
     counts: dict[str, dict[Any, list[int]]] = {
-        group: defaultdict(lambda: [0, 0]) for group in ("kind", "position", "item")
+        group: defaultdict(lambda: [0, 0]) for group in ("kind", "position", "item", "arm")
     }
-    for key, position in shown.items():
+    for key, (position, arm) in shown.items():
         added = int(key in attached)
-        for group, value in (("kind", kinds.get(key, "unknown")), ("position", position), ("item", key[1])):
+        for group, value in (
+            ("kind", kinds.get(key, "unknown")),
+            ("position", position),
+            ("item", key[1]),
+            ("arm", arm),
+        ):
             counts[group][value][0] += 1
             counts[group][value][1] += added
 
@@ -237,6 +247,7 @@ def feedback_report(
         by_kind=rates("kind"),
         by_position=rates("position"),
         by_item=rates("item"),
+        by_arm=rates("arm"),
         attributed_revenue=revenue,
         basket_value=_uplift(values["treatment"], values["control"]),
         items_per_order=_uplift(sizes["treatment"], sizes["control"]),
