@@ -412,8 +412,16 @@ def _parser() -> argparse.ArgumentParser:
         "intervals (Welch's t test).",
     )
     report.add_argument("events", metavar="EVENTS_URL", help="sqlite:///events.db or postgresql://USER@HOST/DB")
-    report.add_argument("--since", type=_moment, default=None, metavar="T", help="from this time (ISO; UTC if no zone)")
-    report.add_argument("--until", type=_moment, default=None, metavar="T", help="before this time (ISO)")
+    report.add_argument(
+        "--since",
+        type=_moment,
+        default=None,
+        metavar="T",
+        help="from this time (ISO; UTC without a zone; default: from the first event)",
+    )
+    report.add_argument(
+        "--until", type=_moment, default=None, metavar="T", help="before this time (ISO; default: to the last event)"
+    )
     report.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     report.set_defaults(run=_report)
 
