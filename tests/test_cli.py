@@ -353,25 +353,6 @@ def test_rules_of_an_item(demo, capsys):
     assert status == 2 and "'NO-SUCH-ITEM' is none of the" in err and "Traceback" not in err
 
 
-def test_serve_passes_the_ranking_options_to_the_service(demo, monkeypatch):
-    pytest.importorskip("uvicorn")
-    import uvicorn
-
-    import recommender.service
-
-    given = []
-    monkeypatch.setattr(recommender.service, "create_app", lambda settings: given.append(settings) or "app")
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: given.append((app, options["port"])))
-    status = main(["serve", demo.model, "--port", "8123", "--max-per-category", "2", "--min-lift", "1.5",
-                   "--combine", "noisy_or", "--free-shipping", "40"])  # fmt: skip
-    assert status == 0 and given[1] == ("app", 8123)
-    ranking = given[0].ranking
-    assert (ranking.max_per_category, ranking.min_lift, ranking.combine) == (2, 1.5, "noisy_or")
-    assert ranking.free_shipping_threshold == 40
-    main(["serve", demo.model, "--max-per-category", "0"])
-    assert given[2].ranking.max_per_category is None
-
-
 def test_why_shows_the_decision_trace(demo, capsys):
     """--why prints the trace after the answer; with --format json it is the answer's "trace",
     the same the Python API gives. Cart: the basic kettle and green tea, the classic mug excluded:

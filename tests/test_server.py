@@ -148,8 +148,8 @@ def test_every_worker_ranks_with_the_ranking_options_given(tmp_path):
     exactly as one process given the same options does, and those options must matter."""
     shop = generate_sample_shop(seed=7, n_customers=300)
     model = str(mine(shop.orders, catalog=shop.catalog).save(tmp_path / "shop.rcm"))
-    options = ["--min-lift", "5", "--combine", "cumulative", "--free-shipping", "40"]
-    config = RankingConfig(min_lift=5.0, combine="cumulative", free_shipping_threshold=40.0)
+    options = ["--min-lift", "5", "--combine", "cumulative", "--free-shipping", "40", "--max-per-category", "0"]
+    config = RankingConfig(min_lift=5.0, combine="cumulative", free_shipping_threshold=40.0, max_per_category=None)
     paid = shop.orders[~shop.orders["order_id"].str.startswith("C")]
     baskets = paid.groupby("order_id", sort=True)["item_id"].agg(lambda items: tuple(sorted(set(items))))
     carts = list(dict.fromkeys(b[:2] for b in baskets if len(b) >= 2))[:10]
