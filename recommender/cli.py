@@ -592,11 +592,11 @@ def _add_input_options(parser: argparse.ArgumentParser, *, format_alias: bool) -
     database.add_argument(
         "--table", metavar="NAME",
         help="with a database URL as INPUT (postgresql://USER:PASSWORD@HOST/DB, sqlite:///shop.db): the table or "
-        "view of order lines, read in chunks (schema.table allowed)",
+        "view of order lines, read in chunks (schema.table allowed; default: none, INPUT is a file)",
     )  # fmt: skip
     database.add_argument(
         "--query", metavar="SQL",
-        help="with a database URL as INPUT: a SELECT whose rows are order lines (instead of --table)",
+        help="with a database URL as INPUT: a SELECT whose rows are order lines (instead of --table; default: none)",
     )  # fmt: skip
     reading.add_argument(
         "--catalog", metavar="FILE",

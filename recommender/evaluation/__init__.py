@@ -222,6 +222,8 @@ def evaluate(
     workers: int | None = None,
     ranking: RankingConfig | None = None,
     progress: Progress | None = None,
+    table: str | None = None,
+    query: str | None = None,
     **options: Unpack[MiningOptions],
 ) -> Evaluation:
     """Score our rules and the baselines on held-out orders (leave-one-out basket completion).
@@ -253,6 +255,8 @@ def evaluate(
     catalog, hierarchy, hierarchy_level, format, columns, workers
         As for :func:`recommender.mine`: the orders are read with ``format`` and ``columns``,
         the rules mined on the train orders with the rest.
+    table, query : str, optional
+        With a database URL as ``orders``: the table of order lines or a ``SELECT`` of them.
     ranking : RankingConfig, optional
         The rules' ranking settings (default: the shipped defaults).
     progress : callable, optional
@@ -283,7 +287,7 @@ def evaluate(
     say = progress or (lambda stage: logger.info("%s", stage))
 
     say("reading orders")
-    baskets = read_baskets(orders, format=format, columns=columns)
+    baskets = read_baskets(orders, format=format, columns=columns, table=table, query=query)
     # Independent streams: the split, the cases and the random system each get their own, so
     # that e.g. a different max_cases does not change which item a basket hides.
     split_seed, case_seed, system_seed = np.random.SeedSequence(int(seed)).spawn(3)

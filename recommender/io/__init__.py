@@ -14,6 +14,7 @@ from ..exceptions import InputError
 from .basket_files import read_basket_lines
 from .baskets import Baskets, ReadSummary, SourceInfo, without_items
 from .catalog import CATALOG_COLUMNS, catalog_from_frame, read_catalog
+from .database import is_database_url, read_database
 from .non_products import LeftOut, NonProductOptions
 from .orders import ColumnSpec, header_names_orders, long_from_frame, read_long
 from .source import check_readable, file_sha256, guess_format
@@ -44,14 +45,17 @@ def read_baskets(
     exclude_items: Iterable[Any] | None = None,
     keep_items: Iterable[Any] | None = None,
     detect_non_products: bool = True,
+    table: str | None = None,
+    query: str | None = None,
 ) -> Baskets:
     """Read orders into :class:`Baskets`, whatever shape users have them in.
 
     Parameters
     ----------
-    source : path, DataFrame, Baskets or iterable of baskets
+    source : path, database URL, DataFrame, Baskets or iterable of baskets
         A long order file (CSV, compressed or not, or Parquet), a basket-per-line file
-        (``.csv``/``.dat``, ``.gz``/``.xz`` too), a long DataFrame, or lists of item ids.
+        (``.csv``/``.dat``, ``.gz``/``.xz`` too), a SQL database's URL (``postgresql://...``,
+        ``sqlite:///shop.db``) with ``table`` or ``query``, a long DataFrame, or lists of item ids.
     format : {"auto", "long", "basket"}
         How a file is laid out; ``auto`` decides from the suffix and the header line.
     columns : ColumnSpec or mapping, optional
@@ -64,6 +68,10 @@ def read_baskets(
         adjustments, vouchers, coupon records), found by
         :func:`recommender.io.non_products.find_non_products` and counted in the summary.
         Basket files and lists carry no descriptions or prices: only ``exclude_items`` applies.
+    table, query : str, optional
+        With a database URL, exactly one: the table (or view) of order lines, or a ``SELECT``
+        whose rows are order lines; read in chunks like a long file
+        (:func:`recommender.io.database.read_database`).
 
     Examples
     --------
@@ -73,6 +81,18 @@ def read_baskets(
     if format not in FORMATS:
         raise InputError(f"format must be one of {FORMATS}, got {format!r}.")
     options = NonProductOptions.of(detect=detect_non_products, exclude=exclude_items, keep=keep_items)
+    if table is not None or query is not None or is_database_url(source):
+        if not isinstance(source, str):
+            raise InputError(
+                f"a table or query is read from a database URL such as sqlite:///shop.db, not from a "
+                f"{type(source).__name__}; pass the URL as the orders."
+            )
+        if format == "basket":
+            raise InputError("a database table is read as long orders (one row per order line); drop format='basket'.")
+        baskets = read_database(
+            source, table=table, query=query, columns=ColumnSpec.coerce(columns), non_products=options
+        )
+        return _text_ids(baskets, f"orders from {baskets.source.name}")
     if isinstance(source, Baskets):
         return without_items(source, options.exclude)
     if isinstance(source, pd.DataFrame):

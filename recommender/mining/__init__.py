@@ -21,6 +21,7 @@ from ..config import MiningConfig, MiningOptions, mining_config
 from ..exceptions import ConfigError, InputError
 from ..io import Baskets, ColumnSpec, NonProductOptions, OrdersInput, read_baskets, read_catalog
 from ..io.catalog import catalog_from_frame, merge_catalogs
+from ..io.database import is_database_url
 from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
 from ..model_data import CatalogEntry, ModelData, RuleCounts, WeightTerms
@@ -64,13 +65,15 @@ def mine(
     detect_non_products: bool = True,
     fit_support: bool | None = None,
     learn_weights: bool = True,
+    table: str | None = None,
+    query: str | None = None,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
 
     Parameters
     ----------
-    orders : path, DataFrame, Baskets or list of baskets
+    orders : path, database URL, DataFrame, Baskets or list of baskets
         See :func:`recommender.io.read_baskets`.
     config : MiningConfig, optional
         The thresholds and rule hygiene (default: ``MiningConfig()``).
@@ -115,6 +118,9 @@ def mine(
         Fit the item-item weights of the learned ranking (:mod:`recommender.mining.weights`).
         False leaves them out, for a model that ranks with the rules only (a threshold sweep,
         an evaluation of the rules' own ranking); it then ranks as with ``combine="max"``.
+    table, query : str, optional
+        With a database URL as ``orders`` (``postgresql://...``, ``sqlite:///shop.db``), the
+        table of order lines or a ``SELECT`` of them: ``mine("sqlite:///shop.db", table="order_lines")``.
 
     Examples
     --------
@@ -156,9 +162,9 @@ def mine(
     say("reading orders")
     spark = SparkSettings.of(master=spark_master, conf=spark_conf) if engine == "spark" else None
     baskets: Baskets | SparkOrders = (
-        _read(orders, format, columns, non_products)
+        _read(orders, format, columns, non_products, table=table, query=query)
         if spark is None
-        else _read_for_spark(orders, format, columns, spark, non_products)
+        else _read_for_spark(orders, format, columns, spark, non_products, table=table, query=query)
     )
     given_catalog = None
     if catalog is not None:
@@ -498,10 +504,13 @@ def _read(
     format: str,
     columns: ColumnSpec | Mapping[str, str | None] | None,
     non_products: NonProductOptions,
+    *,
+    table: str | None = None,
+    query: str | None = None,
 ) -> Baskets:
     return read_baskets(
         orders, format=format, columns=columns, exclude_items=non_products.exclude, keep_items=non_products.keep,
-        detect_non_products=non_products.detect,
+        detect_non_products=non_products.detect, table=table, query=query,
     )  # fmt: skip
 
 
@@ -511,12 +520,16 @@ def _read_for_spark(
     columns: ColumnSpec | Mapping[str, str | None] | None,
     spark: SparkSettings,
     non_products: NonProductOptions,
+    *,
+    table: str | None = None,
+    query: str | None = None,
 ) -> Baskets | SparkOrders:
     """Start Spark (failing fast without Java or pyspark), then read: Parquet stays in Spark,
     without looking for non-product lines (the pandas reader's rules need every line of an item)."""
     from .spark_engine import read_orders, reads_in_spark, spark_session
 
-    if reads_in_spark(orders, format=format):
+    from_database = table is not None or query is not None or is_database_url(orders)
+    if not from_database and reads_in_spark(orders, format=format):
         if non_products.exclude:
             raise ConfigError(
                 f"items to exclude ({', '.join(sorted(non_products.exclude)[:3])}, ...) cannot be left out of Parquet "
@@ -525,4 +538,4 @@ def _read_for_spark(
             )
         return read_orders(orders, format=format, columns=columns, settings=spark)
     spark_session(spark)
-    return _read(orders, format, columns, non_products)
+    return _read(orders, format, columns, non_products, table=table, query=query)
