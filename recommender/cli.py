@@ -177,6 +177,11 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default="recommender-demo", metavar="DIR", help="folder for orders.csv, catalog.csv and model.rcm"
     )
     demo.add_argument("--seed", type=int, default=7, help="seed of the sample shop")
+    demo.add_argument(
+        "--sqlite", nargs="?", const="", metavar="FILE",
+        help="also write the order lines into a SQLite database (table order_lines) and mine from there, as from a "
+        "shop's own database (FILE default: DIR/shop.db; default: mine orders.csv)",
+    )  # fmt: skip
     demo.set_defaults(run=_demo)
 
     mine = command(
@@ -746,12 +751,19 @@ def _print_mining_summary(model: Any, *, seconds: float) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import DEMO_TABLE, run_demo
+    from .io.source import check_writable
 
     started = time.perf_counter()
-    result = _run_with_progress(lambda progress: run_demo(args.out, seed=args.seed, progress=progress))
+    sqlite = None if args.sqlite is None else Path(args.sqlite or Path(args.out) / "shop.db")
+    if sqlite is not None:
+        Path(args.out).mkdir(parents=True, exist_ok=True)  # the default database goes there
+        check_writable(sqlite, "database")
+    result = _run_with_progress(lambda progress: run_demo(args.out, seed=args.seed, progress=progress, sqlite=sqlite))
     model = result.model
     print(f"sample shop written to {result.orders_path} and {result.catalog_path}")
+    if result.database_url:
+        print(f"its order lines written to {sqlite} (table {DEMO_TABLE}), mined from {result.database_url}")
     _print_mining_summary(model, seconds=time.perf_counter() - started)
     print(f"model written to {result.model_path} (id {model.id})\n")
     print("strongest rules (by lift):")
@@ -777,7 +789,9 @@ def _demo(args: argparse.Namespace) -> int:
         f"\nnext: recommender rules {result.model_path} --top 20\n"
         f"      recommender recommend {result.model_path} KET-BASIC TEA-GREEN --format json\n"
         f"      recommender bundle {result.model_path} COF-ESPRESSO-BASIC\n"
-        f"      recommender mine YOUR_ORDERS.csv -o model.rcm"
+        f"      recommender mine YOUR_ORDERS.csv -o model.rcm\n"
+        f"      recommender mine {result.database_url or 'sqlite:///shop.db'} --table {DEMO_TABLE} -o model.rcm"
+        "   (or postgresql://...)"
     )
     return 0
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from recommender import mine
+from recommender import Model, mine
 from recommender.cli import main
 from recommender.exceptions import InputError
 from recommender.io import read_baskets
@@ -188,3 +188,20 @@ def test_python_errors_are_input_errors(shop: dict[str, object]) -> None:
         mine(str(shop["sqlite"]), table="order_lines", query="SELECT * FROM order_lines")
     with pytest.raises(InputError, match="from a database URL such as sqlite:///shop.db, not from a DataFrame"):
         read_baskets(pd.DataFrame({"order": ["1"], "item": ["tea"]}), table="order_lines")
+
+
+def test_demo_writes_the_shop_into_sqlite_and_mines_it_from_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "demo"
+    assert main(["demo", "--out", str(folder), "--sqlite"]) == 0
+    out = capsys.readouterr().out
+    url = f"sqlite:///{folder / 'shop.db'}"
+    assert f"mined from {url}" in out and "31,446 rows read: 12,259 baskets of 87 distinct items" in out
+    with sqlite3.connect(folder / "shop.db") as db:
+        assert db.execute("SELECT count(*), typeof(quantity), typeof(unit_price) FROM order_lines").fetchone() == (
+            31_446, "integer", "real",
+        )  # fmt: skip
+    from_database = Model.load(folder / "model.rcm")
+    assert from_database.provenance["input"]["kind"] == "database:sqlite"
+    _same_model(from_database, mine(folder / "orders.csv", catalog=folder / "catalog.csv"))

@@ -10,8 +10,11 @@ returns, repeated lines and non-product lines, and the same summary.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +28,7 @@ from .orders import ColumnSpec, _resolve, long_from_frame
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "is_database_url", "read_database"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "is_database_url", "read_database", "write_sqlite"]
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +132,33 @@ def read_database(
     return long_from_frame(frame, columns=spec, what=what, source=info, non_products=non_products)
 
 
+def write_sqlite(frame: pd.DataFrame, path: str | os.PathLike[str], *, table: str = "order_lines") -> str:
+    """Write a long order table into a SQLite file as table ``table``; returns its URL.
+
+    The file is written beside ``path`` and moved into place, so that a reader never sees a
+    half-written database; an existing file at ``path`` is replaced.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "shop.db"
+    >>> url = write_sqlite(pd.DataFrame({"order_id": ["1", "1"], "item_id": ["tea", "mug"]}), path)
+    >>> read_database(url, table="order_lines").summary.describe()
+    '2 rows read: 1 baskets of 2 distinct items'
+    """
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with contextlib.closing(sqlite3.connect(partial)) as connection:
+            frame.to_sql(table, connection, index=False)
+            connection.commit()
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return f"sqlite:///{target}"
+
+
 def _parse(url: str) -> URL:
     import sqlalchemy as sa
 
@@ -206,7 +236,8 @@ def _fetch(connection: Connection, statement: Any, *, what: str, columns: Column
     result = connection.execution_options(stream_results=True, max_row_buffer=chunk_rows).execute(statement)
     if not result.returns_rows:
         raise InputError(
-            f"the query on {what.rpartition(' from ')[2]} is not a SELECT (it returns no rows); pass a SELECT of order lines."
+            f"the query on {what.rpartition(' from ')[2]} is not a SELECT (it returns no rows); pass a SELECT of "
+            "order lines."
         )
     names = [str(key) for key in result.keys()]
     roles = _resolve(names, columns, what)  # no order or item column: one sentence, before any row is read
