@@ -175,8 +175,17 @@ def check_model(data: ModelData) -> None:
     for k, (a, b, baskets) in enumerate(data.cobought):
         _pair(a, b, baskets, counts, f"cobought[{k}]")
     for k, (a, b, weight, baskets) in enumerate(data.weights):
-        _pair(a, b, baskets, counts, f"weights[{k}]")
         _number(weight, f"weights.weight[{k}]", low=-MAX_MAGNITUDE)
+        if weight > 0:  # it explains a suggestion: a pair bought together
+            _pair(a, b, baskets, counts, f"weights[{k}]")
+        else:  # it only lowers a score: items that may never be bought together
+            _index(a, len(counts), f"weights[{k}] (from)")
+            _index(b, len(counts), f"weights[{k}] (to)")
+            if a == b or not 0 <= baskets <= min(counts[a], counts[b]):
+                raise ValueError(
+                    f"weights[{k}] pairs items {a} and {b} in {baskets!r} baskets, where two items are paired in "
+                    f"0 baskets or more and at most as many as either is in ({min(counts[a], counts[b])})"
+                )
     _number(data.weight_terms.confidence, "weights.confidence_term", low=0.0)
     _number(data.weight_terms.popularity, "weights.popularity_term", low=-MAX_MAGNITUDE)
     for item, entry in data.catalog.items():

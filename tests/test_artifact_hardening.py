@@ -126,14 +126,15 @@ def test_a_gzip_bomb_is_refused_with_memory_bounded_by_the_limit(bomb):
 
 def test_the_limit_is_a_setting_and_the_message_says_how_to_raise_it(small_model, monkeypatch):
     inflated = len(gzip.decompress(small_model.read_bytes().partition(b"\n")[2]))
-    assert small_model.stat().st_size < 20_000 < inflated
-    with pytest.raises(ArtifactError, match=f"inflates to more than 20,000 bytes.*{PAYLOAD_LIMIT_ENV}=BYTES"):
-        read_model(small_model, max_payload_bytes=20_000)
+    limit = (small_model.stat().st_size + inflated) // 2  # above the file's size, below its payload's
+    assert small_model.stat().st_size < limit < inflated
+    with pytest.raises(ArtifactError, match=f"inflates to more than {limit:,} bytes.*{PAYLOAD_LIMIT_ENV}=BYTES"):
+        read_model(small_model, max_payload_bytes=limit)
     assert read_model(small_model, max_payload_bytes=inflated).items  # exactly the payload: loads
     with pytest.raises(ArtifactError, match=f"more than {inflated - 1:,} bytes"):
         read_model(small_model, max_payload_bytes=inflated - 1)
-    monkeypatch.setenv(PAYLOAD_LIMIT_ENV, "20000")
-    with pytest.raises(ArtifactError, match="inflates to more than 20,000 bytes"):
+    monkeypatch.setenv(PAYLOAD_LIMIT_ENV, str(limit))
+    with pytest.raises(ArtifactError, match=f"inflates to more than {limit:,} bytes"):
         read_model(small_model)
     # A compressed payload larger than the limit is refused before it is read.
     monkeypatch.setenv(PAYLOAD_LIMIT_ENV, "10")
