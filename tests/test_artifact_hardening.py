@@ -233,6 +233,15 @@ def _without_pairs(content):
     content["itemsets"] = {"items": [[0, 1, 2]], "counts": [1]}
 
 
+def _unpaired_positive_weight(content):
+    """A positive weight explains a suggestion by its pair: one of 0 baskets explains nothing.
+    (A negative weight on such a pair is what mining keeps: it only lowers a score.)"""
+    weights = content["weights"]
+    assert 0 in weights["baskets"]  # mined: negative weights between items never bought together
+    k = next(k for k, w in enumerate(weights["weight"]) if w > 0)
+    weights["baskets"][k] = 0
+
+
 def _nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
@@ -261,6 +270,10 @@ CRAFTED = {
     "an infinite weight": (_set(("weights", "weight", 0), "__inf__"), "Infinity is not a number"),
     "a weight of 1e999": (_set(("weights", "weight", 0), "__1e999__"), r"weights.weight\[0\] is inf"),
     "a negative confidence term": (_set(("weights", "confidence_term"), -1.0), "weights.confidence_term is -1.0"),
+    "a positive weight on a pair never bought together": (
+        _unpaired_positive_weight,
+        r"weights\[\d+\] pairs items \d+ and \d+ in 0 baskets, where two items are paired in at least one",
+    ),
     "a category name that is a list": (_set(("categories", "names", 0), ["x"]), r"categories.names\[0\] is a list"),
     "a category rule into no category": (
         _set(("categories", "rules", "consequents", 0), 99),
