@@ -103,3 +103,15 @@ def test_scale_benchmark_small_preset(tmp_path):
             assert run["baskets"] == row["baskets"] and run["rules"] > 0
             assert run["seconds"] > 0 and run["peak_mb"] > 0
             assert 0 < row["bundles_found"][engine] <= result["bundles"]
+
+
+@pytest.mark.slow
+def test_database_benchmark_small_preset(tmp_path, postgres_url):
+    result = _run_benchmark("bench_database.py", tmp_path / "database.json", "--postgres", postgres_url)
+    assert result["rows"] == 31_446 and result["same_baskets"] is True  # every source, the same baskets
+    assert result["summary"].startswith("31,446 rows read: 12,259 baskets of 87 distinct items")
+    assert set(result["read"]) == {
+        "csv", "parquet", "sqlite", "postgresql_chunk_1000", "postgresql_chunk_10000", "postgresql_chunk_100000",
+    }  # fmt: skip
+    for run in [*result["read"].values(), result["fetch"]["sqlalchemy_chunk_50000"]]:
+        assert run["rows"] == 31_446 and run["rows_per_s"] > 0 and run["peak_mb"] >= result["imports_peak_mb"] > 0
