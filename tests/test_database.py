@@ -158,6 +158,7 @@ def _wrong_password(url: str) -> str:
         ("sqlite:///{folder}/missing.db", ["--table", "t"], "missing.db' (from 'sqlite:///"),
         ("postgresql://postgres:pw@127.0.0.1:{port}/postgres", ["--table", "t"], "Connection refused"),
         ("{wrong_password}", ["--table", "t"], "refused user 'postgres' (connection failed"),
+        ("{no_database}", ["--table", "t"], "has no such database (connection failed: connection to server at"),
     ],
 )
 def test_bad_input_is_one_sentence_and_writes_nothing(
@@ -171,7 +172,7 @@ def test_bad_input_is_one_sentence_and_writes_nothing(
 ) -> None:
     url = source.format(
         sqlite=shop["sqlite"], postgres=pg_shop, folder=shop["folder"], port=_free_port(),
-        wrong_password=_wrong_password(pg_shop),
+        wrong_password=_wrong_password(pg_shop), no_database=pg_shop.rpartition("/")[0] + "/no_such_database",
     )  # fmt: skip
     model = tmp_path / "m.rcm"
     assert main(["mine", url, *option, "-o", str(model)]) == 2

@@ -265,13 +265,13 @@ def _database_error(error: Any, parsed: URL, shown: str, query: str | None) -> s
             f"the database at {where} refused user {parsed.username!r} ({message}); check the user and password in "
             f"the URL {shown}."
         )
+    if re.search(r'database "[^"]*" does not exist', message):
+        return f"the server at {where} has no such database ({message}); check the database name at the end of {shown}."
     if "connection refused" in lowered or "could not connect" in lowered or "connection failed" in lowered:
         return (
             f"cannot connect to the database at {where} ({message}); check that the server is running and the URL's "
             f"host and port ({shown})."
         )
-    if "does not exist" in lowered and "database" in lowered:
-        return f"the server at {where} has no such database ({message}); check the database name at the end of {shown}."
     if "not a database" in lowered:
         return f"{shown} is not a SQLite database ({message}); check the path."
     if query is not None:
