@@ -232,7 +232,18 @@ def _text_query(query: str) -> Any:
 
 def _fetch(connection: Connection, statement: Any, *, what: str, columns: ColumnSpec, chunk_rows: int) -> pd.DataFrame:
     """The result's rows, ``chunk_rows`` at a time through a server-side cursor, keeping only the
-    columns the long reader uses; the roles they were found for are in ``frame.attrs["roles"]``."""
+    columns the long reader uses; the roles they were found for are in ``frame.attrs["roles"]``.
+
+    A table's columns are known before it is read: only the used ones are asked for (a shop's
+    table of order lines often holds dozens).
+    """
+    import sqlalchemy as sa
+
+    if isinstance(statement, sa.Select):
+        selected = list(statement.selected_columns)
+        roles = _resolve([str(c.name) for c in selected], columns, what)
+        used = set(roles.values())
+        statement = statement.with_only_columns(*(c for c in selected if c.name in used))
     result = connection.execution_options(stream_results=True, max_row_buffer=chunk_rows).execute(statement)
     if not result.returns_rows:
         raise InputError(
