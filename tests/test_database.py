@@ -206,3 +206,33 @@ def test_demo_writes_the_shop_into_sqlite_and_mines_it_from_there(
     from_database = Model.load(folder / "model.rcm")
     assert from_database.provenance["input"]["kind"] == "database:sqlite"
     _same_model(from_database, mine(folder / "orders.csv", catalog=folder / "catalog.csv"))
+
+
+def test_named_columns_and_a_table_in_a_schema(tmp_path: Path, postgres_url: str) -> None:
+    lines = pd.DataFrame(
+        {
+            "bon": ["1", "1", "2", "2", "3"],
+            "artikel": ["tea", "mug", "tea", "mug", "tea"],
+            "menge": [1, 2, 1, -1, 3],
+            "notizen": ["a", "b", "c", "d", "e"],
+        }
+    )
+    names = {"order": "bon", "item": "artikel", "quantity": "menge"}
+    expected = read_baskets(lines, columns=names)
+    assert (
+        expected.summary.describe()
+        == "5 rows read: 3 baskets of 2 distinct items; dropped 1 return rows (negative quantity)"
+    )
+    engine = sa.create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS test_database_shop"))
+        lines.to_sql("lines", connection, schema="test_database_shop", index=False, if_exists="replace")
+    engine.dispose()
+    sqlite = f"sqlite:///{tmp_path / 'shop.db'}"
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        lines.to_sql("lines", db, index=False)
+    for url, table in ((postgres_url, "test_database_shop.lines"), (sqlite, "lines")):
+        baskets = read_baskets(url, table=table, columns=names)
+        assert baskets.summary == expected.summary and _by_order(baskets) == _by_order(expected)
+    with pytest.raises(InputError, match="has no column 'nope' \\(given as the order column\\)"):
+        read_baskets(sqlite, table="lines", columns={"order": "nope"})
