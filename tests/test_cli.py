@@ -295,7 +295,9 @@ def test_max_per_category_caps_a_cart_s_suggestions(demo, capsys):
     catalog = Model.load(demo.model).data.catalog
 
     def most_of_one_category(*options):
-        answer = _json(capsys, "recommend", demo.model, "BLEND-PRO", "--limit", "10", "--format", "json", *options)
+        # Ranked by the rules, whose ten for the blender, uncapped, hold three of one category.
+        command = ["recommend", demo.model, "BLEND-PRO", "--limit", "10", "--combine", "max", "--format", "json"]
+        answer = _json(capsys, *command, *options)
         assert len(answer["items"]) == 10
         return max(Counter(catalog[i["item_id"]].category for i in answer["items"]).values())
 
