@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,7 +99,7 @@ def outputs(notebook: Any, kind: str) -> list[str]:
 
 def test_notebooks_are_jupytext_percent_files_with_a_parameter_cell() -> None:
     names = sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
-    assert names == ["explore_rules", "preview_cart", "tune_thresholds"]
+    assert names == ["explore_rules", "feedback", "preview_cart", "tune_thresholds"]
     for name in names:
         text = (NOTEBOOKS / f"{name}.py").read_text(encoding="utf-8")
         assert "format_name: percent" in text and "# %% [markdown]" in text
@@ -141,6 +143,35 @@ def test_tune_thresholds_on_the_sample_shop() -> None:
     # left out when reading, was among the hidden items.
     assert conclusion.startswith("- The best hit rate is **29.5%** (support 0.001, confidence 0.1, max_len 3: 607 ")
     assert "the smallest model is support" in conclusion
+
+
+def test_feedback_on_a_simulated_day() -> None:
+    from recommender.feedback import assign_arm
+
+    before = set(Path(tempfile.gettempdir()).glob("recommender-feedback-*")), set(NOTEBOOKS.iterdir())
+    notebook = run("feedback")
+    # The temporary events stores are gone, and nothing was written next to the notebook.
+    assert (set(Path(tempfile.gettempdir()).glob("recommender-feedback-*")), set(NOTEBOOKS.iterdir())) == before
+    assert len(outputs(notebook, "image/png")) == 2  # attach rate by position and kind; the uplift
+    text = "\n".join(outputs(notebook, "text/markdown"))
+    # The arms come from the service's hash of the session ids s0-00000..s0-00799 at a 20% share;
+    # every session buys once, every treated cart of the sample shop gets three suggestions.
+    control = sum(assign_arm(f"s0-{k:05d}", share=0.2) == "control" for k in range(800))
+    assert control == 154
+    assert f"**800 sessions**, {control} of them in control" in text
+    assert "800 purchase" in text and f"{800 - control} impression" in text
+    assert "per 1,000 impressions**" in text
+    # Every simulated add names an item its answer showed: the report counts each one as an attach.
+    added = re.search(r"([\d,]+) add_to_cart", text)
+    streams = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "stream"]
+    printed = "".join(o.get("text", "") for o in streams)
+    assert added and f"impressions {3 * (800 - control):,}, added to cart {added.group(1)}, " in printed
+    tables = outputs(notebook, "text/html")
+    assert any("attach_rate" in t and "ci95_low" in t and "cross_sell" in t for t in tables)
+    assert any("orders_control" in t and "true_uplift" in t for t in tables)
+    conclusion = outputs(notebook, "text/markdown")[-1]
+    assert conclusion.startswith("- Basket value: treated orders") and "- Items per order:" in conclusion
+    assert "5% control group the intervals are" in conclusion
 
 
 @pytest.mark.slow
