@@ -176,16 +176,9 @@ def check_model(data: ModelData) -> None:
         _pair(a, b, baskets, counts, f"cobought[{k}]")
     for k, (a, b, weight, baskets) in enumerate(data.weights):
         _number(weight, f"weights.weight[{k}]", low=-MAX_MAGNITUDE)
-        if weight > 0:  # it explains a suggestion: a pair bought together
-            _pair(a, b, baskets, counts, f"weights[{k}]")
-        else:  # it only lowers a score: items that may never be bought together
-            _index(a, len(counts), f"weights[{k}] (from)")
-            _index(b, len(counts), f"weights[{k}] (to)")
-            if a == b or not 0 <= baskets <= min(counts[a], counts[b]):
-                raise ValueError(
-                    f"weights[{k}] pairs items {a} and {b} in {baskets!r} baskets, where two items are paired in "
-                    f"0 baskets or more and at most as many as either is in ({min(counts[a], counts[b])})"
-                )
+        # A positive weight explains a suggestion by its pair, bought together; a negative one
+        # only lowers a score, also between items never bought together.
+        _pair(a, b, baskets, counts, f"weights[{k}]", least=1 if weight > 0 else 0)
     _number(data.weight_terms.confidence, "weights.confidence_term", low=0.0)
     _number(data.weight_terms.popularity, "weights.popularity_term", low=-MAX_MAGNITUDE)
     for item, entry in data.catalog.items():
@@ -239,14 +232,15 @@ def _number(value: float, name: str, *, low: float) -> None:
         raise ValueError(f"{name} is {value!r}, outside {low:g} to {MAX_MAGNITUDE:g}")
 
 
-def _pair(a: int, b: int, baskets: int, counts: tuple[int, ...], name: str) -> None:
-    """An item pair with the baskets that hold both: at least one, at most either item's."""
+def _pair(a: int, b: int, baskets: int, counts: tuple[int, ...], name: str, *, least: int = 1) -> None:
+    """An item pair with the baskets that hold both: at least ``least``, at most either item's."""
     _index(a, len(counts), f"{name} (from)")
     _index(b, len(counts), f"{name} (to)")
-    if a == b or not 1 <= baskets <= min(counts[a], counts[b]):
+    if a == b or not least <= baskets <= min(counts[a], counts[b]):
+        at_least = "one basket" if least == 1 else f"{least} baskets"
         raise ValueError(
             f"{name} pairs items {a} and {b} in {baskets!r} baskets, where two items are paired in at least "
-            f"one basket and at most as many as either is in ({min(counts[a], counts[b])})"
+            f"{at_least} and at most as many as either is in ({min(counts[a], counts[b])})"
         )
 
 

@@ -161,8 +161,8 @@ class EventStore:
         self._schema_ready = False
         self._lock = threading.Lock()
         # SQLite takes one writer at a time. Threads of one process queue here, in order, rather
-        # than in SQLite's busy handler, which sleeps them by up to 100 ms a try (a p99 of 180 ms
-        # under 8 clients, measured); other processes still wait in the busy handler.
+        # than in SQLite's busy handler, which sleeps them by up to 100 ms a try; other processes
+        # still wait in the busy handler.
         self._writer = threading.Lock() if self.url.get_backend_name() == "sqlite" else None
         self.timeout = timeout
         self.accepted = 0
