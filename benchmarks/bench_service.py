@@ -7,8 +7,21 @@ Carts are real invoices of Online Retail (a random 1 to 10 of their items, seede
 latency percentiles (from writing a request to reading its whole answer), errors (any status but
 200, or a broken connection) and the server's resident memory before and after.
 
+With ``--events sqlite|postgresql`` the server runs with ``--events URL`` (SQLite: a file in the
+run's temporary folder; PostgreSQL: ``--postgres-url`` or ``RECOMMENDER_TEST_POSTGRES_URL``) and
+``--event-connections`` more connections post batches of ``--batch`` events to ``POST /v1/events``
+at the same time as the recommendations (the issue's target is both at once on one worker, and
+the two routes share its event loop; ``--connections 0`` posts events alone). The events are
+shaped like the README's example (impressions of a cart's items, adds to cart, purchases with
+prices), each with a session id tagged for the run. Reported under ``"events"``: events/s, the
+latency of the events call, the 503s (store busy: nothing stored, the shop sends the batch again)
+and, read back from the store by SQL after the run, the events stored against those acknowledged
+with 202; any difference, and any other status, counts as an error.
+
     python benchmarks/bench_service.py --preset full    # online_retail.csv.xz, 60 s, 1 worker
     python benchmarks/bench_service.py --preset small   # the sample shop, 3 s (run by the tests)
+    python benchmarks/bench_service.py --preset full --events sqlite        # and 2 connections of events
+    python benchmarks/bench_service.py --preset full --events postgresql --postgres-url postgresql://…
 """
 
 from __future__ import annotations
@@ -25,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -80,16 +94,46 @@ def build_model(preset: dict[str, Any], data: Path, folder: Path) -> tuple[Path,
     return model.save(folder / "model.rcm"), carts
 
 
-async def _client(host: str, port: int, bodies: list[bytes], deadline: float, budget: list[int],
-                  latencies: list[float], errors: list[str]) -> None:  # fmt: skip
+class Tally:
+    """One route's outcomes over the run: latencies, errors and (events) 503s and acknowledged."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.unavailable = 0
+        self.acknowledged = 0
+
+    def summary(self, elapsed: float) -> dict[str, Any]:
+        self.latencies.sort()
+
+        def pct(share: float) -> float | None:
+            if not self.latencies:
+                return None
+            return round(self.latencies[min(len(self.latencies) - 1, int(share * len(self.latencies)))] * 1000, 3)
+
+        return {
+            "requests": len(self.latencies), "seconds": round(elapsed, 3),
+            "rps": round(len(self.latencies) / elapsed, 1),
+            "p50_ms": pct(0.5), "p90_ms": pct(0.9), "p99_ms": pct(0.99), "max_ms": pct(1.0),
+            "errors": len(self.errors), "error_examples": self.errors[:3],
+        }  # fmt: skip
+
+
+async def _client(host: str, port: int, route: bytes, bodies: list[bytes], deadline: float, budget: list[int],
+                  tally: Tally, seed: int) -> None:  # fmt: skip
+    """One keep-alive connection posting ``bodies`` (drawn at random) to ``route`` until the deadline.
+
+    Recommendations expect 200; events expect ``202 {"accepted": n}`` (counted as acknowledged)
+    or 503 (the store busy: counted apart, not an error)."""
     reader, writer = await asyncio.open_connection(host, port)
-    rng = random.Random(len(latencies))
+    rng = random.Random(seed)
+    events = route == b"/v1/events"
     try:
         while time.perf_counter() < deadline and budget[0] > 0:
             budget[0] -= 1
             body = rng.choice(bodies)
             request = (
-                b"POST /v1/recommendations HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                b"POST " + route + b" HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
             )
             started = time.perf_counter()
@@ -97,56 +141,126 @@ async def _client(host: str, port: int, bodies: list[bytes], deadline: float, bu
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
             payload = await reader.readexactly(length)
-            latencies.append(time.perf_counter() - started)
-            if not head.startswith(b"HTTP/1.1 200"):
-                errors.append(head.split(b"\r\n", 1)[0].decode() + " " + payload[:100].decode(errors="replace"))
+            tally.latencies.append(time.perf_counter() - started)
+            if events and head.startswith(b"HTTP/1.1 202"):
+                tally.acknowledged += int(json.loads(payload)["accepted"])
+            elif events and head.startswith(b"HTTP/1.1 503"):
+                tally.unavailable += 1
+            elif events or not head.startswith(b"HTTP/1.1 200"):
+                tally.errors.append(head.split(b"\r\n", 1)[0].decode() + " " + payload[:100].decode(errors="replace"))
     except (OSError, asyncio.IncompleteReadError) as error:
-        errors.append(f"connection: {error!r}")
+        tally.errors.append(f"connection: {error!r}")
     finally:
         writer.close()
 
 
-def load(host: str, port: int, bodies_path: str, seconds: float, connections: int, max_requests: int) -> None:
+def load(host: str, port: int, bodies_path: str, seconds: float, connections: int, max_requests: int,
+         event_bodies_path: str | None = None, event_connections: int = 0) -> None:  # fmt: skip
     """The load generator's own process: prints its results as one JSON line."""
     bodies = [line.encode() for line in Path(bodies_path).read_text().splitlines()]
-    latencies: list[float] = []
-    errors: list[str] = []
+    event_bodies = (
+        [line.encode() for line in Path(event_bodies_path).read_text().splitlines()] if event_bodies_path else []
+    )
+    answers, events = Tally(), Tally()
 
     async def main() -> float:
         deadline = time.perf_counter() + seconds
         budget = [max_requests]
+        unbounded = [2**62]  # the events connections run until the deadline
         started = time.perf_counter()
         await asyncio.gather(
-            *(_client(host, port, bodies, deadline, budget, latencies, errors) for _ in range(connections))
-        )
+            *(_client(host, port, b"/v1/recommendations", bodies, deadline, budget, answers, seed)
+              for seed in range(connections)),
+            *(_client(host, port, b"/v1/events", event_bodies, deadline, unbounded, events, 1000 + seed)
+              for seed in range(event_connections if event_bodies else 0)),
+        )  # fmt: skip
         return time.perf_counter() - started
 
     elapsed = asyncio.run(main())
-    latencies.sort()
+    result = answers.summary(elapsed)
+    if event_bodies:
+        result["events"] = {
+            **events.summary(elapsed),
+            "acknowledged": events.acknowledged,
+            "events_per_s": round(events.acknowledged / elapsed, 1),
+            "unavailable_503": events.unavailable,
+        }
+    print(json.dumps(result))
 
-    def pct(share: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(share * len(latencies)))] * 1000, 3)
 
-    print(json.dumps({
-        "requests": len(latencies), "seconds": round(elapsed, 3), "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": pct(0.5), "p90_ms": pct(0.9), "p99_ms": pct(0.99), "max_ms": pct(1.0),
-        "errors": len(errors), "error_examples": errors[:3],
-    }))  # fmt: skip
+def event_batches(carts: list[list[str]], tag: str, batch: int, count: int = 2000) -> list[str]:
+    """``count`` bodies of ``batch`` events each, shaped like the README's example: per session an
+    impression of three cart items, an add to cart of one and a purchase of two (with prices),
+    in turn; every session id starts with ``tag`` so that the run's events can be counted apart."""
+    rng = random.Random(11)
+    bodies = []
+    for number in range(count):
+        events: list[dict[str, Any]] = []
+        while len(events) < batch:
+            session, recommendation = f"{tag}-{number}-{len(events)}", uuid.UUID(int=rng.getrandbits(128)).hex
+            items = rng.choice(carts)
+            shown = (items * 3)[:3]
+            events += [
+                {"type": "impression", "session_id": session, "recommendation_id": recommendation, "items": shown},
+                {"type": "add_to_cart", "session_id": session, "item_id": shown[0],
+                 "recommendation_id": recommendation},
+                {"type": "purchase", "session_id": session, "order_id": f"{session}-order",
+                 "items": [{"item_id": item, "price": round(rng.uniform(0.5, 20), 2), "quantity": rng.randint(1, 3)}
+                           for item in shown[:2]]},
+            ]  # fmt: skip
+        bodies.append(json.dumps({"events": events[:batch]}))
+    return bodies
 
 
-def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str, Any]:
+def stored_events(url: str, tag: str) -> int:
+    """The events of this run in the store, counted by SQL (a PostgreSQL database may hold others)."""
+    from sqlalchemy import func, select
+
+    from recommender.feedback.store import EventStore, events_table
+
+    store = EventStore(url)
+    try:
+        query = select(func.count()).select_from(events_table).where(events_table.c.session_id.startswith(f"{tag}-"))
+        with store.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+    finally:
+        store.close()
+
+
+def events_url(kind: str, folder: Path, postgres_url: str | None) -> str | None:
+    if kind == "none":
+        return None
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'events.db'}"
+    url = postgres_url or os.environ.get("RECOMMENDER_TEST_POSTGRES_URL")
+    if not url:
+        raise SystemExit(
+            "--events postgresql needs a server: pass --postgres-url postgresql://USER:PASSWORD@HOST/DB "
+            "or set RECOMMENDER_TEST_POSTGRES_URL; skipped."
+        )
+    return url
+
+
+def run(preset_name: str, data: Path, workers: int, log_level: str, events: str = "none", batch: int = 10,
+        event_connections: int = 2, postgres_url: str | None = None) -> dict[str, Any]:  # fmt: skip
     preset = PRESETS[preset_name]
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
+        url = events_url(events, folder, postgres_url)
         model_path, carts = build_model(preset, data, folder)
         bodies = folder / "bodies.jsonl"
         bodies.write_text("\n".join(json.dumps({"cart": cart, "limit": 3}) for cart in carts))
+        tag = f"bench-{uuid.uuid4().hex[:12]}"
+        event_bodies = None
+        if url is not None:
+            event_bodies = folder / "events.jsonl"
+            event_bodies.write_text("\n".join(event_batches(carts, tag, batch)))
         port = free_port()
         # The server's log goes to a file: a pipe nobody reads would fill and stall it.
         log = (folder / "server.log").open("w")
         server = subprocess.Popen(
             [sys.executable, "-m", "recommender.cli", "serve", str(model_path), "--port", str(port),
-             "--workers", str(workers), "--log-level", log_level],
+             "--workers", str(workers), "--log-level", log_level, *(["--events", url] if url else [])],
             stdout=subprocess.DEVNULL, stderr=log, text=True,
         )  # fmt: skip
         try:
@@ -160,17 +274,37 @@ def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str,
                         raise SystemExit("the server did not start") from None
                     time.sleep(0.1)
             # Warm-up: a second of load, not measured.
+            # Warm-up: a second of load, not measured (its events acknowledged are counted).
             warm = dict(preset, seconds=1.0)
-            subprocess.run(_load_command(port, bodies, warm), check=True, capture_output=True)
+            warmed = subprocess.run(
+                _load_command(port, bodies, warm, event_bodies, event_connections), check=True, capture_output=True
+            )
             before = rss(server.pid)
-            result = subprocess.run(_load_command(port, bodies, preset), check=True, capture_output=True, text=True)
+            result = subprocess.run(
+                _load_command(port, bodies, preset, event_bodies, event_connections),
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
             after = rss(server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.communicate(timeout=30)
             log.close()
             log_lines = sum(1 for _ in (folder / "server.log").open())
-    measured = json.loads(result.stdout.strip().splitlines()[-1])
+        measured = json.loads(result.stdout.strip().splitlines()[-1])
+        if url is not None:
+            # After the server has stopped: every 202 it sent must be a row in the store.
+            warm_ack = json.loads(warmed.stdout.decode().strip().splitlines()[-1])["events"]["acknowledged"]
+            acknowledged = warm_ack + measured["events"]["acknowledged"]
+            stored = stored_events(url, tag)
+            measured["events"].update(
+                store=events, batch=batch, connections=event_connections,
+                acknowledged_with_warm_up=acknowledged, stored=stored,
+            )  # fmt: skip
+            if stored != acknowledged:
+                measured["events"]["errors"] += 1
+                measured["events"]["error_examples"].append(
+                    f"the store holds {stored} events of this run, {acknowledged} were acknowledged"
+                )
     return {
         "preset": preset_name,
         **preset,
@@ -184,10 +318,14 @@ def run(preset_name: str, data: Path, workers: int, log_level: str) -> dict[str,
     }
 
 
-def _load_command(port: int, bodies: Path, preset: dict[str, Any]) -> list[str]:
-    return [sys.executable, __file__, "--load", f"127.0.0.1:{port}", "--bodies", str(bodies),
-            "--seconds", str(preset["seconds"]), "--load-connections", str(preset["connections"]),
-            "--max-requests", str(preset["max_requests"])]  # fmt: skip
+def _load_command(port: int, bodies: Path, preset: dict[str, Any], event_bodies: Path | None = None,
+                  event_connections: int = 0) -> list[str]:  # fmt: skip
+    command = [sys.executable, __file__, "--load", f"127.0.0.1:{port}", "--bodies", str(bodies),
+               "--seconds", str(preset["seconds"]), "--load-connections", str(preset["connections"]),
+               "--max-requests", str(preset["max_requests"])]  # fmt: skip
+    if event_bodies is not None:
+        command += ["--event-bodies", str(event_bodies), "--event-load-connections", str(event_connections)]
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,28 +340,56 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         help="concurrent keep-alive connections (default: the preset's)",
     )
+    parser.add_argument("--duration", type=float, help="seconds of measured load (default: the preset's)")
+    parser.add_argument(
+        "--events",
+        choices=("none", "sqlite", "postgresql"),
+        default="none",
+        help="also post event batches, the server storing them in SQLite or PostgreSQL (default: none)",
+    )
+    parser.add_argument("--batch", type=int, default=10, help="events in one POST /v1/events (default 10)")
+    parser.add_argument("--event-connections", type=int, default=2, help="connections posting events (default 2)")
+    parser.add_argument(
+        "--postgres-url",
+        help="the PostgreSQL database of --events postgresql (default: $RECOMMENDER_TEST_POSTGRES_URL)",
+    )
     parser.add_argument("--json", type=Path)
     # The load generator's own process:
     parser.add_argument("--load", help=argparse.SUPPRESS)
     parser.add_argument("--bodies", help=argparse.SUPPRESS)
+    parser.add_argument("--event-bodies", help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--load-connections", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--event-load-connections", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--max-requests", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.load:
         host, port = args.load.rsplit(":", 1)
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise SystemExit("the load generator only targets this machine (loopback)")
-        load(host, int(port), args.bodies, args.seconds, args.load_connections, args.max_requests)
+        load(host, int(port), args.bodies, args.seconds, args.load_connections, args.max_requests,
+             args.event_bodies, args.event_load_connections)  # fmt: skip
         return 0
-    if args.override_connections:
+    if not 1 <= args.batch <= 1000:
+        parser.error(f"--batch {args.batch} is outside 1 to 1000 (the server's default --max-events); give 10, say")
+    if args.events != "none" and args.event_connections < 1:
+        parser.error(f"--event-connections {args.event_connections} posts no events; give 1 or more, or --events none")
+    if args.override_connections is not None:
+        if args.override_connections < (0 if args.events != "none" else 1):
+            parser.error(f"--connections {args.override_connections} sends no load; give 1 or more")
         PRESETS[args.preset] = {**PRESETS[args.preset], "connections": args.override_connections}
-    result = run(args.preset, args.data, args.workers, args.log_level)
+    if args.duration is not None:
+        if args.duration <= 0:
+            parser.error(f"--duration {args.duration} is not a positive number of seconds; give 3, say")
+        PRESETS[args.preset] = {**PRESETS[args.preset], "seconds": args.duration}
+    result = run(args.preset, args.data, args.workers, args.log_level, args.events, args.batch,
+                 args.event_connections, args.postgres_url)  # fmt: skip
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
         args.json.write_text(text + "\n")
-    return 0 if result["errors"] == 0 else 1
+    failed = result["errors"] or result.get("events", {}).get("errors")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

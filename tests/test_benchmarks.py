@@ -115,3 +115,18 @@ def test_database_benchmark_small_preset(tmp_path, postgres_url):
     }  # fmt: skip
     for run in [*result["read"].values(), result["fetch"]["sqlalchemy_chunk_50000"]]:
         assert run["rows"] == 31_446 and run["rows_per_s"] > 0 and run["peak_mb"] >= result["imports_peak_mb"] > 0
+
+
+@pytest.mark.slow
+def test_service_benchmark_events_sqlite(tmp_path):
+    pytest.importorskip("uvicorn")
+    result = _run_benchmark(
+        "bench_service.py", tmp_path / "events.json", "--events", "sqlite", "--duration", "2",
+        "--connections", "2", "--event-connections", "2",
+    )  # fmt: skip
+    events = result["events"]
+    assert result["errors"] == 0 and result["requests"] > 0  # recommendations answered alongside
+    assert events["errors"] == 0 and events["error_examples"] == []
+    # Every event acknowledged with 202, warm-up included, is a row of the store; batches of 10.
+    assert events["stored"] == events["acknowledged_with_warm_up"] >= events["acknowledged"] > 0
+    assert events["acknowledged"] % 10 == 0 and events["store"] == "sqlite"
