@@ -116,7 +116,8 @@ class LearnedWeights:
         if sellable_only:
             keep &= self.sellable[items]
         if skip:
-            keep[_where(items, np.fromiter(skip, dtype=np.intp, count=len(skip)))] = False
+            at, found = _lookup(items, np.fromiter(skip, dtype=np.intp, count=len(skip)))
+            keep[at[found]] = False
         items, likelihood = items[keep], likelihood[keep]
         score = self._value(objective, items, likelihood)
         if wanted is None or len(items) <= wanted:
@@ -153,7 +154,7 @@ class LearnedWeights:
         pair among the cart's ``rows`` (``targets`` and ``weights`` flattened, in cart order)."""
         table, width = self.table, self.targets.shape[1]
         strongest: dict[int, tuple[float, int]] = {}  # item -> its largest weight, and where
-        at = np.flatnonzero((weights > 0) & _within(items, targets))
+        at = np.flatnonzero((weights > 0) & _lookup(items, targets)[1])
         for position, item, weight in zip(at.tolist(), targets[at].tolist(), weights[at].tolist()):
             if weight > strongest.get(item, (0.0, 0))[0]:  # strictly: the first cart item keeps a tie
                 strongest[item] = (weight, position)
@@ -201,17 +202,9 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return values[first]
 
 
-def _within(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Whether each of ``values`` is one of ``ordered`` (distinct and sorted)."""
+def _lookup(ordered: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``values`` would sit in ``ordered`` (distinct and sorted), and whether it is there."""
     if not len(ordered):
-        return np.zeros(len(values), dtype=bool)
+        return np.zeros(len(values), dtype=np.intp), np.zeros(len(values), dtype=bool)
     at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
-    return ordered[at] == values
-
-
-def _where(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The positions in ``ordered`` (distinct and sorted) of those of ``values`` it holds."""
-    if not len(ordered):
-        return np.zeros(0, dtype=np.intp)
-    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
-    return at[ordered[at] == values]
+    return at, ordered[at] == values
