@@ -28,8 +28,8 @@ from .exceptions import ArtifactError, ConfigError
 # them. The "as" re-exports them to the few modules that still import them from here.
 from .model_data import CatalogEntry as CatalogEntry
 from .model_data import ModelData as ModelData
+from .model_data import Recency, WeightTerms, check_model
 from .model_data import RuleCounts as RuleCounts
-from .model_data import WeightTerms, check_model
 
 __all__ = [
     "FORMAT",
@@ -43,10 +43,11 @@ __all__ = [
 
 FORMAT = "recommender-model"
 # 2: rule p-values and redundancy, category rules, co-bought pairs. 3: learned item-item weights.
-# 4: signed weights, and the confidence and popularity terms of the learned score.
+# 4: signed weights, and the confidence and popularity terms of the learned score. 5: the
+# weighted counts of a model mined with a half-life (recency).
 # Files of older versions still load (without what came later).
-SCHEMA_VERSION = 4
-READABLE_SCHEMAS = (1, 2, 3, 4)
+SCHEMA_VERSION = 5
+READABLE_SCHEMAS = (1, 2, 3, 4, 5)
 _MAX_HEADER = 4096
 
 # The bound on a payload once inflated (see payload_limit): a multiple of its compressed size,
@@ -114,7 +115,37 @@ def payload(data: ModelData) -> dict[str, Any]:
         },
         "config": dict(data.config),
         "provenance": dict(data.provenance),
+        "recency": _recency_payload(data.recency),
     }
+
+
+def _recency_payload(recency: Recency | None) -> dict[str, Any] | None:
+    if recency is None:
+        return None
+    return {
+        "half_life_days": recency.half_life_days,
+        "at": recency.at,
+        "baskets": recency.baskets,
+        "item_counts": list(recency.item_counts),
+        "rule_counts": list(recency.rule_counts),
+        "antecedent_counts": list(recency.antecedent_counts),
+    }
+
+
+def _recency_from_payload(raw: Any) -> Recency | None:
+    """The weighted counts of a model mined with a half-life; None before schema version 5 and
+    for a model mined without one."""
+    if raw is None:
+        return None
+    content = _mapping(raw, "recency")
+    return Recency(
+        half_life_days=_float(_field(content, "half_life_days", "recency"), "recency.half_life_days"),
+        at=_str(_field(content, "at", "recency"), "recency.at"),
+        baskets=_float(_field(content, "baskets", "recency"), "recency.baskets"),
+        item_counts=_floats(_field(content, "item_counts", "recency"), "recency.item_counts"),
+        rule_counts=_floats(_field(content, "rule_counts", "recency"), "recency.rule_counts"),
+        antecedent_counts=_floats(_field(content, "antecedent_counts", "recency"), "recency.antecedent_counts"),
+    )
 
 
 def _rules_payload(rules: RuleCounts) -> dict[str, list[Any]]:
@@ -602,6 +633,7 @@ def _from_payload(raw: Any) -> ModelData:
         cobought=tuple(zip(*cobought)),
         weights=tuple(zip(*weights)),
         weight_terms=weight_terms,
+        recency=_recency_from_payload(content.get("recency")),
     )
 
 

@@ -559,6 +559,11 @@ def _add_mining_options(parser: argparse.ArgumentParser) -> None:
         "--shrinkage", type=float, default=defaults.shrinkage, metavar="K",
         help="pseudo-baskets pulling confidences toward the base rate when ranking",
     )  # fmt: skip
+    parser.add_argument(
+        "--half-life", type=float, default=None, metavar="DAYS",
+        help="orders this many days older than the latest count half in the confidences and lifts the rules "
+        "rank by (the thresholds stay on the raw counts; the orders need times; default: every order the same)",
+    )  # fmt: skip
 
 
 def _mining_config(args: argparse.Namespace) -> MiningConfig:
@@ -711,6 +716,7 @@ def _mine(args: argparse.Namespace) -> int:
             exclude_items=exclude_items,
             keep_items=keep_items,
             fit_support=not getattr(args, "min_support_given", False),
+            half_life=args.half_life,
         )
     )
     try:
@@ -1047,6 +1053,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             workers=args.workers,
             ranking=ranking,
             progress=progress,
+            half_life=args.half_life,
         )
     )
     if args.format == "json":

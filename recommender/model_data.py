@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, NamedTuple
 
-__all__ = ["CatalogEntry", "RuleCounts", "ModelData", "WeightTerms", "check_model"]
+__all__ = ["CatalogEntry", "RuleCounts", "ModelData", "Recency", "WeightTerms", "check_model"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +76,28 @@ class WeightTerms(NamedTuple):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Recency:
+    """The counts of a model mined with a half-life, each basket weighted ``2 ** (-age / half_life_days)``
+    by its age at ``at`` (the latest order): the summed weight of all baskets, of those holding each
+    item, and of those holding each rule's items and its antecedent (parallel to the rules). The
+    ranking reads its confidences and lifts from them; the thresholds and reasons from the raw counts
+    (see :mod:`recommender.mining.recency`).
+
+    Examples
+    --------
+    >>> Recency(half_life_days=30.0, at="2026-01-01T00:00:00Z", baskets=1.5, item_counts=(1.5,)).baskets
+    1.5
+    """
+
+    half_life_days: float
+    at: str
+    baskets: float
+    item_counts: tuple[float, ...]
+    rule_counts: tuple[float, ...] = ()
+    antecedent_counts: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelData:
     """Everything a model file holds, as plain Python values.
 
@@ -89,7 +111,8 @@ class ModelData:
     ``(a, b, weight, baskets)``: what ``a`` in a cart adds to ``b``'s learned score, fitted on
     the baskets (see :mod:`recommender.mining.weights`), with the baskets that held both;
     ``weight_terms`` how much of a pair's confidence and of an item's support the learned score
-    adds to the weights' sum.
+    adds to the weights' sum. ``recency``, when mined with a half-life, holds the weighted counts
+    the ranking's confidences and lifts come from.
 
     Examples
     --------
@@ -117,6 +140,7 @@ class ModelData:
     cobought: tuple[tuple[int, int, int], ...] = ()
     weights: tuple[tuple[int, int, float, int], ...] = ()
     weight_terms: WeightTerms = WeightTerms()
+    recency: Recency | None = None
 
 
 # Floats a model holds (prices, margins, weights and the learned score's terms) stay within
@@ -190,6 +214,8 @@ def check_model(data: ModelData) -> None:
     _same_length(data.category_counts, len(data.categories), "categories.counts", "categories.names")
     _within(data.category_counts, 0, n, "categories.counts", "n_baskets")
     _check_rules(data.category_rules, "categories.rules", data.category_counts)
+    if data.recency is not None:
+        _check_recency(data.recency, data)
     _check_free_form(data.config, "config")
     _check_free_form(data.provenance, "provenance")
     shrinkage = data.config.get("shrinkage", 0.0)
@@ -201,6 +227,38 @@ def check_model(data: ModelData) -> None:
         raise ValueError(f"config.min_count is {min_count!r}, where a count of baskets from 0 to n_baskets is expected")
     if not isinstance(data.provenance.get("input", {}), Mapping):
         raise ValueError("provenance.input is not a mapping")
+
+
+def _check_recency(recency: Recency, data: ModelData) -> None:
+    """Weighted counts as the raw ones are: each weight at most 1, so a weighted count within
+    0 and its raw count, above 0 where the raw count is, and a rule's within its antecedent's
+    and its consequent's."""
+    _number(recency.half_life_days, "recency.half_life_days", low=0.0)
+    if recency.half_life_days <= 0.0:
+        raise ValueError(f"recency.half_life_days is {recency.half_life_days!r}, where a positive number is expected")
+    if not 0.0 < recency.baskets <= data.n_baskets:
+        raise ValueError(
+            f"recency.baskets is {recency.baskets!r}, outside 0 (excluded) to n_baskets ({data.n_baskets})"
+        )
+    _same_length(recency.item_counts, len(data.items), "recency.item_counts", "items")
+    _same_length(recency.rule_counts, len(data.rules), "recency.rule_counts", "rules")
+    _same_length(recency.antecedent_counts, len(data.rules), "recency.antecedent_counts", "rules")
+    for k, (weighted, raw) in enumerate(zip(recency.item_counts, data.item_counts)):
+        if not (0.0 < weighted <= min(raw, recency.baskets) or weighted == raw == 0):
+            raise ValueError(
+                f"recency.item_counts[{k}] is {weighted!r}, where a weight above 0 and at most the item's {raw} "
+                "baskets is expected"
+            )
+    rules = data.rules
+    for k, (weighted, antecedent, consequent, raw) in enumerate(
+        zip(recency.rule_counts, recency.antecedent_counts, rules.consequents, rules.counts)
+    ):
+        within = min(raw, antecedent, recency.item_counts[consequent])
+        if not (0.0 < weighted <= within and antecedent <= min(recency.item_counts[a] for a in rules.antecedents[k])):
+            raise ValueError(
+                f"recency.rule_counts[{k}] and antecedent_counts[{k}] are {weighted!r} and {antecedent!r}, where "
+                "0 < the rule's weight <= its antecedent's <= each of its items' weights"
+            )
 
 
 def _unique(values: tuple[str, ...], name: str) -> None:

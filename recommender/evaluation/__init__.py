@@ -128,6 +128,7 @@ class Evaluation:
     systems: tuple[Scores, ...]
     segments: tuple[Segment, ...] = ()
     seconds: tuple[tuple[str, float], ...] = ()
+    half_life: float | None = None
 
     def __post_init__(self) -> None:
         check_limit(self.limit)
@@ -157,6 +158,7 @@ class Evaluation:
             "limit": self.limit,
             "split": {"method": self.split, "test_share": self.test_share, "seed": self.seed},
             "thresholds": dict(self.thresholds),
+            "half_life_days": self.half_life,
             "ranking": {
                 "objective": self.ranking.objective,
                 "combine": self.ranking.combine,
@@ -180,6 +182,7 @@ class Evaluation:
             f"with 2+ items; {c.hidden_unseen:,} hidden items never seen in train), top {self.limit}; "
             f"rules mined on train at support >= {t['min_support']:g} ({t['min_count']:,} baskets), "
             f"confidence >= {t['min_confidence']:g}, max_len {t['max_len']}: {c.rules:,} rules"
+            + ("" if self.half_life is None else f", ranked with a half-life of {self.half_life:g} days")
         )
 
     def table(self) -> str:
@@ -224,6 +227,7 @@ def evaluate(
     progress: Progress | None = None,
     table: str | None = None,
     query: str | None = None,
+    half_life: float | None = None,
     **options: Unpack[MiningOptions],
 ) -> Evaluation:
     """Score our rules and the baselines on held-out orders (leave-one-out basket completion).
@@ -259,6 +263,10 @@ def evaluate(
         With a database URL as ``orders``: the table of order lines or a ``SELECT`` of them.
     ranking : RankingConfig, optional
         The rules' ranking settings (default: the shipped defaults).
+    half_life : float, optional
+        As for :func:`recommender.mine`: the rules mined on the train orders rank by
+        confidences and lifts in which an order ``half_life`` days older than the latest train
+        order counts half. The baselines count every order the same.
     progress : callable, optional
         Called with the name of each stage as it starts.
     **options
@@ -284,6 +292,9 @@ def evaluate(
     if split not in SPLIT_METHODS:
         raise ConfigError(f"split must be one of {SPLIT_METHODS}, got {split!r}.")
     config = mining_config(config, options, caller="evaluate")
+    from ..mining.recency import check_half_life
+
+    half_life = check_half_life(half_life)
     say = progress or (lambda stage: logger.info("%s", stage))
 
     say("reading orders")
@@ -307,7 +318,7 @@ def evaluate(
     learned = "rules" in chosen and (ranking or RankingConfig()).combine == "learned"
     model = mine(
         train, config=config, catalog=catalog, hierarchy=hierarchy, hierarchy_level=hierarchy_level, workers=workers,
-        learn_weights=learned,
+        learn_weights=learned, half_life=half_life,
     )  # fmt: skip
     index = {item: k for k, item in enumerate(train.items)}
     hidden = np.array([index.get(item, -1) for item in cases.hidden], dtype=np.int64)
@@ -354,6 +365,7 @@ def evaluate(
         systems=tuple(results),
         segments=_segments(cases, hidden, answers, indptr, best_sellers=_best_sellers(train)),
         seconds=tuple(seconds),
+        half_life=half_life,
     )
 
 

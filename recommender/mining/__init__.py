@@ -30,6 +30,7 @@ from .cobought import top_cobought
 from .encode import Reduced, reduce_for_mining, support_that_fits
 from .hygiene import apply_hygiene
 from .partition import conditional_batches
+from .recency import check_half_life, recency_of
 from .rules import rules_from_itemsets
 from .spark_engine import SparkOrders, SparkSettings
 from .tradeups import count_tradeups
@@ -67,6 +68,7 @@ def mine(
     learn_weights: bool = True,
     table: str | None = None,
     query: str | None = None,
+    half_life: float | None = None,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -121,6 +123,12 @@ def mine(
     table, query : str, optional
         With a database URL as ``orders`` (``postgresql://...``, ``sqlite:///shop.db``), the
         table of order lines or a ``SELECT`` of them: ``mine("sqlite:///shop.db", table="order_lines")``.
+    half_life : float, optional
+        Days after which an order counts half in the confidences and lifts the ranking uses:
+        each basket weighs ``2 ** (-age / half_life)``, its age taken at the latest order
+        (:mod:`recommender.mining.recency`). The thresholds and the hygiene stay on the raw
+        basket counts, so the rules are the same; the orders need times. Default: every order
+        counts the same.
 
     Examples
     --------
@@ -137,6 +145,7 @@ def mine(
     if fit_support is None:
         fit_support = config is None and "min_support" not in options
     config = mining_config(config, options, caller="mine")
+    half_life = check_half_life(half_life)
     non_products = NonProductOptions.of(detect=detect_non_products, exclude=exclude_items, keep=keep_items)
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
@@ -166,6 +175,11 @@ def mine(
         if spark is None
         else _read_for_spark(orders, format, columns, spark, non_products, table=table, query=query)
     )
+    if half_life is not None and not isinstance(baskets, Baskets):
+        raise ConfigError(
+            "--half-life needs the orders' times on this machine, and Parquet orders read in Spark stay there; "
+            "mine them with --engine mlxtend, or leave out --half-life."
+        )
     given_catalog = None
     if catalog is not None:
         given_catalog = catalog_from_frame(catalog) if isinstance(catalog, pd.DataFrame) else read_catalog(catalog)
@@ -226,6 +240,10 @@ def mine(
             key=lambda pair: (len(pair[0]), pair[0]),
         )
     )
+    recency = None
+    if half_life is not None and isinstance(baskets, Baskets):
+        say("weighing recent orders")
+        recency = recency_of(baskets, rules, half_life)
     lap("rules")
 
     merged_catalog = with_categories(merge_catalogs(given_catalog, baskets.catalog), categories_of, baskets.items)
@@ -270,6 +288,7 @@ def mine(
         cobought=cobought,
         weights=() if weights is None else weights.triples,
         weight_terms=WeightTerms() if weights is None else weights.terms,
+        recency=recency,
         provenance={
             "input": {**baskets.source.as_dict(), "sha256": content},
             "read": baskets.summary.as_dict(),
@@ -289,6 +308,9 @@ def mine(
             "weights": None if weights is None else weights.as_dict(),
             "has_customers": baskets.customers is not None,
             "has_timestamps": baskets.timestamps is not None,
+            "recency": None
+            if recency is None
+            else {"half_life_days": recency.half_life_days, "at": recency.at, "weighted_baskets": recency.baskets},
             "non_products": {
                 **non_products.as_dict(),
                 "detected_in": "spark: not looked for" if isinstance(baskets, SparkOrders) else "reading",

@@ -28,9 +28,10 @@ from .candidates import (
 from .cart import Cart, read_cart, read_kinds, read_objective
 from .explain import Explainer
 from .fill import Fallbacks
-from .index import Rule, RuleIndex, rules_of
+from .index import Rule, RuleIndex
 from .items import ItemTable
 from .policy import Caps, Decision, mark_free_shipping, select
+from .recency import ranked_rules
 from .results import Bundle, Recommendations
 from .upgrades import upgrade_index
 
@@ -74,7 +75,7 @@ class Recommender:
         self.config = config = config or RankingConfig()
         self.table = table = ItemTable(data, blocked=config.blocked)
         self.shrinkage = float(data.config.get("shrinkage", 0.0) if config.shrinkage is None else config.shrinkage)
-        self.rules = RuleIndex(rule for rule in rules_of(data, shrinkage=self.shrinkage) if self._usable(rule))
+        self.rules = RuleIndex(rule for rule in ranked_rules(data, shrinkage=self.shrinkage) if self._usable(rule))
         self._unused_rules: RuleIndex | None = None  # built when a trace first asks for them
         # Learned weights rank when asked for and the model has them; otherwise the rules do
         # (and the weights are not loaded).
@@ -251,7 +252,7 @@ class Recommender:
         """For the trace: the items only rules the ranking does not use point to, each as a
         candidate the policy turns away (see :func:`.policy.unsellable` and the lift floor)."""
         if self._unused_rules is None:
-            unused = (rule for rule in rules_of(self.data, shrinkage=self.shrinkage) if not self._usable(rule))
+            unused = (rule for rule in ranked_rules(self.data, shrinkage=self.shrinkage) if not self._usable(rule))
             self._unused_rules = RuleIndex(unused)
         found, _ = rule_candidates(
             self._unused_rules,
