@@ -27,8 +27,8 @@ from .exceptions import ArtifactError, ConfigError
 # The model's types live in model_data, not in __all__ here: this module reads and writes
 # them. The "as" re-exports them to the few modules that still import them from here.
 from .model_data import CatalogEntry as CatalogEntry
+from .model_data import Customers, Recency, WeightTerms, check_model
 from .model_data import ModelData as ModelData
-from .model_data import Recency, WeightTerms, check_model
 from .model_data import RuleCounts as RuleCounts
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 FORMAT = "recommender-model"
 # 2: rule p-values and redundancy, category rules, co-bought pairs. 3: learned item-item weights.
 # 4: signed weights, and the confidence and popularity terms of the learned score. 5: the
-# weighted counts of a model mined with a half-life (recency).
+# weighted counts of a model mined with a half-life (recency), the customers' summary.
 # Files of older versions still load (without what came later).
 SCHEMA_VERSION = 5
 READABLE_SCHEMAS = (1, 2, 3, 4, 5)
@@ -116,7 +116,51 @@ def payload(data: ModelData) -> dict[str, Any]:
         "config": dict(data.config),
         "provenance": dict(data.provenance),
         "recency": _recency_payload(data.recency),
+        "customers": _customers_payload(data.customers),
     }
+
+
+def _customers_payload(customers: Customers | None) -> dict[str, Any] | None:
+    if customers is None:
+        return None
+    return {
+        "ids": list(customers.ids),
+        "hashed": customers.hashed,
+        "segments": list(customers.segments),
+        "vital": list(customers.vital),
+        "repeats": [list(items) for items in customers.repeats],
+        "categories": list(customers.categories),
+        "price_levels": [[[c, level] for c, level in levels] for levels in customers.price_levels],
+    }
+
+
+def _customers_from_payload(raw: Any) -> Customers | None:
+    """The customers' summary; None before schema version 5 and for a model without one."""
+    if raw is None:
+        return None
+    content = _mapping(raw, "customers")
+    hashed = _field(content, "hashed", "customers")
+    if not isinstance(hashed, bool):
+        raise ValueError(f"customers.hashed is {_kind(hashed)}, where a boolean is expected")
+    levels = []
+    for k, entry in enumerate(_list(_field(content, "price_levels", "customers"), "customers.price_levels")):
+        pairs = []
+        for j, pair in enumerate(_list(entry, f"customers.price_levels[{k}]")):
+            where = f"customers.price_levels[{k}][{j}]"
+            values = _list(pair, where)
+            if len(values) != 2:
+                raise ValueError(f"{where} holds {len(values)} values, where a category and a level are expected")
+            pairs.append((_int(values[0], where), _float(values[1], where)))
+        levels.append(tuple(pairs))
+    return Customers(
+        ids=_strs(_field(content, "ids", "customers"), "customers.ids"),
+        hashed=hashed,
+        segments=_strs(_field(content, "segments", "customers"), "customers.segments"),
+        vital=_bools(_field(content, "vital", "customers"), "customers.vital"),
+        repeats=_int_lists(_field(content, "repeats", "customers"), "customers.repeats"),
+        categories=_strs(_field(content, "categories", "customers"), "customers.categories"),
+        price_levels=tuple(levels),
+    )
 
 
 def _recency_payload(recency: Recency | None) -> dict[str, Any] | None:
@@ -634,6 +678,7 @@ def _from_payload(raw: Any) -> ModelData:
         weights=tuple(zip(*weights)),
         weight_terms=weight_terms,
         recency=_recency_from_payload(content.get("recency")),
+        customers=_customers_from_payload(content.get("customers")),
     )
 
 

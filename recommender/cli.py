@@ -212,6 +212,18 @@ def _parser() -> argparse.ArgumentParser:
         "--keep-items", action="extend", type=_id_list, default=[], metavar="ID|FILE",
         help="items never left out, whatever the detection says (same forms; default: none)",
     )  # fmt: skip
+    people = mine.add_argument_group(
+        "customers (orders with a customer id: the model keeps a summary per customer; see the README)"
+    )
+    people.add_argument(
+        "--no-customers", action="store_true",
+        help="keep no customer data in the model (default: a summary per customer, when orders have customers)",
+    )  # fmt: skip
+    people.add_argument(
+        "--hash-customers", action="store_true",
+        help="keep customers under keyed hashes of their ids only, the key in RECOMMENDER_CUSTOMER_KEY (default: "
+        "the shop's ids)",
+    )  # fmt: skip
     engine = mine.add_argument_group("engine")
     engine.add_argument(
         "--engine",
@@ -717,6 +729,8 @@ def _mine(args: argparse.Namespace) -> int:
             keep_items=keep_items,
             fit_support=not getattr(args, "min_support_given", False),
             half_life=args.half_life,
+            keep_customers=not args.no_customers,
+            hash_customers=args.hash_customers,
         )
     )
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, NamedTuple
 
-__all__ = ["CatalogEntry", "RuleCounts", "ModelData", "Recency", "WeightTerms", "check_model"]
+__all__ = ["CatalogEntry", "Customers", "RuleCounts", "ModelData", "Recency", "SEGMENTS", "WeightTerms", "check_model"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +97,35 @@ class Recency:
     antecedent_counts: tuple[float, ...] = ()
 
 
+# A customer's value segment, from the recency and frequency of their orders (see
+# recommender.mining.customers).
+SEGMENTS = ("champion", "loyal", "new", "at_risk", "lapsed", "occasional")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Customers:
+    """What a model keeps about each customer (parallel to ``ids``): the value segment (one of
+    :data:`SEGMENTS`), whether the customer is among those behind 80% of the revenue
+    (``vital``), the items bought again and again (indices into the model's items, the most
+    often bought first), and the price level in some categories: ``(k, level)`` with ``k`` an
+    index into ``categories`` and ``level`` the mean price paid there over the category's median
+    price. ``hashed``: the ids are keyed hashes, not the shop's ids.
+
+    Examples
+    --------
+    >>> Customers(ids=("ann",), segments=("loyal",), vital=(True,), repeats=((0,),)).ids
+    ('ann',)
+    """
+
+    ids: tuple[str, ...]
+    segments: tuple[str, ...]
+    vital: tuple[bool, ...]
+    repeats: tuple[tuple[int, ...], ...]
+    hashed: bool = False
+    categories: tuple[str, ...] = ()
+    price_levels: tuple[tuple[tuple[int, float], ...], ...] = ()
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModelData:
     """Everything a model file holds, as plain Python values.
@@ -141,6 +170,7 @@ class ModelData:
     weights: tuple[tuple[int, int, float, int], ...] = ()
     weight_terms: WeightTerms = WeightTerms()
     recency: Recency | None = None
+    customers: Customers | None = None
 
 
 # Floats a model holds (prices, margins, weights and the learned score's terms) stay within
@@ -216,6 +246,8 @@ def check_model(data: ModelData) -> None:
     _check_rules(data.category_rules, "categories.rules", data.category_counts)
     if data.recency is not None:
         _check_recency(data.recency, data)
+    if data.customers is not None:
+        _check_customers(data.customers, n_items)
     _check_free_form(data.config, "config")
     _check_free_form(data.provenance, "provenance")
     shrinkage = data.config.get("shrinkage", 0.0)
@@ -259,6 +291,32 @@ def _check_recency(recency: Recency, data: ModelData) -> None:
                 f"recency.rule_counts[{k}] and antecedent_counts[{k}] are {weighted!r} and {antecedent!r}, where "
                 "0 < the rule's weight <= its antecedent's <= each of its items' weights"
             )
+
+
+def _check_customers(customers: Customers, n_items: int) -> None:
+    """One entry per customer in every column; known segments; items and categories that exist;
+    finite, positive price levels."""
+    n = len(customers.ids)
+    _unique(customers.ids, "customers.ids")
+    _same_length(customers.segments, n, "customers.segments", "customers")
+    _same_length(customers.vital, n, "customers.vital", "customers")
+    _same_length(customers.repeats, n, "customers.repeats", "customers")
+    if customers.price_levels:
+        _same_length(customers.price_levels, n, "customers.price_levels", "customers")
+    for k, segment in enumerate(customers.segments):
+        if segment not in SEGMENTS:
+            raise ValueError(f"customers.segments[{k}] is {segment!r}, where one of {', '.join(SEGMENTS)} is expected")
+    for k, items in enumerate(customers.repeats):
+        for item in items:
+            _index(item, n_items, f"customers.repeats[{k}]")
+    n_categories = len(customers.categories)
+    for k, levels in enumerate(customers.price_levels):
+        for category, level in levels:
+            if not 0 <= category < n_categories:
+                raise ValueError(
+                    f"customers.price_levels[{k}] names category {category!r}, not one of the {n_categories}"
+                )
+            _number(level, f"customers.price_levels[{k}]", low=0.0)
 
 
 def _unique(values: tuple[str, ...], name: str) -> None:

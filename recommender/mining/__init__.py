@@ -27,6 +27,7 @@ from ..model import Model
 from ..model_data import CatalogEntry, ModelData, RuleCounts, WeightTerms
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
 from .cobought import top_cobought
+from .customers import customer_key, summarise_customers
 from .encode import Reduced, reduce_for_mining, support_that_fits
 from .hygiene import apply_hygiene
 from .partition import conditional_batches
@@ -69,6 +70,8 @@ def mine(
     table: str | None = None,
     query: str | None = None,
     half_life: float | None = None,
+    keep_customers: bool = True,
+    hash_customers: bool = False,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -129,6 +132,12 @@ def mine(
         (:mod:`recommender.mining.recency`). The thresholds and the hygiene stay on the raw
         basket counts, so the rules are the same; the orders need times. Default: every order
         counts the same.
+    keep_customers, hash_customers : bool
+        When orders carry a customer id, the model keeps a small summary per customer (value
+        segment, whether among the customers behind 80% of the revenue, price level per
+        category, items bought again and again: :mod:`recommender.mining.customers`), unless
+        ``keep_customers`` is False; with ``hash_customers``, under keyed hashes of the ids only
+        (the key in the ``RECOMMENDER_CUSTOMER_KEY`` environment variable).
 
     Examples
     --------
@@ -146,6 +155,8 @@ def mine(
         fit_support = config is None and "min_support" not in options
     config = mining_config(config, options, caller="mine")
     half_life = check_half_life(half_life)
+    # Before the minutes of mining: a missing key is known at once.
+    key = customer_key() if hash_customers and keep_customers else None
     non_products = NonProductOptions.of(detect=detect_non_products, exclude=exclude_items, keep=keep_items)
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
@@ -260,6 +271,13 @@ def mine(
     say("fitting item weights")
     weights = fit_item_weights(baskets) if learn_weights and isinstance(baskets, Baskets) else None
     lap("weights")
+    say("summarising customers")
+    customers = (
+        summarise_customers(baskets, merged_catalog, key=key)
+        if keep_customers and isinstance(baskets, Baskets)
+        else None
+    )
+    lap("customers")
     say("counting trade-ups")
     tradeups, buyers = count_tradeups(baskets, merged_catalog) if isinstance(baskets, Baskets) else ((), ())
     lap("tradeups")
@@ -289,6 +307,7 @@ def mine(
         weights=() if weights is None else weights.triples,
         weight_terms=WeightTerms() if weights is None else weights.terms,
         recency=recency,
+        customers=customers,
         provenance={
             "input": {**baskets.source.as_dict(), "sha256": content},
             "read": baskets.summary.as_dict(),
@@ -308,6 +327,11 @@ def mine(
             "weights": None if weights is None else weights.as_dict(),
             "has_customers": baskets.customers is not None,
             "has_timestamps": baskets.timestamps is not None,
+            "customers": {
+                "kept": customers is not None,
+                "count": 0 if customers is None else len(customers.ids),
+                "hashed": customers is not None and customers.hashed,
+            },
             "recency": None
             if recency is None
             else {"half_life_days": recency.half_life_days, "at": recency.at, "weighted_baskets": recency.baskets},

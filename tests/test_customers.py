@@ -1,0 +1,134 @@
+"""The customers' summary a model keeps (segments, the vital few, price levels, items bought
+again), checked against the orders directly; and what --no-customers and --hash-customers
+leave in the file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recommender import mine
+from recommender.artifact import read_model
+from recommender.cli import main
+from recommender.exceptions import ConfigError
+from recommender.mining.customers import CUSTOMER_KEY_ENV, VITAL_SHARE, hash_customer
+from recommender.model_data import SEGMENTS, check_model
+from recommender.sample_shop import generate_sample_shop
+
+KEY = "a-secret-key-of-the-shop-0123456789"
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return generate_sample_shop(seed=7, n_customers=150, days=200)
+
+
+@pytest.fixture(scope="module")
+def model(shop):
+    return mine(shop.orders, catalog=shop.catalog, min_support=0.02, workers=1, learn_weights=False)
+
+
+def _orders(shop) -> pd.DataFrame:
+    """The sample shop's purchases as the reader keeps them: distinct items per order, no returns."""
+    lines = shop.orders[shop.orders["quantity"] > 0]
+    return lines.drop_duplicates(["order_id", "item_id"])
+
+
+def test_every_customer_has_a_summary(shop, model):
+    customers = model.data.customers
+    assert customers is not None and not customers.hashed
+    assert customers.ids == tuple(sorted(_orders(shop)["customer_id"].unique()))
+    assert set(customers.segments) <= set(SEGMENTS)
+    assert model.data.provenance["customers"] == {"kept": True, "count": len(customers.ids), "hashed": False}
+
+
+def test_the_vital_few_are_the_fewest_customers_behind_80_percent_of_the_revenue(shop, model):
+    customers = model.data.customers
+    price = {item: entry.price for item, entry in model.data.catalog.items()}
+    orders = _orders(shop)
+    revenue = orders.assign(value=orders["item_id"].map(price)).groupby("customer_id")["value"].sum()
+    vital = [c for c, v in zip(customers.ids, customers.vital) if v]
+    share = revenue[vital].sum() / revenue.sum()
+    assert share >= VITAL_SHARE
+    # One fewer (the smallest of them) would not reach it, and no one left out spent more.
+    assert (revenue[vital].sum() - revenue[vital].min()) / revenue.sum() < VITAL_SHARE
+    assert revenue.drop(vital).max() <= revenue[vital].min()
+    assert 0 < len(vital) < len(customers.ids)
+
+
+def test_items_bought_again_are_those_in_two_orders_or_more(shop, model):
+    customers, items = model.data.customers, model.data.items
+    orders = _orders(shop)
+    for k in range(0, len(customers.ids), 15):
+        bought = Counter(orders.loc[orders["customer_id"] == customers.ids[k], "item_id"])
+        again = sorted(
+            (item for item, n in bought.items() if n >= 2), key=lambda item: (-bought[item], items.index(item))
+        )
+        assert [items[i] for i in customers.repeats[k]] == again[:10]
+
+
+def test_price_levels_are_the_prices_paid_over_the_category_median(shop, model):
+    customers, catalog = model.data.customers, model.data.catalog
+    sold = [catalog[item] for item in model.data.items]  # the median is of the items sold
+    assert customers.categories == tuple(sorted({e.category for e in sold if e.category and e.price}))
+    median = pd.DataFrame([(e.category, e.price) for e in sold if e.category and e.price]).groupby(0)[1].median()
+    orders = _orders(shop)
+    k = int(np.argmax([len(levels) for levels in customers.price_levels]))
+    mine_ = orders[orders["customer_id"] == customers.ids[k]]
+    for category, level in customers.price_levels[k]:
+        name = customers.categories[category]
+        paid = [catalog[i].price / median[name] for i in mine_["item_id"] if catalog[i].category == name]
+        assert level == pytest.approx(np.mean(paid), abs=1e-3)
+
+
+def test_the_summary_survives_the_file_and_bad_values_are_refused(model, tmp_path):
+    loaded = read_model(model.save(tmp_path / "m.rcm"))
+    assert loaded.customers == model.data.customers
+    customers = model.data.customers
+    with pytest.raises(ValueError, match=r"customers.segments\[0\] is 'whale'"):
+        check_model(replace(model.data, customers=replace(customers, segments=("whale", *customers.segments[1:]))))
+    with pytest.raises(ValueError, match=r"customers.repeats\[0\]"):
+        check_model(replace(model.data, customers=replace(customers, repeats=((10**6,), *customers.repeats[1:]))))
+
+
+def test_no_customers_leaves_them_out(shop):
+    plain = mine(shop.orders, min_support=0.02, workers=1, learn_weights=False, keep_customers=False)
+    assert plain.data.customers is None and plain.data.provenance["customers"]["kept"] is False
+    baskets = mine([["tea", "kettle"], ["tea"]], min_support=0.5, learn_weights=False)
+    assert baskets.data.customers is None  # no customer column: nothing to keep
+
+
+def test_hashed_customers_name_nobody_in_the_file(shop, tmp_path, monkeypatch, capsys):
+    orders = tmp_path / "orders.csv"
+    shop.orders.to_csv(orders, index=False)
+    model = tmp_path / "m.rcm"
+    monkeypatch.delenv(CUSTOMER_KEY_ENV, raising=False)
+    assert main(["mine", str(orders), "-o", str(model), "--hash-customers", "--min-support", "0.02"]) == 2
+    err = capsys.readouterr().err
+    assert f"needs a secret key of at least 16 characters in {CUSTOMER_KEY_ENV}" in err and err.count("\n") == 1
+    assert not model.exists()
+    monkeypatch.setenv(CUSTOMER_KEY_ENV, KEY)
+    assert main(["mine", str(orders), "-o", str(model), "--hash-customers", "--min-support", "0.02",
+                 "--workers", "1"]) == 0  # fmt: skip
+    data = read_model(model)
+    ids = sorted(_orders(shop)["customer_id"].unique())
+    assert data.customers.hashed
+    assert set(data.customers.ids) == {hash_customer(c, KEY.encode()) for c in ids}
+    payload = gzip.decompress(model.read_bytes().partition(b"\n")[2]).decode()
+    assert not any(f'"{c}"' in payload for c in ids)
+    assert main(["mine", str(orders), "-o", str(model), "--no-customers", "--min-support", "0.02",
+                 "--workers", "1"]) == 0  # fmt: skip
+    assert read_model(model).customers is None
+    assert "customers" in json.loads(gzip.decompress(model.read_bytes().partition(b"\n")[2]))
+
+
+def test_a_short_key_is_refused(monkeypatch):
+    monkeypatch.setenv(CUSTOMER_KEY_ENV, "short")
+    with pytest.raises(ConfigError, match="it has 5"):
+        mine([["tea", "kettle"]], min_support=0.5, hash_customers=True)
