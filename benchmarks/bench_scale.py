@@ -58,6 +58,7 @@ ZIPF_OFFSET = 10.0  # flattens the head: the best seller is in about one basket 
 BUNDLE_SHARE = 0.15  # of baskets that hold a planted bundle
 SPARK_CONF = ("spark.driver.memory=5g", "spark.ui.enabled=false")
 RUN_TIMEOUT = 900
+ENGINES = ("mlxtend", "spark")
 # An engine that needed longer than this at one size is not run at the larger ones: on this
 # machine it has stopped being practical, and its time grows at least in step with the baskets.
 PRACTICAL_SECONDS = 480
@@ -191,7 +192,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {memory / 2**30:.0f} GiB"
 
 
-def run(preset: str, workdir: Path, seed: int = 2024) -> dict[str, Any]:
+def run(
+    preset: str,
+    workdir: Path,
+    seed: int = 2024,
+    *,
+    engines: tuple[str, ...] = ENGINES,
+    sizes: tuple[int, ...] | None = None,
+) -> dict[str, Any]:
     settings = PRESETS[preset]
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
@@ -214,10 +222,10 @@ def run(preset: str, workdir: Path, seed: int = 2024) -> dict[str, Any]:
     generated = time.perf_counter() - started
     rows: list[dict[str, Any]] = []
     stopped: dict[str, str] = {}
-    for size in settings["sizes"]:
+    for size in sizes or settings["sizes"]:
         folder = prefix_folder(shop["files"], -(-size // settings["part_baskets"]), workdir / f"first-{size}")
         runs = {}
-        for engine in ("mlxtend", "spark"):
+        for engine in engines:
             if engine in stopped:
                 runs[engine] = {"engine": engine, "error": stopped[engine]}
                 continue
@@ -225,7 +233,7 @@ def run(preset: str, workdir: Path, seed: int = 2024) -> dict[str, Any]:
             took = runs[engine].get("seconds", RUN_TIMEOUT)
             if "error" in runs[engine] or took > PRACTICAL_SECONDS:
                 stopped[engine] = f"not run: {took:.0f} s at {size:,} baskets"
-        digests = [run.pop("digest") for run in runs.values() if "digest" in run]
+        digests = [run["digest"] for run in runs.values() if "digest" in run]
         # None where an engine did not run: nothing to compare.
         same_rules = digests[0] == digests[1] if len(digests) == 2 else None
         found = {
@@ -241,10 +249,13 @@ def run(preset: str, workdir: Path, seed: int = 2024) -> dict[str, Any]:
             }
         )
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    import pyspark
-
     import recommender
 
+    versions = {"recommender": recommender.__version__}
+    if "spark" in engines:
+        import pyspark
+
+        versions["pyspark"] = pyspark.__version__
     return {
         "preset": preset,
         "seed": seed,
@@ -255,7 +266,7 @@ def run(preset: str, workdir: Path, seed: int = 2024) -> dict[str, Any]:
         "generate_seconds": round(generated, 1),
         "parquet_mb": round(sum(f.stat().st_size for f in shop["files"]) / 2**20, 1),
         "machine": machine(),
-        "versions": {"recommender": recommender.__version__, "pyspark": pyspark.__version__},
+        "versions": versions,
         "date": time.strftime("%Y-%m-%d"),
         "runs": rows,
     }
@@ -270,12 +281,19 @@ def _bundles_found(pairs: list[list[str]], bundles: list[list[str]]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = preset_parser(__doc__, PRESETS)
     parser.add_argument("--workdir", type=Path, help="where to write the shop (default: a temporary folder)")
+    parser.add_argument(
+        "--engines", nargs="+", choices=ENGINES, default=list(ENGINES), help="the engines to run (default: both)"
+    )
+    parser.add_argument(
+        "--sizes", nargs="+", type=int, help="numbers of baskets to mine (default: the preset's; at most its baskets)"
+    )
     args = parser.parse_args(argv)
+    options = {"engines": tuple(args.engines), "sizes": tuple(args.sizes) if args.sizes else None}
     if args.workdir:
-        result = run(args.preset, args.workdir)
+        result = run(args.preset, args.workdir, **options)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder:
-            result = run(args.preset, Path(folder))
+            result = run(args.preset, Path(folder), **options)
     emit(result, args.json)
     return 0 if all(row["same_rules"] is not False for row in result["runs"]) else 1
 
