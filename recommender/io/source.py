@@ -20,6 +20,7 @@ from ..exceptions import ArtifactError, InputError
 __all__ = [
     "COMPRESSIONS",
     "open_text",
+    "open_binary",
     "text_lines",
     "file_encoding",
     "undecodable_line",
@@ -66,7 +67,7 @@ def data_suffix(path: Path) -> str:
 def open_text(path: Path) -> IO[str]:
     """Open a possibly compressed text file; UTF-8, falling back to Latin-1 for old exports
     whose start is not UTF-8 (see :func:`sniff_encoding`)."""
-    raw = _open_binary(path)
+    raw = open_binary(path)
     head = raw.read(SNIFF_BYTES)
     raw.seek(0)
     return io.TextIOWrapper(raw, encoding=sniff_encoding(head), newline="")
@@ -92,7 +93,7 @@ def sniff_encoding(head: bytes) -> str:
 def text_lines(path: Path, *, what: str) -> Iterator[str]:
     """The lines of a possibly compressed text file (ends kept), decoded one at a time in the
     encoding of its start, so that a line that breaks it is named (:class:`InputError`)."""
-    with _open_binary(path) as raw:
+    with open_binary(path) as raw:
         encoding = sniff_encoding(raw.read(SNIFF_BYTES))
         raw.seek(0)
         offset = 0
@@ -110,7 +111,7 @@ def text_lines(path: Path, *, what: str) -> Iterator[str]:
 
 def file_encoding(path: Path) -> str:
     """The encoding of a possibly compressed text file, from its start (:func:`sniff_encoding`)."""
-    with _open_binary(path) as raw:
+    with open_binary(path) as raw:
         return sniff_encoding(raw.read(SNIFF_BYTES))
 
 
@@ -134,7 +135,7 @@ def _not_utf8(path: Path, what: str, number: int, offset: int, line: bytes, star
     )
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> IO[bytes]:
     opener = COMPRESSIONS.get(path.suffix.lower())
     raw: IO[bytes] = opener(path, "rb") if opener else open(path, "rb")  # type: ignore[operator]
     return raw
