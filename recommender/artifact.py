@@ -131,6 +131,7 @@ def _customers_payload(customers: Customers | None) -> dict[str, Any] | None:
         "repeats": [list(items) for items in customers.repeats],
         "categories": list(customers.categories),
         "price_levels": [[[c, level] for c, level in levels] for levels in customers.price_levels],
+        "again_slots": customers.again_slots,
     }
 
 
@@ -160,6 +161,7 @@ def _customers_from_payload(raw: Any) -> Customers | None:
         repeats=_int_lists(_field(content, "repeats", "customers"), "customers.repeats"),
         categories=_strs(_field(content, "categories", "customers"), "customers.categories"),
         price_levels=tuple(levels),
+        again_slots=_int(content.get("again_slots", 0), "customers.again_slots"),
     )
 
 

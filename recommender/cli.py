@@ -224,6 +224,11 @@ def _parser() -> argparse.ArgumentParser:
         help="keep customers under keyed hashes of their ids only, the key in RECOMMENDER_CUSTOMER_KEY (default: "
         "the shop's ids)",
     )  # fmt: skip
+    people.add_argument(
+        "--buy-again", type=int, default=0, metavar="N",
+        help="a known customer's items bought again and again take the first N places of an answer (default: 0; "
+        "worth it where customers restock, as in groceries)",
+    )  # fmt: skip
     engine = mine.add_argument_group("engine")
     engine.add_argument(
         "--engine",
@@ -731,6 +736,7 @@ def _mine(args: argparse.Namespace) -> int:
             half_life=args.half_life,
             keep_customers=not args.no_customers,
             hash_customers=args.hash_customers,
+            buy_again=args.buy_again,
         )
     )
     try:

@@ -8,13 +8,25 @@ another (see ``tests/test_layers.py``).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, NamedTuple
 
-__all__ = ["CatalogEntry", "Customers", "RuleCounts", "ModelData", "Recency", "SEGMENTS", "WeightTerms", "check_model"]
+__all__ = [
+    "CatalogEntry",
+    "Customers",
+    "RuleCounts",
+    "ModelData",
+    "Recency",
+    "SEGMENTS",
+    "WeightTerms",
+    "check_model",
+    "hash_customer",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,9 +109,27 @@ class Recency:
     antecedent_counts: tuple[float, ...] = ()
 
 
+# The most places of an answer that items bought again may take (an answer holds up to 50).
+MAX_AGAIN_SLOTS = 10
 # A customer's value segment, from the recency and frequency of their orders (see
 # recommender.mining.customers).
 SEGMENTS = ("champion", "loyal", "new", "at_risk", "lapsed", "occasional")
+
+
+# The environment variable holding the key of the customer hashes, for mining and serving.
+CUSTOMER_KEY_ENV = "RECOMMENDER_CUSTOMER_KEY"
+
+
+def hash_customer(customer: str, key: bytes) -> str:
+    """The keyed hash (HMAC-SHA256) under which a model mined with ``--hash-customers`` keeps
+    ``customer``; the miner and the service compute it alike.
+
+    Examples
+    --------
+    >>> hash_customer("17850", b"0123456789abcdef")[:12]
+    'h:d86d7e407d'
+    """
+    return "h:" + hmac.new(key, customer.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,7 +139,8 @@ class Customers:
     (``vital``), the items bought again and again (indices into the model's items, the most
     often bought first), and the price level in some categories: ``(k, level)`` with ``k`` an
     index into ``categories`` and ``level`` the mean price paid there over the category's median
-    price. ``hashed``: the ids are keyed hashes, not the shop's ids.
+    price. ``hashed``: the ids are keyed hashes, not the shop's ids. ``again_slots``: how many of
+    an answer's places the items a known customer buys again take (0: none).
 
     Examples
     --------
@@ -124,6 +155,7 @@ class Customers:
     hashed: bool = False
     categories: tuple[str, ...] = ()
     price_levels: tuple[tuple[tuple[int, float], ...], ...] = ()
+    again_slots: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,6 +335,8 @@ def _check_customers(customers: Customers, n_items: int) -> None:
     _same_length(customers.repeats, n, "customers.repeats", "customers")
     if customers.price_levels:
         _same_length(customers.price_levels, n, "customers.price_levels", "customers")
+    if not 0 <= customers.again_slots <= MAX_AGAIN_SLOTS:
+        raise ValueError(f"customers.again_slots is {customers.again_slots!r}, outside 0 to {MAX_AGAIN_SLOTS}")
     for k, segment in enumerate(customers.segments):
         if segment not in SEGMENTS:
             raise ValueError(f"customers.segments[{k}] is {segment!r}, where one of {', '.join(SEGMENTS)} is expected")

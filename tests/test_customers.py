@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import replace
 
@@ -20,6 +23,8 @@ from recommender.exceptions import ConfigError
 from recommender.mining.customers import CUSTOMER_KEY_ENV, VITAL_SHARE, hash_customer
 from recommender.model_data import SEGMENTS, check_model
 from recommender.sample_shop import generate_sample_shop
+
+from .conftest import REPO
 
 KEY = "a-secret-key-of-the-shop-0123456789"
 
@@ -132,3 +137,97 @@ def test_a_short_key_is_refused(monkeypatch):
     monkeypatch.setenv(CUSTOMER_KEY_ENV, "short")
     with pytest.raises(ConfigError, match="it has 5"):
         mine([["tea", "kettle"]], min_support=0.5, hash_customers=True)
+
+
+def test_customers_benchmark_small_preset(tmp_path):
+    out = tmp_path / "customers.json"
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_customers.py"), "--preset", "small", "--json", str(out)],
+        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
+    )  # fmt: skip
+    (result,) = json.loads(out.read_text())["datasets"]
+    assert 0 < result["vital_customers"] < result["customers"]
+    assert set(result["summary"]) == {"none", "again 1", "again 2", "history 0.25"}
+    assert result["summary"]["none"]["difference"] == 0.0
+    for run in result["runs"]:
+        assert run["cases"] == sum(run["cases_by_segment"].values()) > 0
+        assert all(0.0 <= rate <= 1.0 for rate in run["hit_rate"].values())
+
+
+# -- a known customer's answer ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def again_model(shop):
+    return mine(shop.orders, catalog=shop.catalog, min_support=0.02, workers=1, buy_again=1)
+
+
+def _customer_with_repeats(data, *, least: int = 2) -> tuple[str, list[str]]:
+    customers = data.customers
+    k = next(k for k, items in enumerate(customers.repeats) if len(items) >= least)
+    return customers.ids[k], [data.items[i] for i in customers.repeats[k]]
+
+
+def test_a_known_customer_gets_an_item_they_buy_again_first(again_model):
+    from recommender.ranking import Recommender
+
+    data = again_model.data
+    rec = Recommender(data)
+    customer, again = _customer_with_repeats(data)
+    cart = [data.items[0]] if data.items[0] not in again else [data.items[1]]
+    plain = rec.recommend(cart, limit=3)
+    known = rec.recommend(cart, limit=3, customer_id=customer)
+    expected = next(item for item in again if item not in cart and item not in plain.item_ids[:2])
+    assert known.items[0].item_id == expected and known.items[0].reason["again"] is True
+    assert [s.item_id for s in known.items[1:]] == [i for i in plain.item_ids if i != expected][:2]
+    assert not set(known.item_ids) & set(cart) and len(known.items) == 3
+    # An unknown customer, and no customer, get the cart's own answer.
+    assert rec.recommend(cart, limit=3, customer_id="nobody").item_ids == plain.item_ids
+    # Excluded, it is not offered; the past purchases of a request do the same as the summary.
+    assert expected not in rec.recommend(cart, limit=3, customer_id=customer, exclude=[expected]).item_ids
+    history = [expected, cart[0], expected]
+    assert rec.recommend(cart, limit=3, history=history).items[0].item_id == expected
+    assert rec.recommend(cart, limit=3, history=[expected]).item_ids == plain.item_ids  # once is not again
+    # Mined without --buy-again, a customer changes nothing.
+    without = Recommender(mine(again_model.baskets, min_support=0.02, workers=1).data)
+    assert without.recommend(cart, customer_id=customer).item_ids == without.recommend(cart).item_ids
+
+
+def test_a_hashed_model_finds_its_customers_with_the_key_only(shop, monkeypatch):
+    from recommender.ranking import Recommender
+
+    monkeypatch.setenv(CUSTOMER_KEY_ENV, KEY)
+    model = mine(shop.orders, min_support=0.02, workers=1, buy_again=1, hash_customers=True, learn_weights=False)
+    customers = model.data.customers
+    k = next(k for k, items in enumerate(customers.repeats) if items)
+    customer = next(
+        c for c in _orders(shop)["customer_id"].unique() if hash_customer(c, KEY.encode()) == customers.ids[k]
+    )
+    assert Recommender(model.data).customers.known(customer)
+    monkeypatch.delenv(CUSTOMER_KEY_ENV)
+    assert not Recommender(model.data).customers.known(customer)
+
+
+def test_buy_again_out_of_range_is_refused():
+    with pytest.raises(ConfigError, match="buy_again must be a whole number of places from 0 to 10, got 11"):
+        mine([["tea", "kettle"]], min_support=0.5, buy_again=11)
+
+
+def test_the_service_takes_customer_id_and_history(again_model, tmp_path):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from recommender.service import ServiceSettings, create_app
+
+    path = again_model.save(tmp_path / "again.rcm")
+    customer, again = _customer_with_repeats(again_model.data)
+    cart = [i for i in again_model.data.items if i not in again][:1]
+    with TestClient(create_app(ServiceSettings(model_path=str(path)), handle_sighup=False)) as client:
+        known = client.post("/v1/recommendations", json={"cart": cart, "customer_id": customer}).json()
+        plain = client.post("/v1/recommendations", json={"cart": cart}).json()
+        assert known["items"][0]["item_id"] == again[0] and known["items"][0]["reason"]["again"] is True
+        assert all("again" not in item["reason"] for item in plain["items"])
+        by_history = client.post("/v1/recommendations", json={"cart": cart, "history": [again[0]] * 2}).json()
+        assert by_history["items"][0]["item_id"] == again[0]
+        too_long = client.post("/v1/recommendations", json={"cart": cart, "history": ["x"] * 10_000})
+        assert too_long.status_code == 422

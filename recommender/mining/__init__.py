@@ -27,7 +27,7 @@ from ..model import Model
 from ..model_data import CatalogEntry, ModelData, RuleCounts, WeightTerms
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
 from .cobought import top_cobought
-from .customers import customer_key, summarise_customers
+from .customers import check_buy_again, customer_key, summarise_customers
 from .encode import Reduced, reduce_for_mining, support_that_fits
 from .hygiene import apply_hygiene
 from .partition import conditional_batches
@@ -72,6 +72,7 @@ def mine(
     half_life: float | None = None,
     keep_customers: bool = True,
     hash_customers: bool = False,
+    buy_again: int = 0,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -138,6 +139,11 @@ def mine(
         category, items bought again and again: :mod:`recommender.mining.customers`), unless
         ``keep_customers`` is False; with ``hash_customers``, under keyed hashes of the ids only
         (the key in the ``RECOMMENDER_CUSTOMER_KEY`` environment variable).
+    buy_again : int
+        How many of an answer's places the items a known customer buys again take (a request
+        with ``customer_id`` or ``history``; :mod:`recommender.ranking.customers`). Default 0:
+        on Online Retail they cost hit rate, on the Complete Journey they gain
+        (``benchmarks/README.md``).
 
     Examples
     --------
@@ -157,6 +163,7 @@ def mine(
     half_life = check_half_life(half_life)
     # Before the minutes of mining: a missing key is known at once.
     key = customer_key() if hash_customers and keep_customers else None
+    buy_again = check_buy_again(buy_again)
     non_products = NonProductOptions.of(detect=detect_non_products, exclude=exclude_items, keep=keep_items)
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {ENGINES}, got {engine!r}.")
@@ -273,7 +280,7 @@ def mine(
     lap("weights")
     say("summarising customers")
     customers = (
-        summarise_customers(baskets, merged_catalog, key=key)
+        summarise_customers(baskets, merged_catalog, key=key, again_slots=buy_again)
         if keep_customers and isinstance(baskets, Baskets)
         else None
     )

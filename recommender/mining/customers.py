@@ -14,8 +14,6 @@ same key, finds a customer by the id a request carries, and the file alone names
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 
 import numpy as np
@@ -23,9 +21,9 @@ import pandas as pd
 
 from ..exceptions import ConfigError
 from ..io.baskets import Baskets
-from ..model_data import SEGMENTS, Customers
+from ..model_data import CUSTOMER_KEY_ENV, MAX_AGAIN_SLOTS, SEGMENTS, Customers, hash_customer
 
-__all__ = ["summarise_customers", "customer_key", "hash_customer", "CUSTOMER_KEY_ENV", "VITAL_SHARE"]
+__all__ = ["summarise_customers", "check_buy_again", "customer_key", "hash_customer", "CUSTOMER_KEY_ENV", "VITAL_SHARE"]
 
 # The customers behind this share of the revenue are named as such ("vital"): the 80/20 of a
 # shop's customer value.
@@ -36,7 +34,6 @@ REPEAT_MIN_ORDERS = 2
 # three items, and a summary stays small.
 REPEATS_PER_CUSTOMER = 10
 CATEGORIES_PER_CUSTOMER = 10
-CUSTOMER_KEY_ENV = "RECOMMENDER_CUSTOMER_KEY"
 _DAY = np.timedelta64(86_400_000_000_000, "ns")
 
 
@@ -57,21 +54,28 @@ def customer_key(environ: dict[str, str] | None = None) -> bytes:
     return value.encode("utf-8")
 
 
-def hash_customer(customer: str, key: bytes) -> str:
-    """The keyed hash a model stores for ``customer``.
+def check_buy_again(value: object) -> int:
+    """The places of an answer for items bought again, checked.
 
-    Examples
-    --------
-    >>> hash_customer("17850", b"0123456789abcdef")[:12]
-    'h:d86d7e407d'
+    Raises
+    ------
+    ConfigError
+        When it is not a whole number from 0 to :data:`~recommender.model_data.MAX_AGAIN_SLOTS`.
     """
-    return "h:" + hmac.new(key, customer.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AGAIN_SLOTS:
+        raise ConfigError(
+            f"buy_again must be a whole number of places from 0 to {MAX_AGAIN_SLOTS}, got {value!r}; e.g. "
+            "--buy-again 2 gives a known customer's items bought again the first two places."
+        )
+    return value
 
 
 def summarise_customers(
-    baskets: Baskets, catalog: pd.DataFrame | None, *, key: bytes | None = None
+    baskets: Baskets, catalog: pd.DataFrame | None, *, key: bytes | None = None, again_slots: int = 0
 ) -> Customers | None:
-    """The summary of every customer of ``baskets`` (None without customers).
+    """The summary of every customer of ``baskets`` (None without customers); ``again_slots``
+    of an answer's places go to the items a known customer buys again (see
+    :mod:`recommender.ranking.customers`).
 
     Examples
     --------
@@ -90,6 +94,7 @@ def summarise_customers(
     >>> summary.segments
     ('loyal', 'lapsed', 'occasional')
     """
+    again_slots = check_buy_again(again_slots)
     if baskets.customers is None:
         return None
     who = pd.Series(baskets.customers, dtype=object)
@@ -124,6 +129,7 @@ def summarise_customers(
         repeats=repeats,
         categories=categories,
         price_levels=levels,
+        again_slots=again_slots,
     )
 
 

@@ -26,6 +26,7 @@ from .candidates import (
     upgrade_candidates,
 )
 from .cart import Cart, read_cart, read_kinds, read_objective
+from .customers import CustomerBook
 from .explain import Explainer
 from .fill import Fallbacks
 from .index import Rule, RuleIndex
@@ -88,6 +89,7 @@ class Recommender:
             self.weights = LearnedWeights(data.weights, table)
         self.upgrades = upgrade_index(data, table, band=config.upgrade_band)
         self.bundles = BundleIndex(data)
+        self.customers = CustomerBook(data, table)
         self.fallbacks = Fallbacks(data, table, min_lift=config.min_lift, shrinkage=self.shrinkage)
         self.explainer = Explainer(
             table, n_baskets=data.n_baskets, combine=config.combine, min_count=int(data.config.get("min_count", 1))
@@ -136,6 +138,8 @@ class Recommender:
         kinds: Iterable[str] | None = None,
         objective: str | None = None,
         trace: bool = False,
+        customer_id: str | None = None,
+        history: Sequence[str] = (),
     ) -> Recommendations:
         """At most ``limit`` suggestions for the whole cart, best first, each with its reason.
 
@@ -145,9 +149,16 @@ class Recommender:
         thresholds, the best sellers of the categories that the cart's categories point to),
         then popular items (of the cart's categories first), and ``fallback`` says which.
         With ``trace``, the answer's ``trace`` lists every candidate considered, its score and
-        why it was or was not shown.
+        why it was or was not shown. With ``customer_id`` (or the customer's past purchases,
+        ``history``), the items that customer buys again take the first places the model gives
+        them (see :mod:`.customers`).
         """
         limit = self.config.limit if limit is None else check_limit(limit)
+        if self.customers.slots and (customer_id is not None or history):
+            answer = self.recommend(cart, limit=limit, cart_total=cart_total, exclude=exclude, kinds=kinds,
+                                    objective=objective, trace=trace)  # fmt: skip
+            again = self.customers.again(customer_id, history)
+            return self.customers.place(answer, again, cart=cart, exclude=exclude, limit=limit) if again else answer
         wanted_kinds = read_kinds(kinds)
         objective = read_objective(objective, self.config.objective)
         basket = read_cart(self.table, cart, exclude)

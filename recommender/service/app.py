@@ -199,6 +199,8 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             kinds=["popular"] if popular_only else body.kinds,  # type: ignore[attr-defined]
             objective=body.objective,  # type: ignore[attr-defined]
             trace=body.trace,  # type: ignore[attr-defined]
+            customer_id=body.customer_id,  # type: ignore[attr-defined]
+            history=body.history,  # type: ignore[attr-defined]
         )
         if arm == "control" and not popular_only:
             # The cart is still read (its unknown items are reported); the trace, when asked

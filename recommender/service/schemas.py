@@ -52,6 +52,16 @@ def request_model(max_items: int) -> type[BaseModel]:
             SessionId | None,
             Field(None, description="a stable shopper or session id: decides the arm (treatment or control)"),
         ),
+        customer_id=(
+            SessionId | None,
+            Field(None, description="the shop's customer id: the items they buy again come first, when the model "
+                  "was mined with --buy-again"),
+        ),  # fmt: skip
+        history=(
+            list[ItemId],
+            Field(default_factory=list, max_length=max_items, description="the customer's past purchases, when "
+                  "the model does not know them: items listed twice or more count as bought again"),
+        ),  # fmt: skip
     )
 
 
