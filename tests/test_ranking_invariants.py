@@ -207,18 +207,18 @@ def test_the_threshold_algorithm_finds_what_reading_every_rule_finds(generated_s
 
 @pytest.fixture(scope="module")
 def fast_and_general(generated_shops, shop):
-    """Recommenders on shops whose policy can turn no rules candidate away (no catalog: no
-    categories, families or upgrades; no pins, no free shipping): answers ranked by confidence
-    take the fast path from the rules to the answer, unless it is switched off. (The learned
-    ranking sums weights over the cart: it has no such path.)"""
+    """Recommenders on shops whose policy can turn no candidate away (no catalog: no
+    categories, families or upgrades; no pins, no free shipping): answers take the fast path
+    from the rules (ranked by confidence) or the learned weights (any objective) to the
+    answer, unless it is switched off."""
     plain_shop = mine(shop.orders, min_support=0.001, min_confidence=0.05, max_len=4).data
     pairs = []
     for data in (generated_shops["zipf baskets"], plain_shop):
-        for shrinkage in (None, 5.0):
-            fast = Recommender(data, config=RankingConfig(shrinkage=shrinkage, combine="max"))
-            general = Recommender(data, config=RankingConfig(shrinkage=shrinkage, combine="max"))
+        for shrinkage, combine in ((None, "max"), (5.0, "max"), (None, "learned")):
+            fast = Recommender(data, config=RankingConfig(shrinkage=shrinkage, combine=combine))
+            general = Recommender(data, config=RankingConfig(shrinkage=shrinkage, combine=combine))
             general._straight = False
-            assert fast._straight
+            assert fast._straight and fast.learned == (combine == "learned")
             pairs.append((list(data.items), fast, general))
     return Shops({"pairs": pairs})
 
@@ -232,6 +232,7 @@ def test_the_fast_path_answers_as_the_general_one(fast_and_general, data):
         "limit": data.draw(st.integers(min_value=1, max_value=8)),
         "exclude": data.draw(st.lists(st.sampled_from(items), max_size=3)),
         "kinds": data.draw(st.sampled_from([None, ("cross_sell",), ("cross_sell", "popular")])),
+        "objective": data.draw(st.sampled_from(["confidence", "lift", "revenue"])),
     }
     assert fast.recommend(cart, **options) == general.recommend(cart, **options)
 

@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 RULE_REASONS_KEPT = 100_000  # reasons of rules kept for the next answers, cleared when full
+PAIR_TEXTS_KEPT = 100_000  # sentences of learned weights' pairs kept likewise
 
 
 def _names(table: ItemTable, items: Sequence[int]) -> str:
@@ -86,7 +87,8 @@ class Explainer:
     """Turns chosen candidates into suggestions with their reasons, and decisions into the trace.
 
     A rule's reason gives what the baskets show (the observed confidence and lift, even when the
-    ranking used shrunk ones); it is the same every time the rule is shown, so it is kept.
+    ranking used shrunk ones); it is the same every time the rule is shown, so it is kept, as is
+    the sentence of the mined pair that explains a learned weights' suggestion.
     """
 
     def __init__(self, table: ItemTable, *, n_baskets: int, combine: str, min_count: int) -> None:
@@ -95,6 +97,7 @@ class Explainer:
         self.min_count = min_count
         self.combined_key = "combined_confidence" if combine == "noisy_or" else "cumulative_score"
         self._rule_reasons: dict[int, dict[str, Any]] = {}
+        self._pair_texts: dict[tuple[str, int], str] = {}
 
     def suggestions(
         self, chosen: Sequence[Candidate], *, shipping: tuple[float, float] | None
@@ -134,7 +137,11 @@ class Explainer:
                 reason[self.combined_key] = candidate.likelihood
         elif candidate.pinned_for is None:
             reason = dict(candidate.evidence or {})
-            reason["text"] = text_for(table, candidate.kind, item, reason)
+            reason["text"] = (
+                self._pair_text(item, reason)
+                if candidate.source == "weights"
+                else text_for(table, candidate.kind, item, reason)
+            )
             if candidate.source == "cobought" and reason["baskets"] < self.min_count:
                 reason["text"] += f" (only {reason['baskets']} baskets)"
         else:
@@ -148,6 +155,16 @@ class Explainer:
             reason["free_shipping"] = {"threshold": threshold, "missing": round(missing, 2)}
             reason["text"] += "; " + free_shipping_text(threshold, round(missing, 2))
         return reason
+
+    def _pair_text(self, item: int, reason: Mapping[str, Any]) -> str:
+        """The sentence of a learned weights' suggestion: that of its pair, the same each time."""
+        key = (reason["because"][0], item)
+        text = self._pair_texts.get(key)
+        if text is None:
+            if len(self._pair_texts) >= PAIR_TEXTS_KEPT:
+                self._pair_texts.clear()
+            text = self._pair_texts[key] = text_for(self.table, "cross_sell", item, reason)
+        return text
 
     def _rule_reason(self, rule: Rule) -> dict[str, Any]:
         """A rule's reason: the cart items of its antecedent, observed confidence, lift, baskets, sentence."""

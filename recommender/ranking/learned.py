@@ -101,23 +101,20 @@ class LearnedWeights:
         rows = [self.row_of[item] for item in cart.items if item in self.row_of]
         if not rows:
             return [], True
-        targets = self.targets[rows].ravel()  # cart order, then each row's order
-        weights = self.weights[rows].ravel()
+        targets, weights = self.targets.take(rows, axis=0).ravel(), self.weights.take(rows, axis=0).ravel()
         # Summed in the order a loop over the cart's rows adds them: the same sums to the last bit.
         total = np.bincount(targets, weights=weights, minlength=len(self.support))
+        if skip:
+            total[list(skip)] = -np.inf  # never a candidate
         items = _distinct(targets[weights > 0])  # a candidate needs a positive weight
-        likelihood = total[items]
+        likelihood = total[items] + terms.popularity * self.support[items]
         if terms.confidence:
             confidence = np.zeros(len(self.support))
-            np.maximum.at(confidence, targets, self.confidences[rows].ravel())
-            likelihood = likelihood + terms.confidence * confidence[items]
-        likelihood = likelihood + terms.popularity * self.support[items]
+            np.maximum.at(confidence, targets, self.confidences.take(rows, axis=0).ravel())
+            likelihood += terms.confidence * confidence[items]
         keep = likelihood > 0
         if sellable_only:
             keep &= self.sellable[items]
-        if skip:
-            at, found = _lookup(items, np.fromiter(skip, dtype=np.intp, count=len(skip)))
-            keep[at[found]] = False
         items, likelihood = items[keep], likelihood[keep]
         score = self._value(objective, items, likelihood)
         if wanted is None or len(items) <= wanted:
@@ -153,17 +150,13 @@ class LearnedWeights:
         """The candidates of ``items`` in the answer's order, each explained by its strongest
         pair among the cart's ``rows`` (``targets`` and ``weights`` flattened, in cart order)."""
         table, width = self.table, self.targets.shape[1]
-        strongest: dict[int, tuple[float, int]] = {}  # item -> its largest weight, and where
-        at = np.flatnonzero((weights > 0) & _lookup(items, targets)[1])
-        for position, item, weight in zip(at.tolist(), targets[at].tolist(), weights[at].tolist()):
-            if weight > strongest.get(item, (0.0, 0))[0]:  # strictly: the first cart item keeps a tie
-                strongest[item] = (weight, position)
+        # Where each item has its largest weight; argmax keeps the first, the earliest cart item.
+        strongest = np.where(targets == items[:, None], weights, -np.inf).argmax(axis=1)
         ranked = []
-        for item, p, s in zip(items.tolist(), likelihood.tolist(), score.tolist()):
-            weight, position = strongest[item]
+        for item, p, s, position in zip(items.tolist(), likelihood.tolist(), score.tolist(), strongest.tolist()):
             row, column = divmod(position, width)
             source, baskets = self.sources[rows[row]], int(self.baskets[rows[row], column])
-            ranked.append((-s, -weight, -baskets, table.ids[item], item, p, source))
+            ranked.append((-s, -float(weights[position]), -baskets, table.ids[item], item, p, source))
         ranked.sort()
         found = []
         for negative_score, negative_weight, negative_baskets, _, item, p, source in ranked:
@@ -190,21 +183,10 @@ class LearnedWeights:
         return found
 
 
-# Set operations on small arrays of item indices. numpy's own (unique, isin) are general and cost
-# more than the rest of a cart's scoring on arrays of a few hundred items.
-
-
 def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted."""
+    """The distinct values, sorted: what numpy's ``unique`` does, without its general machinery,
+    which costs more than the rest of a cart's scoring on a few hundred item indices."""
     values = np.sort(values)
     first = np.ones(len(values), dtype=bool)
     np.not_equal(values[1:], values[:-1], out=first[1:])
     return values[first]
-
-
-def _lookup(ordered: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``values`` would sit in ``ordered`` (distinct and sorted), and whether it is there."""
-    if not len(ordered):
-        return np.zeros(len(values), dtype=np.intp), np.zeros(len(values), dtype=bool)
-    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
-    return at, ordered[at] == values

@@ -106,9 +106,11 @@ class Recommender:
             or any(family is not None for family in table.families)
             or (config.max_per_category is not None and any(c is not None for c in table.categories))
         )
-        # Then, with rules not combined, a cross-sell answer ranked by confidence is the rules'
-        # strongest consequents: a fast path to the same answer (tests hold the two equal).
-        self._straight = not self._policy_may_reorder and config.combine in ("max", "learned") and not self.learned
+        # Then a cross-sell answer is the strongest candidates of its one source, in their order:
+        # the learned weights' best items, or, with rules not combined and the answer ranked by
+        # confidence, the rules' strongest consequents. A fast path to the same answer (tests
+        # hold the two equal).
+        self._straight = not self._policy_may_reorder and config.combine in ("max", "learned")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, config: RankingConfig | None = None) -> Recommender:
@@ -162,13 +164,26 @@ class Recommender:
         wanted_kinds = read_kinds(kinds)
         objective = read_objective(objective, self.config.objective)
         basket = read_cart(self.table, cart, exclude)
-        if self._straight and not trace and objective == "confidence" and "cross_sell" in wanted_kinds:
-            # Nothing downstream can turn a rules candidate away or move one (see __init__): the
-            # rules' `limit` strongest consequents are the answer, when there are that many.
-            rules, _ = strongest_rules(self.rules, self.table, basket, skip=basket.blocked, wanted=limit)
-            if len(rules) == limit or "popular" not in wanted_kinds:
-                suggestions = self.explainer.rule_suggestions(rules)
-                return Recommendations(suggestions, basket.unknown, None, self.model_info, None)
+        if self._straight and not trace and "cross_sell" in wanted_kinds:
+            # Nothing downstream can turn a candidate away or move one (see __init__): the
+            # `limit` best are the answer, when there are that many.
+            if self.weights is not None:
+                best, _ = self.weights.candidates(
+                    self.data.weight_terms,
+                    basket,
+                    skip=basket.blocked,
+                    sellable_only=True,
+                    objective=objective,
+                    wanted=limit,
+                )
+                if len(best) == limit or "popular" not in wanted_kinds:
+                    suggestions = self.explainer.suggestions(best, shipping=None)
+                    return Recommendations(suggestions, basket.unknown, None, self.model_info, None)
+            elif objective == "confidence":
+                rules, _ = strongest_rules(self.rules, self.table, basket, skip=basket.blocked, wanted=limit)
+                if len(rules) == limit or "popular" not in wanted_kinds:
+                    suggestions = self.explainer.rule_suggestions(rules)
+                    return Recommendations(suggestions, basket.unknown, None, self.model_info, None)
         decisions: list[Decision] | None = [] if trace else None
         threshold = self.config.free_shipping_threshold
         missing = None if threshold is None or cart_total is None or cart_total >= threshold else threshold - cart_total
