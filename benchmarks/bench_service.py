@@ -22,6 +22,7 @@ with 202; any difference, and any other status, counts as an error.
     python benchmarks/bench_service.py --preset small   # the sample shop, 3 s (run by the tests)
     python benchmarks/bench_service.py --preset full --events sqlite        # and 2 connections of events
     python benchmarks/bench_service.py --preset full --events postgresql --postgres-url postgresql://…
+    python benchmarks/bench_service.py --preset full --customers 0.5    # half the requests name a known customer
 """
 
 from __future__ import annotations
@@ -92,6 +93,26 @@ def build_model(preset: dict[str, Any], data: Path, folder: Path) -> tuple[Path,
         basket = rng.choice(pool)
         carts.append(rng.sample(basket, min(len(basket), rng.randint(1, 10))))
     return model.save(folder / "model.rcm"), carts
+
+
+def with_customers(model_path: Path, carts: list[list[str]], share: float) -> list[dict[str, Any]]:
+    """The request bodies, ``share`` of them naming a customer the model knows (drawn with a
+    seed), the model rewritten to give the items a customer buys again two places (as
+    ``mine --buy-again 2`` would), so that those requests take the customer's path."""
+    from dataclasses import replace
+
+    from recommender.artifact import read_model, write_model
+
+    data = read_model(model_path)
+    if data.customers is None:
+        raise SystemExit("--customers needs orders with customers; the model of this preset has none")
+    write_model(replace(data, customers=replace(data.customers, again_slots=2)), model_path)
+    rng = random.Random(11)
+    known = [c for c, again in zip(data.customers.ids, data.customers.repeats) if again]
+    return [
+        {"cart": cart, "limit": 3, **({"customer_id": rng.choice(known)} if rng.random() < share else {})}
+        for cart in carts
+    ]
 
 
 class Tally:
@@ -242,7 +263,8 @@ def events_url(kind: str, folder: Path, postgres_url: str | None) -> str | None:
 
 
 def run(preset_name: str, data: Path, workers: int, log_level: str, events: str = "none", batch: int = 10,
-        event_connections: int = 2, postgres_url: str | None = None) -> dict[str, Any]:  # fmt: skip
+        event_connections: int = 2, postgres_url: str | None = None,
+        customers: float = 0.0) -> dict[str, Any]:  # fmt: skip
     preset = PRESETS[preset_name]
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
@@ -250,6 +272,8 @@ def run(preset_name: str, data: Path, workers: int, log_level: str, events: str 
         model_path, carts = build_model(preset, data, folder)
         bodies = folder / "bodies.jsonl"
         bodies.write_text("\n".join(json.dumps({"cart": cart, "limit": 3}) for cart in carts))
+        if customers:
+            bodies.write_text("\n".join(json.dumps(body) for body in with_customers(model_path, carts, customers)))
         tag = f"bench-{uuid.uuid4().hex[:12]}"
         event_bodies = None
         if url is not None:
@@ -309,6 +333,7 @@ def run(preset_name: str, data: Path, workers: int, log_level: str, events: str 
         "preset": preset_name,
         **preset,
         "workers": workers,
+        "customers_share": customers,
         "server_log_level": log_level,
         "date": time.strftime("%Y-%m-%d"),
         "cpus": os.cpu_count(),
@@ -353,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres-url",
         help="the PostgreSQL database of --events postgresql (default: $RECOMMENDER_TEST_POSTGRES_URL)",
     )
+    parser.add_argument(
+        "--customers", type=float, default=0.0, metavar="SHARE",
+        help="share of the requests naming a known customer, whose items bought again take two places (default 0)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path)
     # The load generator's own process:
     parser.add_argument("--load", help=argparse.SUPPRESS)
@@ -370,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         load(host, int(port), args.bodies, args.seconds, args.load_connections, args.max_requests,
              args.event_bodies, args.event_load_connections)  # fmt: skip
         return 0
+    if not 0.0 <= args.customers <= 1.0:
+        parser.error(f"--customers {args.customers} is not a share of the requests; give 0.5, say")
     if not 1 <= args.batch <= 1000:
         parser.error(f"--batch {args.batch} is outside 1 to 1000 (the server's default --max-events); give 10, say")
     if args.events != "none" and args.event_connections < 1:
@@ -383,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--duration {args.duration} is not a positive number of seconds; give 3, say")
         PRESETS[args.preset] = {**PRESETS[args.preset], "seconds": args.duration}
     result = run(args.preset, args.data, args.workers, args.log_level, args.events, args.batch,
-                 args.event_connections, args.postgres_url)  # fmt: skip
+                 args.event_connections, args.postgres_url, args.customers)  # fmt: skip
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

@@ -231,3 +231,15 @@ def test_the_service_takes_customer_id_and_history(again_model, tmp_path):
         assert by_history["items"][0]["item_id"] == again[0]
         too_long = client.post("/v1/recommendations", json={"cart": cart, "history": ["x"] * 10_000})
         assert too_long.status_code == 422
+
+
+def test_service_benchmark_with_known_customers(tmp_path):
+    pytest.importorskip("uvicorn")
+    out = tmp_path / "service.json"
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_service.py"), "--preset", "small", "--customers", "0.5",
+         "--duration", "1", "--json", str(out)],
+        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
+    )  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["customers_share"] == 0.5 and result["errors"] == 0 and result["requests"] > 100

@@ -99,7 +99,7 @@ def outputs(notebook: Any, kind: str) -> list[str]:
 
 def test_notebooks_are_jupytext_percent_files_with_a_parameter_cell() -> None:
     names = sorted(p.stem for p in NOTEBOOKS.glob("*.py"))
-    assert names == ["explore_rules", "feedback", "preview_cart", "tune_thresholds"]
+    assert names == ["customers", "explore_rules", "feedback", "preview_cart", "tune_thresholds"]
     for name in names:
         text = (NOTEBOOKS / f"{name}.py").read_text(encoding="utf-8")
         assert "format_name: percent" in text and "# %% [markdown]" in text
@@ -186,3 +186,14 @@ def test_explore_rules_on_online_retail() -> None:
     # Postage, fees and vouchers are left out when reading (tests/test_non_products.py).
     assert "**20,535 baskets**" in text and "**25,183 rules** at support ≥ 0.005" in text
     assert "The catalog has no categories" in text
+
+
+def test_customers_on_the_sample_shop() -> None:
+    notebook = run("customers")
+    assert len(outputs(notebook, "image/png")) == 1  # the value curve
+    text = "\n".join(outputs(notebook, "text/markdown"))
+    assert "1,200 customers" in text and "of the revenue" in text
+    tables = outputs(notebook, "text/html")
+    assert any("share of revenue" in t and "champion" in t for t in tables)  # the segments
+    offers = next(t for t in tables if "bought again" in t and "rank" in t)
+    assert "cross_sell" in offers  # the cart's own suggestions beside the items bought again
