@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import math
+import re
 import signal
 import sys
 import threading
@@ -230,6 +231,16 @@ def _parser() -> argparse.ArgumentParser:
         "worth it where customers restock, as in groceries)",
     )  # fmt: skip
     engine = mine.add_argument_group("engine")
+    engine.add_argument(
+        "--memory", type=_byte_size, default=None, metavar="SIZE",
+        help="memory the pair counts may take at once, e.g. 2G or 500M (default: a quarter of the memory "
+        "available); lower it on a crowded machine",
+    )  # fmt: skip
+    engine.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="print each stage's seconds and peak memory as it ends (default: only the summary; the figures are in the "
+        "model's provenance either way)",
+    )  # fmt: skip
     engine.add_argument(
         "--engine",
         choices=("mlxtend", "spark"),
@@ -502,6 +513,20 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+_BYTE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _byte_size(text: str) -> int:
+    """A size in bytes: ``2G``, ``500M``, ``1.5G``, ``800000000`` (K, M, G, T are powers of 1024)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.I)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"expected a size such as 2G or 500M, got {text!r}")
+    value = int(float(match.group(1)) * _BYTE_UNITS[match.group(2).upper()])
+    if value < 1 << 20:
+        raise argparse.ArgumentTypeError(f"expected at least 1M, got {text!r}")
+    return value
+
+
 def _count_or_none(text: str) -> int | None:
     """A whole number of at least 1, or 0 for None (no limit)."""
     return None if text.strip() == "0" else _positive_int(text)
@@ -737,6 +762,8 @@ def _mine(args: argparse.Namespace) -> int:
             keep_customers=not args.no_customers,
             hash_customers=args.hash_customers,
             buy_again=args.buy_again,
+            memory=args.memory,
+            report_stages=(lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None,
         )
     )
     try:

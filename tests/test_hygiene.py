@@ -338,17 +338,13 @@ def test_cli_hygiene_errors_are_one_sentence(tmp_path, capsys):
 @given(baskets=basket_sets())
 def test_cobought_pairs_equal_brute_force(baskets):
     from recommender.io import Baskets
-    from recommender.mining import cobought
     from recommender.mining.cobought import top_cobought
+    from recommender.mining.pairs import BYTES_PER_PAIR
 
     b = Baskets.from_lists([sorted(x) for x in baskets])
     got = top_cobought(b, per_item=3, min_count=2)
-    # Counted in blocks of a few items each, the same pairs.
-    whole, cobought._BLOCK_PAIRS = cobought._BLOCK_PAIRS, 5
-    try:
-        assert top_cobought(b, per_item=3, min_count=2) == got
-    finally:
-        cobought._BLOCK_PAIRS = whole
+    # Counted in blocks of a few items each (a budget of 5 pair counts), the same pairs.
+    assert top_cobought(b, per_item=3, min_count=2, memory_bytes=5 * BYTES_PER_PAIR) == got
     for a, item in enumerate(b.items):
         counts = {other: sum({item, other} <= basket for basket in baskets) for other in b.items if other != item}
         expected = sorted(((-n, other) for other, n in counts.items() if n >= 2))[:3]

@@ -6,7 +6,6 @@ import logging
 import math
 import os
 import platform
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -26,14 +25,16 @@ from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
 from ..model_data import CatalogEntry, ModelData, RuleCounts, WeightTerms
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
-from .cobought import top_cobought
+from .cobought import COBOUGHT_MIN_COUNT, COBOUGHT_PER_ITEM, top_cobought
 from .customers import check_buy_again, customer_key, summarise_customers
 from .encode import Reduced, reduce_for_mining, support_that_fits
 from .hygiene import apply_hygiene
+from .pairs import PairCounts, count_pairs
 from .partition import conditional_batches
 from .recency import check_half_life, recency_of
 from .rules import rules_from_itemsets
 from .spark_engine import SparkOrders, SparkSettings
+from .stages import StageClock
 from .tradeups import count_tradeups
 from .weights import fit_item_weights
 
@@ -42,6 +43,8 @@ __all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
 logger = logging.getLogger(__name__)
 
 ENGINES = ("mlxtend", "spark")
+# The least memory budget for the pair counts: below it every block is one item.
+MIN_MEMORY_BYTES = 1 << 20
 # Bundles are a product and one or two companions; larger itemsets serve rules only.
 BUNDLE_MAX_ITEMS = 3
 
@@ -73,6 +76,8 @@ def mine(
     keep_customers: bool = True,
     hash_customers: bool = False,
     buy_again: int = 0,
+    memory: int | None = None,
+    report_stages: Callable[[str], None] | None = None,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -139,6 +144,12 @@ def mine(
         category, items bought again and again: :mod:`recommender.mining.customers`), unless
         ``keep_customers`` is False; with ``hash_customers``, under keyed hashes of the ids only
         (the key in the ``RECOMMENDER_CUSTOMER_KEY`` environment variable).
+    memory : int, optional
+        Bytes the pair counts may take at once (blocks of the sparse product ``XᵀX`` are cut to
+        fit; default: a quarter of the memory available). Lower it on a crowded machine.
+    report_stages : callable, optional
+        Called with one line per stage as it ends: its seconds and peak memory (``mine
+        --verbose``); the same figures are in ``provenance["stages"]``.
     buy_again : int
         How many of an answer's places the items a known customer buys again take (a request
         with ``customer_id`` or ``history``; :mod:`recommender.ranking.customers`). Default 0:
@@ -176,15 +187,14 @@ def mine(
         workers = min(8, os.cpu_count() or 1)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a whole number of processes of at least 1, got {workers!r}.")
+    if memory is not None and (isinstance(memory, bool) or not isinstance(memory, int) or memory < MIN_MEMORY_BYTES):
+        raise ConfigError(
+            f"memory must be a whole number of bytes of at least {MIN_MEMORY_BYTES:,} (1 MB), got {memory!r}; "
+            "give it as --memory 2G, say."
+        )
     say = progress or (lambda stage: logger.info("%s", stage))
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 4)
-        clock = now
+    clock = StageClock(report_stages)
+    lap = clock.lap
 
     say("reading orders")
     spark = SparkSettings.of(master=spark_master, conf=spark_conf) if engine == "spark" else None
@@ -219,8 +229,15 @@ def mine(
     engine_notes: dict[str, Any] = {}
     notes: list[str] = []
     fitted: dict[str, Any] | None = None
+    counted: PairCounts | None = None
     if spark is None and isinstance(baskets, Baskets):
-        reduced = reduce_for_mining(baskets, item_counts, min_count)
+        # Every pair counted once, within the memory budget: the frequent ones are mined, the
+        # co-bought ones back off the ranking.
+        counted = count_pairs(
+            baskets, min_count=min_count, per_item=COBOUGHT_PER_ITEM, top_min_count=COBOUGHT_MIN_COUNT,
+            memory_bytes=memory,
+        )  # fmt: skip
+        reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent)
         if fit_support:
             fitted = _support_that_fits_pairs(reduced, config, n_baskets, min_count)
             if fitted is not None:
@@ -228,7 +245,7 @@ def mine(
                 min_count = config.support_count(n_baskets)
                 notes.append(fitted["note"])
                 logger.info("%s", fitted["note"])
-                reduced = reduce_for_mining(baskets, item_counts, min_count)
+                reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent_at(min_count))
         _check_size(reduced, config, n_baskets, min_count)
         lap("encode")
 
@@ -273,7 +290,7 @@ def mine(
     )
     lap("category_rules")
     say("counting pairs below the support")
-    cobought = top_cobought(baskets) if isinstance(baskets, Baskets) else ()
+    cobought = top_cobought(baskets, pairs=counted, memory_bytes=memory) if isinstance(baskets, Baskets) else ()
     lap("cobought")
     say("fitting item weights")
     weights = fit_item_weights(baskets) if learn_weights and isinstance(baskets, Baskets) else None
@@ -328,7 +345,8 @@ def mine(
                 "mined_baskets": mined_shape[0],
                 "mined_items": mined_shape[1],
             },
-            "timings_seconds": timings,
+            "timings_seconds": clock.seconds,
+            "stages": clock.as_dict(),
             "versions": _versions(engine),
             **engine_notes,
             "weights": None if weights is None else weights.as_dict(),

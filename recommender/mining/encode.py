@@ -99,38 +99,40 @@ def _keep_partnered(matrix: sp.csr_matrix, pair_keys: np.ndarray) -> sp.csr_matr
     return reduced
 
 
-def reduce_for_mining(baskets: Baskets, item_counts: np.ndarray, min_count: int, *, block: int = 4096) -> Reduced:
+def reduce_for_mining(
+    baskets: Baskets,
+    item_counts: np.ndarray,
+    min_count: int,
+    *,
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    memory_bytes: int | None = None,
+) -> Reduced:
     """Drop infrequent items, items in no frequent pair, and baskets left with one item.
 
-    Work is done in blocks (of items for the pair counts, of baskets for the partner test) so
+    ``pairs`` are the frequent pairs ``(a, b, count)`` in vocabulary indices, both orders, as
+    :func:`recommender.mining.pairs.count_pairs` keeps them (counted here when not given, in
+    blocks within ``memory_bytes``); the partner test goes a block of baskets at a time, so
     that no intermediate grows with items x items or baskets x items.
     """
-    frequent = np.flatnonzero(item_counts >= min_count)
-    matrix = basket_matrix(baskets, frequent).astype(np.int32)
-    by_item = matrix.T.tocsr()
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    counts_kept: list[np.ndarray] = []
-    for start in range(0, matrix.shape[1], block):
-        # Pair counts of a block of items against all items; only frequent pairs are kept.
-        counts = (by_item[start : start + block] @ matrix).tocoo()
-        strong = (counts.data >= min_count) & (counts.row + start != counts.col)
-        rows.append(counts.row[strong].astype(np.int64) + start)
-        cols.append(counts.col[strong].astype(np.int64))
-        counts_kept.append(counts.data[strong].astype(np.int64))
-    pair_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    pair_cols = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
-    pair_counts = np.concatenate(counts_kept) if counts_kept else np.zeros(0, dtype=np.int64)
-    partnered = np.unique(pair_rows)
-    position = np.full(matrix.shape[1], -1, dtype=np.int64)
+    from .pairs import count_pairs
+
+    if pairs is None:
+        pairs = count_pairs(
+            baskets, min_count=min_count, per_item=0, top_min_count=len(baskets) + 1, memory_bytes=memory_bytes
+        ).frequent
+    first, second, pair_counts = (np.asarray(part, dtype=np.int64) for part in pairs)
+    keep = pair_counts >= min_count
+    first, second, pair_counts = first[keep], second[keep], pair_counts[keep]
+    partnered = np.unique(first)  # vocabulary indices, sorted; each is a frequent item
+    position = np.full(baskets.n_items, -1, dtype=np.int64)
     position[partnered] = np.arange(len(partnered))
-    pair_rows, pair_cols = position[pair_rows], position[pair_cols]
+    pair_rows, pair_cols = position[first], position[second]
     order = np.argsort(pair_rows * len(partnered) + pair_cols)
     pair_keys = (pair_rows * len(partnered) + pair_cols)[order]
     upper = pair_rows[order] < pair_cols[order]
     return Reduced(
-        items=frequent[partnered],
-        matrix=_keep_partnered(matrix[:, partnered].tocsr(), pair_keys),
+        items=partnered,
+        matrix=_keep_partnered(basket_matrix(baskets, partnered), pair_keys),
         pair_keys=pair_keys,
         pairs=(pair_rows[order][upper], pair_cols[order][upper], pair_counts[order][upper]),
     )
