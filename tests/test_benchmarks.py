@@ -130,3 +130,15 @@ def test_service_benchmark_events_sqlite(tmp_path):
     # Every event acknowledged with 202, warm-up included, is a row of the store; batches of 10.
     assert events["stored"] == events["acknowledged_with_warm_up"] >= events["acknowledged"] > 0
     assert events["acknowledged"] % 10 == 0 and events["store"] == "sqlite"
+
+
+@pytest.mark.slow
+def test_reading_benchmark_small_preset(tmp_path):
+    result = _run_benchmark("bench_reading.py", tmp_path / "reading.json", "--workdir", str(tmp_path / "work"))
+    assert [(run["lines"], run["format"]) for run in result["runs"]] == [
+        (20_000, "csv"), (20_000, "parquet"), (60_000, "csv"), (60_000, "parquet"),
+    ]  # fmt: skip
+    for run in result["runs"]:
+        # Every line read, 10 lines an order, the items of 2,000 that the lines drew.
+        assert run["rows"] == run["lines"] and run["baskets"] == run["lines"] // 10
+        assert 1_000 < run["items"] <= 2_000 and run["read_seconds"] > 0 and run["peak_rise_mb"] >= 0

@@ -1,0 +1,165 @@
+"""Reading benchmark: memory and time of reading long orders as the lines grow, items fixed.
+
+A seeded generator writes order lines (about 10 per order, 50,000 products of Zipf
+popularity) as CSV and as Parquet at each size; each file is read by
+``recommender.io.read_baskets`` in a fresh process: wall time, and the peak of the process's
+proportional set size sampled every 50 ms, less that of the same process after its imports
+(so the figure is what reading adds). With a fixed number of distinct items, what reading
+holds per line is its integer codes; the rest (the vocabulary, each distinct value once) does
+not grow with the lines.
+
+    python benchmarks/bench_reading.py --preset small   # seconds; run by the tests
+    python benchmarks/bench_reading.py --preset full    # 1M, 3M, 10M lines
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import REPO, emit, preset_parser, tree_memory
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "small": {"lines": (20_000, 60_000), "items": 2_000},
+    "full": {"lines": (1_000_000, 3_000_000, 10_000_000), "items": 50_000},
+}
+LINES_PER_ORDER = 10
+ZIPF_OFFSET = 10.0
+CHUNK_LINES = 1_000_000
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+import recommender.io
+from recommender.io import read_baskets
+print("imported", flush=True)
+sys.stdin.readline()
+started = time.perf_counter()
+baskets = read_baskets(sys.argv[1])
+print(json.dumps({"seconds": time.perf_counter() - started, "baskets": len(baskets), "items": baskets.n_items,
+                  "rows": baskets.summary.rows_read}), flush=True)
+"""
+
+
+def write_orders(rng: np.random.Generator, lines: int, items: int, folder: Path) -> dict[str, Path]:
+    """``lines`` order lines as one CSV and one Parquet file, written a million lines at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    weights = 1.0 / (np.arange(1, items + 1) + ZIPF_OFFSET)
+    cdf = np.cumsum(weights / weights.sum())
+    names = np.asarray([f"P{k:05d}" for k in range(items)], dtype=object)
+    paths = {"csv": folder / f"orders-{lines}.csv", "parquet": folder / f"orders-{lines}.parquet"}
+    schema = pa.schema([("order_id", pa.string()), ("product_id", pa.string()), ("quantity", pa.int64())])
+    with pacsv.CSVWriter(paths["csv"], schema) as csv_out, pq.ParquetWriter(paths["parquet"], schema) as pq_out:
+        for start in range(0, lines, CHUNK_LINES):
+            count = min(CHUNK_LINES, lines - start)
+            order = (np.arange(start, start + count) // LINES_PER_ORDER).astype(str)
+            drawn = np.minimum(np.searchsorted(cdf, rng.random(count)), items - 1)
+            table = pa.table(
+                {
+                    "order_id": pa.array(np.char.add("O", order).tolist(), type=pa.string()),
+                    "product_id": pa.array(names[drawn].tolist(), type=pa.string()),
+                    "quantity": pa.array(rng.integers(1, 4, count)),
+                },
+                schema=schema,
+            )
+            csv_out.write_table(table)
+            pq_out.write_table(table)
+    return paths
+
+
+def read_in_child(path: Path) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    child.stdout.readline()  # imports done
+    time.sleep(0.2)
+    base = tree_memory(child.pid)
+    peak = base
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_memory(child.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    out, err = child.communicate(timeout=900)
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"reading {path} failed: {err.strip().splitlines()[-1] if err.strip() else child.returncode}")
+    result = json.loads(out.strip().splitlines()[-1])
+    read_seconds = result.pop("seconds")
+    return {
+        **result,
+        "wall_seconds": round(seconds, 2),
+        "read_seconds": round(read_seconds, 2),
+        "imports_mb": round(base / 2**20),
+        "peak_rise_mb": round((peak - base) / 2**20),
+    }
+
+
+def run(preset: str, workdir: Path, seed: int = 2026) -> dict[str, Any]:
+    settings = PRESETS[preset]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for lines in settings["lines"]:
+        paths = write_orders(rng, lines, settings["items"], workdir)
+        for kind, path in paths.items():
+            measured = read_in_child(path)
+            row = {"lines": lines, "format": kind, "file_mb": round(path.stat().st_size / 2**20, 1), **measured}
+            row["bytes_per_line"] = round(measured["peak_rise_mb"] * 2**20 / lines, 1)
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            path.unlink()
+    return {
+        "preset": preset,
+        "seed": seed,
+        "items": settings["items"],
+        "lines_per_order": LINES_PER_ORDER,
+        "date": time.strftime("%Y-%m-%d"),
+        "load_average": os.getloadavg(),
+        "runs": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = preset_parser(__doc__, PRESETS)
+    parser.add_argument("--workdir", type=Path, help="where to write the order files (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        result = run(args.preset, args.workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-reading-") as folder:
+            result = run(args.preset, Path(folder))
+    emit(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
