@@ -341,6 +341,11 @@ def _parser() -> argparse.ArgumentParser:
         help="also show the decision trace: every candidate considered, its score, and why it was or was not "
         "shown (default: off)",
     )
+    recommend.add_argument(
+        "--customer", metavar="ID",
+        help="the shop's customer id: the items they buy again come first, when the model was mined with "
+        "--buy-again (default: none)",
+    )  # fmt: skip
     recommend.add_argument("--format", choices=("table", "json"), default="table", help="output format")
     recommend.set_defaults(run=_recommend)
 
@@ -913,7 +918,7 @@ def _recommend(args: argparse.Namespace) -> int:
         **_ranking_options(args),
     )  # fmt: skip
     answer = Recommender.load(args.model, config=config).recommend(
-        args.items, cart_total=args.cart_total, exclude=args.exclude, trace=args.why
+        args.items, cart_total=args.cart_total, exclude=args.exclude, trace=args.why, customer_id=args.customer
     )
     if args.format == "json":
         json.dump(answer.to_dict(), sys.stdout, indent=1)
@@ -967,6 +972,8 @@ def _kind_label(suggestion: Any) -> str:
     """The kind, and for a suggestion backed off from the rules where it came from:
     ``cross_sell (co-bought)``, ``cross_sell (category rule)``."""
     backoff = suggestion.reason.get("backoff")
+    if suggestion.reason.get("again"):
+        return "bought again"
     return f"{suggestion.kind} ({BACKOFF_LABELS.get(backoff, backoff)})" if backoff else str(suggestion.kind)
 
 

@@ -243,3 +243,14 @@ def test_service_benchmark_with_known_customers(tmp_path):
     )  # fmt: skip
     result = json.loads(out.read_text())
     assert result["customers_share"] == 0.5 and result["errors"] == 0 and result["requests"] > 100
+
+
+def test_recommend_names_its_customer_on_the_command_line(again_model, tmp_path, capsys):
+    path = again_model.save(tmp_path / "again.rcm")
+    customer, again = _customer_with_repeats(again_model.data)
+    cart = [i for i in again_model.data.items if i not in again][:1]
+    assert main(["recommend", str(path), *cart, "--customer", customer]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert f"[{again[0]}]" in first and "(bought again," in first
+    assert main(["recommend", str(path), *cart, "--customer", customer, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["items"][0]["reason"]["again"] is True
