@@ -385,13 +385,14 @@ def test_two_workers_lose_and_duplicate_no_event(model, tmp_path):
 
 
 @pytest.mark.slow
-def test_sigkill_during_an_event_load_loses_nothing_acknowledged(model, tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_sigkill_during_an_event_load_loses_nothing_acknowledged(model, tmp_path, backend, request):
     import signal
     import time
 
     from .test_service_workers import Server
 
-    url = f"sqlite:///{tmp_path / 'events.db'}"
+    url = f"sqlite:///{tmp_path / 'events.db'}" if backend == "sqlite" else request.getfixturevalue("postgres_db")
     server = Server(model, "--events", url, log=tmp_path / "serve.log")
     acknowledged: list[str] = []
     lock = threading.Lock()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .arms import DEFAULT_SALT, Arm, assign_arm
 from .report import AttachRate, FeedbackReport, Uplift, feedback_report
-from .store import EVENT_TYPES, Event, EventStore, OrderLine, Served, ServedLog
+from .store import EVENT_TYPES, Event, EventStore, OrderLine, Served
+from .writer import GroupWriter
 
 __all__ = [
     "Arm",
@@ -20,7 +21,7 @@ __all__ = [
     "EventStore",
     "OrderLine",
     "Served",
-    "ServedLog",
+    "GroupWriter",
     "AttachRate",
     "FeedbackReport",
     "Uplift",

@@ -19,8 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,7 +43,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..exceptions import ConfigError, StoreUnavailableError
 
-__all__ = ["EVENT_TYPES", "Event", "OrderLine", "Served", "EventStore", "ServedLog"]
+__all__ = ["EVENT_TYPES", "Event", "OrderLine", "Served", "EventStore"]
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +190,24 @@ class EventStore:
         StoreUnavailableError
             When nothing was stored (the transaction is rolled back whole).
         """
-        if not events:
+        return self.commit(events, ())
+
+    def append_served(self, answers: Sequence[Served]) -> int:
+        """Store the service's ``answers`` in one transaction; returns their count."""
+        self.commit((), answers)
+        return len(answers)
+
+    def commit(self, events: Sequence[Event], answers: Sequence[Served]) -> int:
+        """Store ``events`` and served ``answers`` in one transaction (all or none); returns the
+        count of events once committed. The service's :class:`~.writer.GroupWriter` gathers
+        concurrent batches into one call.
+
+        Raises
+        ------
+        StoreUnavailableError
+            When nothing was stored.
+        """
+        if not events and not answers:
             return 0
         received = _utc(datetime.now(UTC))
         rows = [
@@ -210,26 +226,7 @@ class EventStore:
             }
             for e in events
         ]
-        try:
-            self.ensure_schema()
-            with self._turn(), self.engine.begin() as connection:
-                connection.execute(insert(events_table), rows)
-        except (SQLAlchemyError, StoreUnavailableError) as error:
-            with self._lock:
-                self.refused += len(rows)
-                self.failures += 1
-            if isinstance(error, StoreUnavailableError):
-                raise
-            raise self._unavailable("did not take the events", error) from None
-        with self._lock:
-            self.accepted += len(rows)
-        return len(rows)
-
-    def append_served(self, answers: Sequence[Served]) -> int:
-        """Store the service's ``answers`` in one transaction (see :class:`ServedLog`)."""
-        if not answers:
-            return 0
-        rows = [
+        served = [
             {
                 "recommendation_id": a.recommendation_id,
                 "at": _utc(a.at),
@@ -243,9 +240,22 @@ class EventStore:
         try:
             self.ensure_schema()
             with self._turn(), self.engine.begin() as connection:
-                connection.execute(insert(served_table), rows)
-        except SQLAlchemyError as error:
-            raise self._unavailable("did not take the served answers", error) from None
+                if rows:
+                    connection.execute(insert(events_table), rows)
+                if served:
+                    connection.execute(insert(served_table), served)
+        except (SQLAlchemyError, StoreUnavailableError) as error:
+            if rows:  # a failed write of served answers alone is counted by whoever logs them
+                with self._lock:
+                    self.refused += len(rows)
+                    self.failures += 1
+            if isinstance(error, StoreUnavailableError):
+                raise
+            raise self._unavailable(
+                "did not take the events" if rows else "did not take the served answers", error
+            ) from None
+        with self._lock:
+            self.accepted += len(rows)
         return len(rows)
 
     @contextlib.contextmanager
@@ -326,6 +336,16 @@ def _read_url(text: str) -> URL:
 
 
 def _engine(url: URL, timeout: float) -> Engine:
+    engine = _connect(url, timeout)
+    # Rows go in as one multi-row INSERT (SQLAlchemy's "insertmanyvalues", pages of 1,000) rather
+    # than a statement per row: the SQLite driver releases the interpreter at every statement it
+    # steps and, under a recommendation load, waits up to the switch interval to get it back;
+    # PostgreSQL gets one round trip. SQLAlchemy uses this form only with RETURNING by default.
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
+
+
+def _connect(url: URL, timeout: float) -> Engine:
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": timeout})
         busy_ms = int(timeout * 1000)
@@ -344,88 +364,3 @@ def _engine(url: URL, timeout: float) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_timeout=timeout, connect_args={"connect_timeout": max(1, round(timeout))}
     )
-
-
-class ServedLog:
-    """The service's answers, written to the store in batches by a thread of their own.
-
-    The checkout route only appends to a list (a write per answer would cost more than the
-    answer itself); every ``flush_seconds`` the batch goes to the store in one transaction. This
-    log is best effort: nobody was promised its rows, so a batch the store refuses is counted in
-    ``dropped`` and logged, and at most ``max_pending`` answers wait in memory.
-    """
-
-    def __init__(
-        self,
-        store: EventStore,
-        *,
-        flush_seconds: float = 0.25,
-        max_pending: int = 100_000,
-        on_drop: Callable[[int], None] | None = None,
-    ) -> None:
-        self.store = store
-        self.on_drop = on_drop
-        self.flush_seconds = flush_seconds
-        self.max_pending = max_pending
-        self.written = 0
-        self.dropped = 0
-        self._pending: list[Served] = []
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last_warning = 0.0
-
-    def record(self, answer: Served) -> None:
-        with self._lock:
-            full = len(self._pending) >= self.max_pending
-            if full:
-                self.dropped += 1
-            else:
-                self._pending.append(answer)
-        if full and self.on_drop is not None:
-            self.on_drop(1)
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="recommender-served-log", daemon=True)
-            self._thread.start()
-
-    def close(self) -> None:
-        """Stop the thread and write what is pending."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
-        self.flush()
-
-    def flush(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if not batch:
-            return
-        try:
-            self.store.append_served(batch)
-        except StoreUnavailableError as error:
-            with self._lock:
-                self.dropped += len(batch)
-            if self.on_drop is not None:
-                self.on_drop(len(batch))
-            now = time.monotonic()
-            if now - self._last_warning > 60:  # once a minute: a store down for hours is one line a minute
-                self._last_warning = now
-                logger.warning("%d served answers not logged (%d in all): %s", len(batch), self.dropped, error)
-            return
-        with self._lock:
-            self.written += len(batch)
-
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            return {"written": self.written, "dropped": self.dropped, "pending": len(self._pending)}
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.flush_seconds):
-            try:
-                self.flush()
-            except Exception as error:  # noqa: BLE001 - the thread outlives any failure
-                logger.error("cannot log served answers: %r", error)

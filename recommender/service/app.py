@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..exceptions import ArtifactError, RecommenderError, StoreUnavailableError
-from ..feedback import Event, EventStore, OrderLine, Served, ServedLog, assign_arm
+from ..feedback import Event, EventStore, GroupWriter, OrderLine, Served, assign_arm
 from .holder import ModelHolder
 from .metrics import CONTENT_TYPE, ServiceMetrics
 from .middleware import ServiceMiddleware
@@ -71,7 +71,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         }
 
     metrics = ServiceMetrics(describe)
-    served_log = None if store is None else ServedLog(store, on_drop=metrics.served_dropped.inc)
+    writer = None if store is None else GroupWriter(store, on_served_drop=metrics.served_dropped.inc)
     if store is not None:
         try:
             store.ensure_schema()
@@ -81,14 +81,14 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if served_log is not None:
-            served_log.start()
+        if writer is not None:
+            writer.start()
         try:
             async with _following(app):
                 yield
         finally:
-            if served_log is not None:
-                await run_in_threadpool(served_log.close)  # what is pending goes to the store
+            if writer is not None:
+                await run_in_threadpool(writer.close)  # what is pending goes to the store
             if store is not None:
                 store.close()
 
@@ -209,8 +209,8 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         shape = answer.to_dict()
         shape["recommendation_id"] = recommendation_id = uuid.uuid4().hex
         shape["arm"] = arm
-        if served_log is not None:
-            served_log.record(
+        if writer is not None:
+            writer.record(
                 Served(
                     recommendation_id=recommendation_id,
                     at=datetime.now(UTC),
@@ -236,12 +236,12 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             **describe(),
             "holdout": {"share": settings.holdout_share, "control_suggestions": settings.control_suggestions},
         }
-        if store is not None and served_log is not None:
+        if store is not None and writer is not None:
             # This worker's counts (each worker of `serve --workers N` counts its own).
-            described["events"] = {"store": store.where, **store.counts(), "served_log": served_log.counts()}
+            described["events"] = {"store": store.where, **store.counts(), "served_log": writer.counts()}
         return described
 
-    if store is not None:
+    if store is not None and writer is not None:
         Events_ = events_model(settings.max_cart_items, settings.max_events)
 
         @app.post(
@@ -268,7 +268,8 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
             received = datetime.now(UTC)
             records = [_event(e, received, settings) for e in batch.events]  # type: ignore[attr-defined]
             try:
-                accepted = await run_in_threadpool(store.append, records)  # the commit waits on the disk
+                # Answered once the transaction holding the batch has committed (group commit).
+                accepted = await asyncio.wrap_future(writer.submit(records))
             except StoreUnavailableError as error:
                 metrics.events_refused.inc(len(records))
                 logger.error("%d events refused with 503 (%d in all): %s", len(records), store.refused, error)
