@@ -69,6 +69,14 @@ def _mine_batch(batch: ConditionalBatch, min_count: int, max_len: int) -> list[t
     return found
 
 
+# The batches of the pool being run, for workers forked from this process (see mine_batches).
+_FORKED_BATCHES: list[ConditionalBatch] = []
+
+
+def _mine_forked_batch(number: int, min_count: int, max_len: int) -> list[tuple[tuple[int, ...], int]]:
+    return _mine_batch(_FORKED_BATCHES[number], min_count, max_len)
+
+
 def mine_batches(
     batches: list[ConditionalBatch], *, min_count: int, max_len: int, workers: int = 1
 ) -> list[tuple[tuple[int, ...], int]]:
@@ -83,15 +91,29 @@ def mine_batches(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
     context = multiprocessing.get_context(method)
     ordered = sorted(batches, key=lambda batch: -batch.cost)
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(batches)), mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
-    ) as pool:
-        try:
-            results = pool.map(_mine_batch, ordered, [min_count] * len(ordered), [max_len] * len(ordered))
-            return [itemset for found in results for itemset in found]
-        except BaseException:
-            _stop_workers(pool)
-            raise
+    global _FORKED_BATCHES
+    if method == "fork":
+        # The workers are forked at the first task, after this line: they find the batches in
+        # their copy of this module (pages shared with this process until written), and each
+        # task sends only a batch's number, not a pickled copy of its matrix.
+        _FORKED_BATCHES = ordered
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(batches)),
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        ) as pool:
+            try:
+                tasks: list[int] | list[ConditionalBatch] = list(range(len(ordered))) if method == "fork" else ordered
+                mine_one = _mine_forked_batch if method == "fork" else _mine_batch
+                results = pool.map(mine_one, tasks, [min_count] * len(ordered), [max_len] * len(ordered))
+                return [itemset for found in results for itemset in found]
+            except BaseException:
+                _stop_workers(pool)
+                raise
+    finally:
+        _FORKED_BATCHES = []
 
 
 def _start_worker(parent: int) -> None:
