@@ -29,6 +29,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -36,8 +37,11 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
+    text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -66,7 +70,11 @@ events_table = Table(
     Column("order_id", String(128)),
     # The ids shown (impression) or the lines bought (purchase): [{"item_id", "price", "quantity"}].
     Column("items", JSON, nullable=False),
+    # The shop's id of the event, when it sends one: an event sent again (a batch retried after
+    # its 202 was lost) is stored once. Events without one (NULL) never conflict.
+    Column("event_id", String(128)),
 )
+event_id_index = Index("ix_recommender_events_event_id", events_table.c.event_id, unique=True)
 
 served_table = Table(
     "recommender_served",
@@ -96,7 +104,8 @@ class Event:
 
     ``at`` is when it happened (the shop's clock, UTC), ``arm`` the arm of its session when the
     service received it. ``items`` are the ids shown, in order (impressions); ``lines`` the
-    order's lines (purchases).
+    order's lines (purchases). ``event_id``, when the shop gives one, makes sending the event
+    again harmless: the store keeps the first.
     """
 
     type: str
@@ -108,6 +117,7 @@ class Event:
     order_id: str | None = None
     items: tuple[str, ...] = ()
     lines: tuple[OrderLine, ...] = ()
+    event_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.type not in EVENT_TYPES:
@@ -158,6 +168,10 @@ class EventStore:
         self.engine = _engine(self.url, timeout)
         self.where = self.url.render_as_string(hide_password=True)
         self._schema_ready = False
+        # An event whose id is stored already is skipped (ON CONFLICT DO NOTHING, in SQLite and
+        # PostgreSQL alike), within a batch too: a retried batch is stored once.
+        dialect = sqlite if self.url.get_backend_name() == "sqlite" else postgresql
+        self._insert_events = dialect.insert(events_table).on_conflict_do_nothing(index_elements=["event_id"])
         self._lock = threading.Lock()
         # SQLite takes one writer at a time. Threads of one process queue here, in order, rather
         # than in SQLite's busy handler, which sleeps them by up to 100 ms a try; other processes
@@ -169,18 +183,27 @@ class EventStore:
         self.failures = 0
 
     def ensure_schema(self) -> None:
-        """Create the tables when missing (once per store; safe when several processes race)."""
+        """Create the tables when missing, and add the columns of later versions to older ones
+        (once per store; safe when several processes race)."""
         if self._schema_ready:
             return
         try:
-            metadata.create_all(self.engine, checkfirst=True)
+            self._create()
         except SQLAlchemyError:
-            # Another worker may have created them between the check and the create: look again.
+            # Another worker may have made a change between the check and ours: look again.
             try:
-                metadata.create_all(self.engine, checkfirst=True)
+                self._create()
             except SQLAlchemyError as error:
                 raise self._unavailable("cannot create its tables", error) from None
         self._schema_ready = True
+
+    def _create(self) -> None:
+        metadata.create_all(self.engine, checkfirst=True)
+        columns = {c["name"] for c in inspect(self.engine).get_columns(events_table.name)}
+        if "event_id" not in columns:  # a store made before event ids (no Alembic for one column)
+            with self.engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {events_table.name} ADD COLUMN event_id VARCHAR(128)"))
+                event_id_index.create(connection, checkfirst=True)
 
     def append(self, events: Sequence[Event]) -> int:
         """Store ``events`` in one transaction; returns their count once committed.
@@ -223,6 +246,7 @@ class EventStore:
                 "items": list(e.items)
                 if e.type == "impression"
                 else [{"item_id": line.item_id, "price": line.price, "quantity": line.quantity} for line in e.lines],
+                "event_id": e.event_id,
             }
             for e in events
         ]
@@ -241,7 +265,7 @@ class EventStore:
             self.ensure_schema()
             with self._turn(), self.engine.begin() as connection:
                 if rows:
-                    connection.execute(insert(events_table), rows)
+                    connection.execute(self._insert_events, rows)
                 if served:
                     connection.execute(insert(served_table), served)
         except (SQLAlchemyError, StoreUnavailableError) as error:

@@ -350,6 +350,7 @@ def _event(event: Any, received: datetime, settings: ServiceSettings) -> Event:
         lines=tuple(OrderLine(item_id=x.item_id, price=x.price, quantity=x.quantity) for x in event.items)
         if kind == "purchase"
         else (),
+        event_id=event.event_id,
     )
 
 

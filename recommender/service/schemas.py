@@ -25,6 +25,7 @@ __all__ = [
 ItemId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 SessionId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 RecommendationId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Arm = Literal["treatment", "control"]
 Kind = Literal["cross_sell", "upgrade", "popular"]
 Objective = Literal["confidence", "lift", "revenue", "margin"]
@@ -71,6 +72,7 @@ def events_model(max_items: int, max_events: int) -> type[BaseModel]:
     shape that was meant (``events.3.purchase.items.0.price``)."""
     strict = ConfigDict(extra="forbid")
     when = Field(None, description="when it happened (ISO 8601; without a zone: UTC); default: when received")
+    once = Field(None, description="the shop's unique id of the event: sent again (a retry), it is stored once")
 
     class Impression(BaseModel):
         model_config = strict
@@ -79,6 +81,7 @@ def events_model(max_items: int, max_events: int) -> type[BaseModel]:
         recommendation_id: RecommendationId
         items: list[ItemId] = Field(max_length=max_items, description="the item ids shown, in their order")
         at: datetime | None = when
+        event_id: EventId | None = once
 
     class ItemAction(BaseModel):
         model_config = strict
@@ -87,6 +90,7 @@ def events_model(max_items: int, max_events: int) -> type[BaseModel]:
         item_id: ItemId
         recommendation_id: RecommendationId | None = Field(None, description="when it came from a suggestion")
         at: datetime | None = when
+        event_id: EventId | None = once
 
     class OrderLine(BaseModel):
         model_config = strict
@@ -101,6 +105,7 @@ def events_model(max_items: int, max_events: int) -> type[BaseModel]:
         order_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
         items: list[OrderLine] = Field(min_length=1, max_length=max_items)
         at: datetime | None = when
+        event_id: EventId | None = once
 
     Event = Annotated[Impression | ItemAction | Purchase, Field(discriminator="type")]
     return create_model(
