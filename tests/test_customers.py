@@ -254,3 +254,14 @@ def test_recommend_names_its_customer_on_the_command_line(again_model, tmp_path,
     assert f"[{again[0]}]" in first and "(bought again," in first
     assert main(["recommend", str(path), *cart, "--customer", customer, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["items"][0]["reason"]["again"] is True
+
+
+def test_items_bought_again_are_cross_sells_and_stay_out_of_other_kinds(again_model):
+    from recommender.ranking import Recommender
+
+    rec = Recommender(again_model.data)
+    customer, again = _customer_with_repeats(again_model.data)
+    cart = [i for i in again_model.data.items if i not in again][:1]
+    popular_only = rec.recommend(cart, kinds=["popular"], customer_id=customer)
+    assert popular_only.item_ids == rec.recommend(cart, kinds=["popular"]).item_ids
+    assert all(s.kind == "popular" for s in popular_only.items)

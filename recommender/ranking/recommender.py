@@ -156,7 +156,7 @@ class Recommender:
         them (see :mod:`.customers`).
         """
         limit = self.config.limit if limit is None else check_limit(limit)
-        if self.customers.slots and (customer_id is not None or history):
+        if self.customers.slots and (customer_id is not None or history) and "cross_sell" in read_kinds(kinds):
             answer = self.recommend(cart, limit=limit, cart_total=cart_total, exclude=exclude, kinds=kinds,
                                     objective=objective, trace=trace)  # fmt: skip
             again = self.customers.again(customer_id, history)
