@@ -200,19 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_mining_options(mine)
     _add_input_options(mine, format_alias=True)
-    leave_out = mine.add_argument_group(
-        "non-product lines (postage, fees, adjustments, vouchers: found in long order files from their "
-        "descriptions, codes and prices, and left out like cancellations)"
-    )
-    leave_out.add_argument(
-        "--exclude-items", action="extend", type=_id_list, default=[], metavar="ID|FILE",
-        help="more items to leave out, in any input format: an id, ID,ID,..., or a file of ids one per line "
-        "(repeatable; default: none)",
-    )  # fmt: skip
-    leave_out.add_argument(
-        "--keep-items", action="extend", type=_id_list, default=[], metavar="ID|FILE",
-        help="items never left out, whatever the detection says (same forms; default: none)",
-    )  # fmt: skip
+    _add_leave_out_options(mine)
     people = mine.add_argument_group(
         "customers (orders with a customer id: the model keeps a summary per customer; see the README)"
     )
@@ -493,9 +481,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_mining_options(evaluate)
     _add_input_options(evaluate, format_alias=False)
+    _add_leave_out_options(evaluate)
     _add_ranking_options(evaluate)
     evaluate.set_defaults(run=_evaluate)
     return parser
+
+
+def _add_leave_out_options(parser: argparse.ArgumentParser) -> None:
+    """The items reading leaves out besides those it finds, and those it never does (mine and
+    evaluate read orders alike)."""
+    leave_out = parser.add_argument_group(
+        "non-product lines (postage, fees, adjustments, vouchers: found in long order files from their "
+        "descriptions, codes and prices, and left out like cancellations)"
+    )
+    leave_out.add_argument(
+        "--exclude-items", action="extend", type=_id_list, default=[], metavar="ID|FILE",
+        help="more items to leave out, in any input format: an id, ID,ID,..., or a file of ids one per line "
+        "(repeatable; default: none)",
+    )  # fmt: skip
+    leave_out.add_argument(
+        "--keep-items", action="extend", type=_id_list, default=[], metavar="ID|FILE",
+        help="items never left out, whatever the detection says (same forms; default: none)",
+    )  # fmt: skip
 
 
 def _positive_int(text: str) -> int:
@@ -1091,6 +1098,7 @@ def _prepare_events_store(url: str) -> None:
 def _evaluate(args: argparse.Namespace) -> int:
     from .config import RankingConfig
     from .evaluation import DEFAULT_SYSTEMS, evaluate
+    from .io.non_products import read_item_list
 
     config = _mining_config(args)
     ranking = RankingConfig(**_ranking_options(args))
@@ -1108,6 +1116,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             ranking=ranking,
             progress=progress,
             half_life=args.half_life,
+            exclude_items=read_item_list(args.exclude_items),
+            keep_items=read_item_list(args.keep_items),
         )
     )
     if args.format == "json":

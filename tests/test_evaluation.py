@@ -187,6 +187,25 @@ def test_evaluate_by_hand_on_a_time_split():
     assert shape["thresholds"]["min_support"] == pytest.approx(0.2) and shape["thresholds"]["min_count"] == 3
 
 
+def test_evaluate_leaves_out_the_items_named_like_mine(tmp_path, capsys):
+    # Without c (5 of the 12 old orders), d is the best seller and the other of a and b comes
+    # second: popular items hit the hidden one where they missed it behind c and d.
+    result = evaluate(_timed_orders(), limit=2, test_share=0.05, min_support=0.2, workers=1,
+                      systems=("rules", "popular"), exclude_items=["c"])  # fmt: skip
+    assert (result.counts.train_baskets, result.counts.train_items) == (7, 3)
+    assert result["popular"].hit_rate == 1.0
+    orders, excluded = tmp_path / "orders.csv", tmp_path / "leave_out.txt"
+    _timed_orders().to_csv(orders, index=False)
+    excluded.write_text("c  # a non-product line\n")
+    arguments = ["--test-share", "0.05", "--min-support", "0.2", "--workers", "1", "--systems", "popular",
+                 "--limit", "2", "--format", "json"]  # fmt: skip
+    assert main(["evaluate", str(orders), *arguments, "--exclude-items", str(excluded)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["counts"]["train_items"], shown["systems"]["popular"]["hit_rate"]) == (3, 1.0)
+    assert main(["evaluate", str(orders), *arguments, "--exclude-items", "c", "--keep-items", "c"]) == 2
+    assert "both to exclude and to keep" in capsys.readouterr().err
+
+
 def test_evaluate_refuses_bad_settings_with_the_fix():
     with pytest.raises(ConfigError, match="systems must be some of"):
         evaluate([["a", "b"], ["a", "b"]], systems=("rules", "magic"))

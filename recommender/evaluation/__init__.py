@@ -228,6 +228,8 @@ def evaluate(
     table: str | None = None,
     query: str | None = None,
     half_life: float | None = None,
+    exclude_items: Iterable[str] = (),
+    keep_items: Iterable[str] = (),
     **options: Unpack[MiningOptions],
 ) -> Evaluation:
     """Score our rules and the baselines on held-out orders (leave-one-out basket completion).
@@ -267,6 +269,9 @@ def evaluate(
         As for :func:`recommender.mine`: the rules mined on the train orders rank by
         confidences and lifts in which an order ``half_life`` days older than the latest train
         order counts half. The baselines count every order the same.
+    exclude_items, keep_items : iterable of str
+        As for :func:`recommender.mine`: items left out of the orders besides the non-product
+        lines reading finds, and items never left out; every system sees the same orders.
     progress : callable, optional
         Called with the name of each stage as it starts.
     **options
@@ -298,7 +303,10 @@ def evaluate(
     say = progress or (lambda stage: logger.info("%s", stage))
 
     say("reading orders")
-    baskets = read_baskets(orders, format=format, columns=columns, table=table, query=query)
+    baskets = read_baskets(
+        orders, format=format, columns=columns, table=table, query=query, exclude_items=exclude_items,
+        keep_items=keep_items,
+    )  # fmt: skip
     # Independent streams: the split, the cases and the random system each get their own, so
     # that e.g. a different max_cases does not change which item a basket hides.
     split_seed, case_seed, system_seed = np.random.SeedSequence(int(seed)).spawn(3)
