@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from .arms import DEFAULT_SALT, Arm, assign_arm
+from .attach import AttachCounts, attach_counts
 from .report import AttachRate, FeedbackReport, Uplift, feedback_report
 from .store import EVENT_TYPES, Event, EventStore, OrderLine, Served
 from .writer import GroupWriter
@@ -16,6 +17,8 @@ __all__ = [
     "Arm",
     "DEFAULT_SALT",
     "assign_arm",
+    "AttachCounts",
+    "attach_counts",
     "EVENT_TYPES",
     "Event",
     "EventStore",

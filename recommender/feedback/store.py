@@ -86,6 +86,9 @@ served_table = Table(
     Column("model_id", String(128), nullable=False),
     # The suggestions in their order: [{"item_id", "kind"}].
     Column("items", JSON, nullable=False),
+    # The cart they were for (its ids as sent): what `mine --feedback` pairs with each suggestion.
+    # NULL in rows logged before carts were.
+    Column("cart", JSON),
 )
 
 
@@ -126,7 +129,8 @@ class Event:
 
 @dataclass(frozen=True, kw_only=True)
 class Served:
-    """One answer of the service: its suggestions as ``(item_id, kind)`` pairs, in order."""
+    """One answer of the service: its suggestions as ``(item_id, kind)`` pairs, in order, and
+    the cart they were for."""
 
     recommendation_id: str
     at: datetime
@@ -134,6 +138,7 @@ class Served:
     arm: str
     model_id: str
     items: tuple[tuple[str, str], ...]
+    cart: tuple[str, ...] = ()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -199,11 +204,17 @@ class EventStore:
 
     def _create(self) -> None:
         metadata.create_all(self.engine, checkfirst=True)
-        columns = {c["name"] for c in inspect(self.engine).get_columns(events_table.name)}
-        if "event_id" not in columns:  # a store made before event ids (no Alembic for one column)
+        # Columns later versions added to tables made before them (no Alembic for two columns).
+        events_columns = {c["name"] for c in inspect(self.engine).get_columns(events_table.name)}
+        served_columns = {c["name"] for c in inspect(self.engine).get_columns(served_table.name)}
+        if "event_id" not in events_columns:
             with self.engine.begin() as connection:
                 connection.execute(text(f"ALTER TABLE {events_table.name} ADD COLUMN event_id VARCHAR(128)"))
                 event_id_index.create(connection, checkfirst=True)
+        if "cart" not in served_columns:
+            cart_type = served_table.c.cart.type.compile(dialect=self.engine.dialect)
+            with self.engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {served_table.name} ADD COLUMN cart {cart_type}"))
 
     def append(self, events: Sequence[Event]) -> int:
         """Store ``events`` in one transaction; returns their count once committed.
@@ -258,6 +269,7 @@ class EventStore:
                 "arm": a.arm,
                 "model_id": a.model_id,
                 "items": [{"item_id": item, "kind": kind} for item, kind in a.items],
+                "cart": list(a.cart),
             }
             for a in answers
         ]

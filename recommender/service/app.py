@@ -218,6 +218,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
                     arm=arm,
                     model_id=answer.model.get("id", ""),
                     items=tuple((s.item_id, s.kind) for s in answer.items),
+                    cart=tuple(body.cart),  # type: ignore[attr-defined]
                 )
             )
         return 200, _dumps(shape)
