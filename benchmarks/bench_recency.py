@@ -10,6 +10,7 @@ does not depend on the seed).
 
     python benchmarks/bench_recency.py --preset full     # Online Retail, Complete Journey (full), 5 seeds
     python benchmarks/bench_recency.py --preset small    # the sample shop; run by the tests
+    python benchmarks/bench_recency.py --preset full --datasets online_retail --ease   # and EASE, weighted
 """
 
 from __future__ import annotations
@@ -32,12 +33,21 @@ DATASETS: dict[str, dict[str, Any]] = {
                              "min_confidence": 0.1, "max_len": 3},
 }  # fmt: skip
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": {"datasets": ("sample_shop",), "half_lives": (None, 30.0, 120.0), "seeds": 2, "max_cases": 500},
+    "small": {
+        "datasets": ("sample_shop",),
+        "half_lives": (None, 30.0, 120.0),
+        "seeds": 2,
+        "max_cases": 500,
+        "ease_half_lives": (None, 30.0),
+    },
     "full": {
         "datasets": ("online_retail", "completejourney_full"),
         "half_lives": (None, 7.0, 14.0, 30.0, 60.0, 90.0, 180.0, 365.0),
         "seeds": 5,
         "max_cases": 5000,
+        # EASE, an item-item ridge regression as the learned weights are, on a Gram matrix of
+        # weighted baskets: what a half-life would do to the learned ranking.
+        "ease_half_lives": (None, 90.0, 180.0, 365.0),
     },
 }
 
@@ -55,7 +65,10 @@ def _baskets(name: str, data: Path) -> Any:
     return read_baskets(path)
 
 
-def run_dataset(name: str, data: Path, *, half_lives: tuple[float | None, ...], seeds: int, max_cases: int) -> dict:
+def run_dataset(
+    name: str, data: Path, *, half_lives: tuple[float | None, ...], seeds: int, max_cases: int,
+    ease_half_lives: tuple[float | None, ...] = (),
+) -> dict:  # fmt: skip
     from recommender import RankingConfig, mine
     from recommender.evaluation import leave_one_out, split_baskets
     from recommender.evaluation.baselines import RulesSystem
@@ -93,9 +106,27 @@ def run_dataset(name: str, data: Path, *, half_lives: tuple[float | None, ...], 
             runs.append({"seed": seed, "cases": len(cases), "hit_rate": scores.hit_rate, "ndcg": scores.ndcg})
         results[label] = runs
         print(f"{name}: half-life {label}: hit@3 {np.mean([r['hit_rate'] for r in runs]):.4f}", file=sys.stderr)
-    base = results["none"]
+    from recommender.evaluation.baselines import EASE
+
+    for half_life in ease_half_lives:
+        label = "ease, none" if half_life is None else f"ease, {half_life:g}"
+        ease = EASE(train, seed=np.random.default_rng(0), limit=LIMIT, validation_share=0.2, max_cases=max_cases,
+                    split="time", half_life=half_life)  # fmt: skip
+        runs = []
+        for seed in range(seeds):
+            case_seed = np.random.SeedSequence(seed).spawn(3)[1]
+            cases = leave_one_out(parts.test, seed=np.random.default_rng(case_seed), max_cases=max_cases)
+            hidden = np.array([index.get(item, -1) for item in cases.hidden], dtype=np.int64)
+            scores = score(label, ease.suggest(cases, limit=LIMIT).suggested, hidden, limit=LIMIT,
+                           n_items=train.n_items)  # fmt: skip
+            runs.append({"seed": seed, "cases": len(cases), "hit_rate": scores.hit_rate, "ndcg": scores.ndcg,
+                         "lambda": ease.lambda_})  # fmt: skip
+        results[label] = runs
+        print(f"{name}: {label}: hit@3 {np.mean([r['hit_rate'] for r in runs]):.4f}", file=sys.stderr)
     summary = {}
     for label, runs in results.items():
+        # Each against its own system without a half-life, on the same cases.
+        base = results["ease, none" if label.startswith("ease") else "none"]
         hits = np.array([r["hit_rate"] for r in runs])
         ndcgs = np.array([r["ndcg"] for r in runs])
         summary[label] = {
@@ -124,7 +155,10 @@ def run_dataset(name: str, data: Path, *, half_lives: tuple[float | None, ...], 
 
 
 def main() -> None:
-    args = preset_parser(__doc__ or "", PRESETS).parse_args()
+    parser = preset_parser(__doc__ or "", PRESETS)
+    parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS), help="a part of the preset")
+    parser.add_argument("--ease", action="store_true", help="also EASE on weighted baskets (slow)")
+    args = parser.parse_args()
     settings = PRESETS[args.preset]
     result = {
         "preset": args.preset,
@@ -137,8 +171,9 @@ def main() -> None:
                 half_lives=settings["half_lives"],
                 seeds=settings["seeds"],
                 max_cases=settings["max_cases"],
+                ease_half_lives=settings["ease_half_lives"] if args.ease else (),
             )  # fmt: skip
-            for name in settings["datasets"]
+            for name in (args.datasets or settings["datasets"])
         ],
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
         "date": date.today().isoformat(),

@@ -241,3 +241,18 @@ def test_recency_benchmark_small_preset(tmp_path):
     assert result["summary"]["none"]["hit_rate_difference"] == 0.0
     for runs in result["runs"].values():
         assert [run["seed"] for run in runs] == [0, 1] and all(0.0 <= run["hit_rate"] <= 1.0 for run in runs)
+
+
+def test_ease_weighs_its_gram_matrix_by_age():
+    from recommender.evaluation.baselines import EASE, _gram
+
+    orders = _orders()
+    baskets = mine(orders, min_support=0.2, learn_weights=False, workers=1).baskets
+    columns = np.arange(baskets.n_items)
+    # cake, kettle, mug, tea: four old baskets of tea and a kettle weigh 1/4 each at 30 days.
+    gram = _gram(baskets, columns, half_life=30.0)
+    assert gram[3, 3] == pytest.approx(3.0) and gram[1, 3] == pytest.approx(1.0) and gram[2, 3] == pytest.approx(2.0)
+    assert _gram(baskets, columns)[1, 3] == 4.0
+    assert dict(EASE(baskets, l2=1.0, half_life=30.0).details())["half_life"] == 30.0
+    with pytest.raises(InputError, match="no time on every order"):
+        EASE(Baskets.from_lists([["tea", "kettle"], ["tea"]]), l2=1.0, half_life=30.0)

@@ -374,6 +374,10 @@ class EASE(_Ranked):
     with none of the modelled items gets the most popular modelled items and counts as a
     fallback.
 
+    **half_life**: days after which a train basket counts half in the Gram matrix (``XᵀWX``, the
+    weights of :func:`recommender.mining.recency.basket_weights`), in the validation fits too;
+    None counts every basket the same.
+
     ``details()`` reports ``lambda``, ``lambda_source`` (``validation``, ``given`` or
     ``default``), ``items_modelled``, ``items_total``, and the validation split's method, its
     number of cases and every lambda tried with its hit rate and NDCG (parallel tuples).
@@ -395,10 +399,13 @@ class EASE(_Ranked):
     def __init__(
         self, train: Baskets, *, l2: float | Sequence[float] = EASE_LAMBDAS, max_items: int | None = None,
         limit: int = 3, validation_share: float = 0.2, max_cases: int | None = 5000, split: str = "auto",
-        seed: int | np.random.Generator = 0,
+        seed: int | np.random.Generator = 0, half_life: float | None = None,
     ) -> None:  # fmt: skip
         super().__init__(train)
         limit = check_limit(limit)
+        from ..mining.recency import check_half_life
+
+        self.half_life = check_half_life(half_life)
         max_items = EASE_MAX_ITEMS if max_items is None else max_items
         if isinstance(max_items, bool) or not isinstance(max_items, (int, np.integer)) or max_items < 1:
             raise ConfigError(f"max_items must be a whole number of items, at least 1, got {max_items!r}.")
@@ -421,7 +428,7 @@ class EASE(_Ranked):
             self.lambda_, self.lambda_source_ = self._choose(
                 train, grid, limit=limit, share=validation_share, max_cases=max_cases, split=split, seed=seed
             )
-        self.weights_ = ease_weights(_gram(train, self.modelled_), self.lambda_)
+        self.weights_ = ease_weights(_gram(train, self.modelled_, half_life=self.half_life), self.lambda_)
 
     def suggest(self, cases: Cases, *, limit: int) -> Answers:
         answers = self._rank(cases, limit, _ease_scorer(self.modelled_, self.weights_, len(self.items_)))
@@ -432,6 +439,7 @@ class EASE(_Ranked):
         return (
             ("lambda", self.lambda_),
             ("lambda_source", self.lambda_source_),
+            ("half_life", self.half_life),
             ("items_modelled", len(self.modelled_)),
             ("items_total", len(self.items_)),
             ("validation_method", self.validation_method_),
@@ -460,7 +468,7 @@ class EASE(_Ranked):
         self.validation_rows_ = parts.test_rows[cases.rows]
         fit = _Ranked(parts.train)
         modelled = _most_frequent(fit.order_, self.max_items)
-        gram = _gram(parts.train, modelled)
+        gram = _gram(parts.train, modelled, half_life=self.half_life)
         index = {item: k for k, item in enumerate(parts.train.items)}
         hidden = np.array([index.get(item, -1) for item in cases.hidden], dtype=np.int64)
         tried = self.validation_
@@ -499,10 +507,19 @@ def _most_frequent(order: np.ndarray, n: int) -> np.ndarray:
     return np.sort(order[:n])
 
 
-def _gram(baskets: Baskets, columns: np.ndarray) -> np.ndarray:
-    """``XᵀX`` of the baskets' 0/1 matrix restricted to ``columns``, dense float64."""
+def _gram(baskets: Baskets, columns: np.ndarray, *, half_life: float | None = None) -> np.ndarray:
+    """``XᵀX`` of the baskets' 0/1 matrix restricted to ``columns``, dense float64; with a
+    half-life, ``XᵀWX``, each basket weighted as :func:`recommender.mining.recency.basket_weights`
+    weighs it (recent orders count more)."""
     matrix = basket_matrix(baskets).tocsc()[:, columns]
-    return np.asarray((matrix.T @ matrix).toarray(), dtype=np.float64)
+    if half_life is None:
+        return np.asarray((matrix.T @ matrix).toarray(), dtype=np.float64)
+    from ..mining.recency import basket_weights
+
+    if baskets.timestamps is None or np.isnat(np.asarray(baskets.timestamps)).any():
+        raise InputError(f"{baskets.source.name} has no time on every order, so EASE cannot weigh them by age.")
+    weights = sp.diags(basket_weights(baskets.timestamps, half_life))
+    return np.asarray((matrix.T @ weights @ matrix).toarray(), dtype=np.float64)
 
 
 def _ease_scorer(modelled: np.ndarray, weights: np.ndarray, n_items: int) -> Callable[[sp.csr_matrix], np.ndarray]:
