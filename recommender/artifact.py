@@ -27,7 +27,7 @@ from .exceptions import ArtifactError, ConfigError
 # The model's types live in model_data, not in __all__ here: this module reads and writes
 # them. The "as" re-exports them to the few modules that still import them from here.
 from .model_data import CatalogEntry as CatalogEntry
-from .model_data import Customers, Recency, WeightTerms, check_model
+from .model_data import Customers, Feedback, Recency, WeightTerms, check_model
 from .model_data import ModelData as ModelData
 from .model_data import RuleCounts as RuleCounts
 
@@ -44,10 +44,11 @@ __all__ = [
 FORMAT = "recommender-model"
 # 2: rule p-values and redundancy, category rules, co-bought pairs. 3: learned item-item weights.
 # 4: signed weights, and the confidence and popularity terms of the learned score. 5: the
-# weighted counts of a model mined with a half-life (recency), the customers' summary.
+# weighted counts of a model mined with a half-life (recency), the customers' summary. 6: the
+# attach counts of a model mined with events (feedback).
 # Files of older versions still load (without what came later).
-SCHEMA_VERSION = 5
-READABLE_SCHEMAS = (1, 2, 3, 4, 5)
+SCHEMA_VERSION = 6
+READABLE_SCHEMAS = (1, 2, 3, 4, 5, 6)
 _MAX_HEADER = 4096
 
 # The bound on a payload once inflated (see payload_limit): a multiple of its compressed size,
@@ -117,7 +118,35 @@ def payload(data: ModelData) -> dict[str, Any]:
         "provenance": dict(data.provenance),
         "recency": _recency_payload(data.recency),
         "customers": _customers_payload(data.customers),
+        "feedback": _feedback_payload(data.feedback),
     }
+
+
+def _feedback_payload(feedback: Feedback | None) -> dict[str, Any] | None:
+    if feedback is None:
+        return None
+    return {
+        "from": [a for a, _, _, _ in feedback.pairs],
+        "to": [b for _, b, _, _ in feedback.pairs],
+        "impressions": [n for _, _, n, _ in feedback.pairs],
+        "attaches": [k for _, _, _, k in feedback.pairs],
+        "calibration": feedback.calibration,
+        "strength": feedback.strength,
+    }
+
+
+def _feedback_from_payload(raw: Any) -> Feedback | None:
+    """The attach counts of a model mined with events; None before schema version 6 and for a
+    model mined without them."""
+    if raw is None:
+        return None
+    content = _mapping(raw, "feedback")
+    columns = _columns(content, "feedback", {"from": _ints, "to": _ints, "impressions": _ints, "attaches": _ints})
+    return Feedback(
+        pairs=tuple(zip(*columns)),
+        calibration=_float(_field(content, "calibration", "feedback"), "feedback.calibration"),
+        strength=_float(_field(content, "strength", "feedback"), "feedback.strength"),
+    )
 
 
 def _customers_payload(customers: Customers | None) -> dict[str, Any] | None:
@@ -681,6 +710,7 @@ def _from_payload(raw: Any) -> ModelData:
         weight_terms=weight_terms,
         recency=_recency_from_payload(content.get("recency")),
         customers=_customers_from_payload(content.get("customers")),
+        feedback=_feedback_from_payload(content.get("feedback")),
     )
 
 

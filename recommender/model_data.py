@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "CatalogEntry",
     "Customers",
+    "Feedback",
     "RuleCounts",
     "ModelData",
     "Recency",
@@ -109,6 +110,25 @@ class Recency:
     antecedent_counts: tuple[float, ...] = ()
 
 
+@dataclass(frozen=True, kw_only=True)
+class Feedback:
+    """What shoppers did with the suggestions, as ``recommender mine --feedback`` counted it:
+    ``pairs`` are ``(cart item, suggested item, impressions, attaches)`` (indices into the
+    model's items), and the ranking's beta prior: ``calibration`` (attach rate per unit of
+    score) and ``strength`` (the impressions the rule's evidence is worth); see
+    :mod:`recommender.ranking.feedback`.
+
+    Examples
+    --------
+    >>> Feedback(pairs=((0, 1, 40, 12),), calibration=0.5).strength
+    20.0
+    """
+
+    pairs: tuple[tuple[int, int, int, int], ...] = ()
+    calibration: float = 1.0
+    strength: float = 20.0
+
+
 # The most places of an answer that items bought again may take (an answer holds up to 50).
 MAX_AGAIN_SLOTS = 10
 # A customer's value segment, from the recency and frequency of their orders (see
@@ -173,7 +193,8 @@ class ModelData:
     the baskets (see :mod:`recommender.mining.weights`), with the baskets that held both;
     ``weight_terms`` how much of a pair's confidence and of an item's support the learned score
     adds to the weights' sum. ``recency``, when mined with a half-life, holds the weighted counts
-    the ranking's confidences and lifts come from.
+    the ranking's confidences and lifts come from. ``feedback``, when mined with events, the
+    attach counts the ranking moves its scores by.
 
     Examples
     --------
@@ -203,6 +224,7 @@ class ModelData:
     weight_terms: WeightTerms = WeightTerms()
     recency: Recency | None = None
     customers: Customers | None = None
+    feedback: Feedback | None = None
 
 
 # Floats a model holds (prices, margins, weights and the learned score's terms) stay within
@@ -280,6 +302,8 @@ def check_model(data: ModelData) -> None:
         _check_recency(data.recency, data)
     if data.customers is not None:
         _check_customers(data.customers, n_items)
+    if data.feedback is not None:
+        _check_feedback(data.feedback, n_items)
     _check_free_form(data.config, "config")
     _check_free_form(data.provenance, "provenance")
     shrinkage = data.config.get("shrinkage", 0.0)
@@ -323,6 +347,28 @@ def _check_recency(recency: Recency, data: ModelData) -> None:
                 f"recency.rule_counts[{k}] and antecedent_counts[{k}] are {weighted!r} and {antecedent!r}, where "
                 "0 < the rule's weight <= its antecedent's <= each of its items' weights"
             )
+
+
+def _check_feedback(feedback: Feedback, n_items: int) -> None:
+    """Pairs of two different items of the model, each listed once, with attaches within 0 and
+    the impressions, impressions within what a count holds; a positive, finite prior."""
+    seen: set[tuple[int, int]] = set()
+    for k, (a, b, shown, added) in enumerate(feedback.pairs):
+        _index(a, n_items, f"feedback.from[{k}]")
+        _index(b, n_items, f"feedback.to[{k}]")
+        if a == b or (a, b) in seen:
+            raise ValueError(f"feedback.pairs[{k}] pairs items {a} and {b}, where two different items are paired once")
+        seen.add((a, b))
+        if not 0 <= added <= shown <= MAX_BASKETS:
+            raise ValueError(
+                f"feedback.pairs[{k}] has {added!r} attaches in {shown!r} impressions, where "
+                f"0 <= attaches <= impressions <= {MAX_BASKETS} is expected"
+            )
+    for name in ("calibration", "strength"):
+        value = getattr(feedback, name)
+        _number(value, f"feedback.{name}", low=0.0)
+        if value <= 0.0:
+            raise ValueError(f"feedback.{name} is {value!r}, where a positive number is expected")
 
 
 def _check_customers(customers: Customers, n_items: int) -> None:

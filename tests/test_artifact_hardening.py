@@ -242,6 +242,22 @@ def _unpaired_positive_weight(content):
     weights["baskets"][k] = 0
 
 
+def _feedback(**changes):
+    """A feedback section (attach counts of items 0 -> 1 and 1 -> 2), with ``changes`` made."""
+
+    def change(content):
+        section = {"from": [0, 1], "to": [1, 2], "impressions": [40, 10], "attaches": [12, 0]}
+        section |= {"calibration": 0.5, "strength": 20.0}
+        for key, value in changes.items():
+            if isinstance(value, tuple):  # (position, value) in a column
+                section[key][value[0]] = value[1]
+            else:
+                section[key] = value
+        content["feedback"] = section
+
+    return change
+
+
 def _nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
@@ -274,6 +290,18 @@ CRAFTED = {
         _unpaired_positive_weight,
         r"weights\[\d+\] pairs items \d+ and \d+ in 0 baskets, where two items are paired in at least one",
     ),
+    "more attaches than impressions": (
+        _feedback(attaches=(1, 11)),
+        r"feedback.pairs\[1\] has 11 attaches in 10 impressions, where 0 <= attaches <= impressions",
+    ),
+    "negative impressions": (_feedback(impressions=(0, -1)), r"feedback.pairs\[0\] has 12 attaches in -1"),
+    "attaches that are a string": (_feedback(attaches=(0, "12")), r"feedback.attaches\[0\] is a string"),
+    "feedback into no item": (_feedback(to=(0, 10**6)), r"feedback.to\[0\] is 1000000, not the index"),
+    "feedback of an item to itself": (_feedback(to=(1, 1)), r"feedback.pairs\[1\] pairs items 1 and 1"),
+    "feedback columns of two lengths": (_feedback(to=[1]), "the columns of feedback differ in length"),
+    "a calibration of 0": (_feedback(calibration=0.0), "feedback.calibration is 0.0, where a positive number"),
+    "an infinite strength": (_feedback(strength="__inf__"), "Infinity is not a number"),
+    "no calibration": (_feedback(calibration=None), "feedback.calibration is null"),
     "a category name that is a list": (_set(("categories", "names", 0), ["x"]), r"categories.names\[0\] is a list"),
     "a category rule into no category": (
         _set(("categories", "rules", "consequents", 0), 99),
