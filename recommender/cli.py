@@ -218,6 +218,11 @@ def _parser() -> argparse.ArgumentParser:
         help="a known customer's items bought again and again take the first N places of an answer (default: 0; "
         "worth it where customers restock, as in groceries)",
     )  # fmt: skip
+    mine.add_argument(
+        "--feedback", default=None, metavar="EVENTS_URL",
+        help="an events store (sqlite:///events.db, postgresql://...): the model keeps its attach counts per (cart "
+        "item, suggested item), and suggestions shoppers take rise, those they ignore sink (default: none)",
+    )  # fmt: skip
     engine = mine.add_argument_group("engine")
     engine.add_argument(
         "--memory", type=_byte_size, default=None, metavar="SIZE",
@@ -776,6 +781,7 @@ def _mine(args: argparse.Namespace) -> int:
             buy_again=args.buy_again,
             memory=args.memory,
             report_stages=(lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None,
+            feedback=args.feedback,
         )
     )
     try:

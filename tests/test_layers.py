@@ -27,14 +27,20 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("recommender.exceptions",),
     ("recommender.config", "recommender.model_data"),
     # The file format, the readers, the statistics of rules on counts, the sample shop's
-    # generator: each needs only settings, errors and the model's types.
-    ("recommender.artifact", "recommender.io", "recommender.rule_stats", "recommender.sample_shop"),
+    # generator, the feedback store (events, control arm, report, attach counts, which mining
+    # reads with --feedback): each needs only settings, errors and the model's types.
+    (
+        "recommender.artifact",
+        "recommender.io",
+        "recommender.rule_stats",
+        "recommender.sample_shop",
+        "recommender.feedback",
+    ),
     # The pandas face of a model: built from its data, by the miner or from a file.
     ("recommender.model",),
     # mine() returns a Model, so the miner sits above it.
     ("recommender.mining",),
-    # The feedback store (events, control arm, report) reads models and answers, never mines.
-    ("recommender.evaluation", "recommender.explore", "recommender.ranking", "recommender.feedback"),
+    ("recommender.evaluation", "recommender.explore", "recommender.ranking"),
     ("recommender.service", "recommender.cli", "recommender.demo"),
 )
 

@@ -78,6 +78,7 @@ def mine(
     buy_again: int = 0,
     memory: int | None = None,
     report_stages: Callable[[str], None] | None = None,
+    feedback: str | None = None,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -155,6 +156,12 @@ def mine(
         with ``customer_id`` or ``history``; :mod:`recommender.ranking.customers`). Default 0:
         on Online Retail they cost hit rate, on the Complete Journey they gain
         (``benchmarks/README.md``).
+    feedback : str, optional
+        The URL of an events store (``sqlite:///events.db``, ``postgresql://...``): the model
+        keeps the attach counts per (cart item, suggested item) of its events
+        (:mod:`recommender.feedback.learn`), and the ranking moves its scores by them
+        (:mod:`recommender.ranking.feedback`); ``provenance["feedback"]`` says where from and how
+        many. A store that cannot be read stops mining before it starts.
 
     Examples
     --------
@@ -192,6 +199,11 @@ def mine(
             f"memory must be a whole number of bytes of at least {MIN_MEMORY_BYTES:,} (1 MB), got {memory!r}; "
             "give it as --memory 2G, say."
         )
+    attached = None
+    if feedback is not None:  # before the minutes of mining: a store that cannot be read is known at once
+        from ..feedback.learn import read_feedback
+
+        attached = read_feedback(feedback)
     say = progress or (lambda stage: logger.info("%s", stage))
     clock = StageClock(report_stages)
     lap = clock.lap
@@ -312,6 +324,11 @@ def mine(
     created_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     content = baskets.source.sha256 or baskets.content_sha256()
     n_frequent = int((item_counts >= min_count).sum())
+    feedback_section, feedback_notes = None, None
+    if attached is not None and feedback is not None:
+        from ..feedback.learn import feedback_of, public_url
+
+        feedback_section, feedback_notes = feedback_of(attached, baskets.items, rules, source=public_url(feedback))
     data = ModelData(
         model_id=new_model_id(created_at, content),
         created_at=created_at,
@@ -332,6 +349,7 @@ def mine(
         weight_terms=WeightTerms() if weights is None else weights.terms,
         recency=recency,
         customers=customers,
+        feedback=feedback_section,
         provenance={
             "input": {**baskets.source.as_dict(), "sha256": content},
             "read": baskets.summary.as_dict(),
@@ -360,6 +378,7 @@ def mine(
             "recency": None
             if recency is None
             else {"half_life_days": recency.half_life_days, "at": recency.at, "weighted_baskets": recency.baskets},
+            "feedback": feedback_notes,
             "non_products": {
                 **non_products.as_dict(),
                 "detected_in": "spark: not looked for" if isinstance(baskets, SparkOrders) else "reading",

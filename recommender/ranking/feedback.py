@@ -26,12 +26,22 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..exceptions import ConfigError
 
-__all__ = ["FeedbackConfig", "AttachIndex", "posterior", "feedback_score", "rerank", "explore_slots", "thompson_score"]
+__all__ = [
+    "FeedbackConfig",
+    "AttachIndex",
+    "FeedbackRanking",
+    "posterior",
+    "feedback_score",
+    "rerank",
+    "explore_slots",
+    "thompson_score",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,3 +171,31 @@ def rerank(
     """
     moved = {item: feedback_score(score, *index.counts(cart, item), config) for item, score in scores.items()}
     return sorted(moved.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+class FeedbackRanking:
+    """The hook of a model with attach counts (``ModelData.feedback``) in the ranking: the rules'
+    or learned weights' candidates of a cart, their likelihood replaced by :func:`feedback_score`
+    (the posterior mean of the attach rate, on the likelihood's scale), scored again for the
+    objective by ``value`` and sorted again as the candidate stage sorts them.
+
+    ``ids`` are the model's item ids (``pairs`` index them); ``value(objective, item,
+    likelihood)`` is the scoring stage's worth of a candidate (:func:`.scores.value`).
+    """
+
+    def __init__(self, pairs: Iterable[tuple[int, int, int, int]], ids: Sequence[str], config: FeedbackConfig) -> None:
+        self.index = AttachIndex((ids[a], ids[b], shown, added) for a, b, shown, added in pairs)
+        self.ids = ids
+        self.config = config
+
+    def adjust(self, candidates: list[Any], cart: Sequence[int], value: Callable[[int, float], float]) -> None:
+        """Move each candidate's likelihood and score by its counts for ``cart`` (item indices),
+        in place, and sort the list again (best first, then by strength, baskets and id)."""
+        ids = self.ids
+        names = [ids[item] for item in cart]
+        for candidate in candidates:
+            shown, added = self.index.counts(names, ids[candidate.item])
+            if shown:
+                candidate.likelihood = feedback_score(candidate.likelihood, shown, added, self.config)
+                candidate.score = value(candidate.item, candidate.likelihood)
+        candidates.sort(key=lambda c: (-c.score, -c.strength, -c.count, ids[c.item]))

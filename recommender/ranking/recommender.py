@@ -28,12 +28,14 @@ from .candidates import (
 from .cart import Cart, read_cart, read_kinds, read_objective
 from .customers import CustomerBook
 from .explain import Explainer
+from .feedback import FeedbackConfig, FeedbackRanking
 from .fill import Fallbacks
 from .index import Rule, RuleIndex
 from .items import ItemTable
 from .policy import Caps, Decision, mark_free_shipping, select
 from .recency import ranked_rules
 from .results import Bundle, Recommendations
+from .scores import value
 from .upgrades import upgrade_index
 
 if TYPE_CHECKING:
@@ -97,10 +99,17 @@ class Recommender:
         self.pins: dict[str, tuple[str, ...]] = dict(config.pins)
         self.caps = Caps(max_per_category=config.max_per_category, max_upgrades=config.max_upgrades)
         self.model_info = {"id": data.model_id, "created_at": data.created_at}
+        # -- feedback (issue 18): a model mined with events moves the rules' or learned weights'
+        # candidates by what shoppers did with them (see _candidates and .feedback).
+        self.feedback: FeedbackRanking | None = None
+        if data.feedback is not None and data.feedback.pairs:
+            prior = FeedbackConfig(strength=data.feedback.strength, calibration=data.feedback.calibration)
+            self.feedback = FeedbackRanking(data.feedback.pairs, table.ids, prior)
         # Whether the policy could turn a rules candidate away or put one before a stronger one:
         # if not, the rules' `limit` best candidates are all an answer needs.
         self._policy_may_reorder = bool(
-            self.pins
+            self.feedback is not None  # attach counts reorder the candidates
+            or self.pins
             or config.free_shipping_threshold is not None
             or (config.max_upgrades and self.upgrades)
             or any(family is not None for family in table.families)
@@ -189,8 +198,8 @@ class Recommender:
         missing = None if threshold is None or cart_total is None or cart_total >= threshold else threshold - cart_total
         # Any candidate may take the cart over the free-shipping threshold, or be pinned (and
         # shown with its rule), so then all are read.
-        if trace or missing is not None or self._pinned_for(basket):
-            wanted = None
+        if trace or missing is not None or self._pinned_for(basket) or self.feedback is not None:
+            wanted = None  # (with feedback: a candidate below the best few may rise above them)
         else:
             wanted = CANDIDATES_PER_SLOT * limit if self._policy_may_reorder else limit
         while True:
@@ -246,6 +255,8 @@ class Recommender:
             rules, complete = rule_candidates(
                 self.rules, table, cart, skip=skip, combine=combine, objective=objective, wanted=wanted
             )
+        if self.feedback is not None and rules:  # -- feedback (issue 18): likelihoods moved, sorted again
+            self.feedback.adjust(rules, cart.items, lambda item, likelihood: value(table, objective, item, likelihood))
         if not (traced or self.pins or ("upgrade" in kinds and self.config.max_upgrades and self.upgrades)):
             return rules, complete  # the rules are the only source: no item can come twice
         found = {candidate.item: candidate for candidate in rules}
