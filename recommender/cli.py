@@ -819,6 +819,13 @@ def _print_mining_summary(model: Any, *, seconds: float) -> None:
         print(f"rule hygiene: {', '.join(applied)}; {dropped:,} dropped, {hygiene['kept']:,} kept")
     if counts.get("category_rules"):
         print(f"{counts['category_rules']:,} rules between {len(model.data.categories):,} categories")
+    feedback = model.provenance.get("feedback")
+    if feedback:
+        print(
+            f"feedback from {feedback['source']}: {feedback['impressions']:,} impressions and "
+            f"{feedback['attaches']:,} attaches over {feedback['pairs']:,} (cart item, suggested item) pairs kept "
+            f"({feedback['left_out']['pairs']:,} pairs of items not in the model left out)"
+        )
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -102,6 +102,7 @@ def test_mine_feedback_from_the_command_line_records_the_source(shop, tmp_path, 
     model = tmp_path / "model.rcm"
     assert main(["mine", str(shop / "baskets.csv"), "--min-support", "0.05", "--feedback", events,
                  "-o", str(model)]) == 0  # fmt: skip
+    assert f"feedback from {events}: 60 impressions and 25 attaches over 2 (cart item" in capsys.readouterr().out
     notes = read_model(model).provenance["feedback"]
     assert notes["source"] == events and notes["pairs"] == 2
     assert (notes["impressions"], notes["attaches"], notes["unpaired_impressions"]) == (2 * SHOWN, TAKEN, 0)
@@ -126,7 +127,8 @@ def test_a_store_that_cannot_be_read_stops_mining_with_nothing_written(shop, tmp
     # Not a database at all: SQLite's own sentence, the same fix.
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database, " * 100)
-    with pytest.raises(StoreUnavailableError, match=r"garbage.db cannot .*: file is not a database; check the URL given to --feedback"):
+    refused = r"garbage.db cannot .*: file is not a database; check the URL given to --feedback"
+    with pytest.raises(StoreUnavailableError, match=refused):
         mine(BASKETS, min_support=0.05, feedback=f"sqlite:///{garbage}")
     status = main(["mine", str(shop / "baskets.csv"), "--feedback", "mysql://x@y/z", "-o", str(model)])
     assert status == 2 and not model.exists() and "must be SQLite or PostgreSQL" in capsys.readouterr().err
