@@ -14,10 +14,14 @@ import dataclasses
 import gzip
 import hashlib
 import json
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from recommender import mine
 from recommender.artifact import FORMAT, read_model
@@ -38,7 +42,12 @@ def shop(tmp_path_factory) -> Path:
     """The baskets as a file (one basket a line) and the events store beside it."""
     folder = tmp_path_factory.mktemp("feedback")
     (folder / "baskets.csv").write_text("".join(",".join(basket) + "\n" for basket in BASKETS))
-    store = EventStore(f"sqlite:///{folder / 'events.db'}")
+    _fill(EventStore(f"sqlite:///{folder / 'events.db'}"))
+    return folder
+
+
+def _fill(store: EventStore) -> None:
+    """Shoppers shown cups and jam for a cart of tea, SHOWN times: jam added TAKEN times."""
     start = datetime(2026, 11, 1, tzinfo=UTC)
     served, events = [], []
     for k in range(SHOWN):
@@ -50,7 +59,6 @@ def shop(tmp_path_factory) -> Path:
             events.append(Event(type="add_to_cart", session_id=f"s{k}", recommendation_id=rid, item_id="jam", at=at))
     assert store.append_served(served) == SHOWN and store.append(events) == SHOWN + TAKEN
     store.close()
-    return folder
 
 
 def _answer(recommender: Recommender, cart: list[str], **options) -> list[tuple[str, str, float]]:
@@ -127,7 +135,7 @@ def test_a_store_that_cannot_be_read_stops_mining_with_nothing_written(shop, tmp
     # Not a database at all: SQLite's own sentence, the same fix.
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"not a database, " * 100)
-    refused = r"garbage.db cannot .*: file is not a database; check the URL given to --feedback"
+    refused = r"garbage.db cannot be read: file is not a database; check the URL given to --feedback"
     with pytest.raises(StoreUnavailableError, match=refused):
         mine(BASKETS, min_support=0.05, feedback=f"sqlite:///{garbage}")
     status = main(["mine", str(shop / "baskets.csv"), "--feedback", "mysql://x@y/z", "-o", str(model)])
@@ -155,3 +163,45 @@ def test_the_feedback_section_round_trips(shop, tmp_path):
 
     again = read_model(write_model(data, tmp_path / "m.rcm"))
     assert again.feedback == data.feedback
+
+
+@pytest.fixture
+def postgres_events(postgres_url):
+    """A fresh database on the test server holding the events, dropped afterwards."""
+    admin = create_engine(
+        postgres_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    name = f"feedback_{os.getpid()}"
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    url = f"{postgres_url.rpartition('/')[0]}/{name}"
+    _fill(EventStore(url))
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def test_mine_feedback_from_postgresql(shop, postgres_events, tmp_path, capsys):
+    """The same counts from a real PostgreSQL server; the provenance keeps its URL without the
+    password. A server that does not answer stops mining with one sentence, nothing written."""
+    model = tmp_path / "model.rcm"
+    assert main(["mine", str(shop / "baskets.csv"), "--min-support", "0.05", "--feedback", postgres_events,
+                 "-o", str(model)]) == 0  # fmt: skip
+    data = read_model(model)
+    password = make_url(postgres_events).password
+    assert password and password not in json.dumps(data.provenance)
+    assert data.provenance["feedback"]["source"] == public_url(postgres_events)
+    assert sorted(n for _, _, n, _ in data.feedback.pairs) == [SHOWN, SHOWN]
+    assert [s.item_id for s in Recommender(data).recommend(["tea"], limit=2).items] == ["jam", "cup"]
+    capsys.readouterr()
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = f"postgresql://postgres:{password}@127.0.0.1:{port}/events"
+    status = main(["mine", str(shop / "baskets.csv"), "--feedback", down, "-o", str(tmp_path / "down.rcm")])
+    error = capsys.readouterr().err
+    assert status == 2 and not (tmp_path / "down.rcm").exists() and error.count("\n") == 1
+    assert f"127.0.0.1:{port}/events cannot be read: " in error and password not in error
+    assert error.rstrip().endswith("check the URL given to --feedback (feedback=), or mine without it.")

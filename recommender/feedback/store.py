@@ -187,9 +187,10 @@ class EventStore:
         self.refused = 0
         self.failures = 0
 
-    def ensure_schema(self) -> None:
+    def ensure_schema(self, *, failing: str = "cannot create its tables") -> None:
         """Create the tables when missing, and add the columns of later versions to older ones
-        (once per store; safe when several processes race)."""
+        (once per store; safe when several processes race); ``failing`` says what could not be
+        done when the store does not answer."""
         if self._schema_ready:
             return
         try:
@@ -199,7 +200,7 @@ class EventStore:
             try:
                 self._create()
             except SQLAlchemyError as error:
-                raise self._unavailable("cannot create its tables", error) from None
+                raise self._unavailable(failing, error) from None
         self._schema_ready = True
 
     def _create(self) -> None:
@@ -336,7 +337,7 @@ class EventStore:
         if until is not None:
             query = query.where(table.c.at < _utc(until))
         try:
-            self.ensure_schema()
+            self.ensure_schema(failing="cannot be read")
             with self.engine.connect() as connection:
                 return [dict(row) for row in connection.execute(query).mappings()]
         except SQLAlchemyError as error:
