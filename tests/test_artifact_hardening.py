@@ -401,16 +401,18 @@ JSON_VALUES = st.one_of(
 )
 
 
-def _mutate(content, data) -> bytes:
-    """One mutation of ``content`` drawn by hypothesis, as the payload's bytes."""
-    kind = data.draw(st.sampled_from(["delete", "replace", "number", "bytes"]), label="kind")
+def _mutate(content, data, *, only: str | None = None) -> bytes:
+    """One mutation of ``content`` drawn by hypothesis, as the payload's bytes (with ``only``, of
+    that section, and never by flipping bytes)."""
+    kinds = ["delete", "replace", "number"] + ([] if only else ["bytes"])
+    kind = data.draw(st.sampled_from(kinds), label="kind")
     if kind == "bytes":
         body = bytearray(json.dumps(content).encode())
         for _ in range(data.draw(st.integers(1, 3), label="flips")):
             at = data.draw(st.integers(0, len(body) - 1), label="at")
             body[at] = data.draw(st.integers(0, 255), label="byte")
         return bytes(body)
-    groups = _groups(content)
+    groups = [group for group in _groups(content) if only is None or group[0][0] == only]
     group = groups[data.draw(st.integers(0, len(groups) - 1), label="field")]
     path = group[data.draw(st.integers(0, len(group) - 1), label="path")]
     *parents, last = path
@@ -463,6 +465,29 @@ def test_any_mutation_is_refused_or_serves(base_payload, tmp_path, data):
         assert "\n" not in str(error)
         return
     serve_every_way(loaded)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_mutation_of_the_feedback_section_is_refused_or_serves(base_payload, tmp_path, data):
+    """The attach counts (schema 6) fuzzed alone: a file that loads serves every way."""
+    content = copy.deepcopy(base_payload)
+    _feedback()(content)
+    path = write_payload(tmp_path / "fuzzed.rcm", _mutate(content, data, only="feedback"))
+    try:
+        loaded = read_model(path)
+    except ArtifactError as error:
+        assert "\n" not in str(error)
+        return
+    serve_every_way(loaded)
+
+
+def test_a_model_with_a_feedback_section_serves(base_payload, tmp_path):
+    content = copy.deepcopy(base_payload)
+    _feedback()(content)
+    data = read_model(write_payload(tmp_path / "fed.rcm", json.dumps(content).encode()))
+    assert data.feedback is not None and len(data.feedback.pairs) == 2
+    serve_every_way(data)
 
 
 def test_the_mutations_reach_a_served_model(base_payload):
