@@ -16,6 +16,8 @@ import hashlib
 import json
 import os
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -205,3 +207,17 @@ def test_mine_feedback_from_postgresql(shop, postgres_events, tmp_path, capsys):
     assert status == 2 and not (tmp_path / "down.rcm").exists() and error.count("\n") == 1
     assert f"127.0.0.1:{port}/events cannot be read: " in error and password not in error
     assert error.rstrip().endswith("check the URL given to --feedback (feedback=), or mine without it.")
+
+
+def test_the_feedback_benchmark_runs(tmp_path):
+    """bench_feedback.py's small preset (the sample shop): counts for the pairs its answers
+    showed, and a time per answer with and without them (never asserted)."""
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "feedback.json"
+    subprocess.run(
+        [sys.executable, str(repo / "benchmarks" / "bench_feedback.py"), "--preset", "small", "--json", str(out)],
+        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)}, timeout=600,
+    )  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["carts"] == 200 and result["pairs"] > 100
+    assert result["with_feedback_us_per_answer"] > 0 and result["without_feedback_us_per_answer"] > 0
