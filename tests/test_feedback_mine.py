@@ -87,6 +87,12 @@ def test_a_taken_suggestion_rises_above_an_ignored_one(shop, tmp_path, combine):
     after = [item for item, _, _ in _answer(fed, ["tea"])]
     assert before.index("cup") < before.index("jam")
     assert after.index("jam") < after.index("cup")
+    if combine == "max":  # the scores by hand: (20 * c * confidence + attaches) / (20 + 30) / c
+        c = data.feedback.calibration
+        scores = {item: score for item, _, score in _answer(fed, ["tea"])}
+        assert scores["cup"] == pytest.approx(20 * 16 / 30 / 50)
+        assert scores["jam"] == pytest.approx((20 * c * 10 / 30 + TAKEN) / 50 / c)
+        assert scores["jam"] == pytest.approx(0.65)  # c = 60 / 62: (20 / 3 * 60 / 62 + 25) / 50 / (60 / 62)
     # Carts the counts do not touch answer as before: same items, kinds and scores.
     for cart in (["mug"], ["bread"], ["cup"], ["unknown"]):
         assert _answer(fed, cart) == _answer(plain, cart)
