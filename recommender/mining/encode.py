@@ -112,7 +112,9 @@ def reduce_for_mining(
     ``pairs`` are the frequent pairs ``(a, b, count)`` in vocabulary indices, both orders, as
     :func:`recommender.mining.pairs.count_pairs` keeps them (counted here when not given, in
     blocks within ``memory_bytes``); the partner test goes a block of baskets at a time, so
-    that no intermediate grows with items x items or baskets x items.
+    that no intermediate grows with items x items or baskets x items. ``item_counts`` is kept
+    for callers: a pair in ``min_count`` baskets is one of two frequent items, so the pairs
+    alone say which items are.
     """
     from .pairs import count_pairs
 

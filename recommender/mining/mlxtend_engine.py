@@ -45,7 +45,7 @@ def mine_matrix(matrix: sp.csr_matrix, *, min_count: int, max_len: int) -> list[
     if n_rows < min_count or n_columns == 0:
         return []
     columns = [str(j) for j in range(n_columns)]
-    frame = pd.DataFrame.sparse.from_spmatrix(matrix.astype(bool), columns=columns)  # type: ignore[attr-defined]
+    frame = pd.DataFrame.sparse.from_spmatrix(matrix.astype(bool), columns=columns)
     # mlxtend turns the share back into a count with ceil(min_support * rows); half a basket
     # below the count keeps that exact whatever the rounding of the division.
     min_support = min(1.0, (min_count - 0.5) / n_rows)
