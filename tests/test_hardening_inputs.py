@@ -42,6 +42,10 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def _default_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -63,7 +67,11 @@ def test_mining_workers_end_with_their_parent(tmp_path, signum, status, said):
     model = tmp_path / "model.rcm"
     command = [sys.executable, "-m", "recommender.cli", "mine", str(orders), "-o", str(model),
                "--min-support", "0.01", "--max-pairs", "0", "--workers", "2"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A suite started in the background by a shell without job control runs with SIGINT ignored,
+    # which a child inherits and Python then leaves ignored: mine gets it back as a terminal has it.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_interrupt
+    )
     try:
         deadline = time.monotonic() + 60
         workers: list[int] = []

@@ -107,8 +107,11 @@ def mine_batches(
             try:
                 tasks: list[int] | list[ConditionalBatch] = list(range(len(ordered))) if method == "fork" else ordered
                 mine_one = _mine_forked_batch if method == "fork" else _mine_batch
-                results = pool.map(mine_one, tasks, [min_count] * len(ordered), [max_len] * len(ordered))
-                return [itemset for found in results for itemset in found]
+                # Futures of its own, not map's: map cancels the batches left when interrupted,
+                # and the pool's thread, failing them as the workers end, then reports a
+                # failure set on a cancelled batch (Python 3.11).
+                futures = [pool.submit(mine_one, task, min_count, max_len) for task in tasks]
+                return [itemset for future in futures for itemset in future.result()]
             except BaseException:
                 _stop_workers(pool)
                 raise
@@ -156,12 +159,12 @@ def _watch_parent(parent: int) -> None:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop an interrupted pool now: cancel the batches not started and end the workers, which
-    would otherwise finish the batches in hand (minutes on a large input) before the
-    ``with`` block lets the interruption through."""
+    """Stop an interrupted pool now: end the workers, which would otherwise finish the batches
+    in hand (minutes on a large input) before the ``with`` block lets the interruption through;
+    the pool, broken, fails the batches left."""
     # Python 3.14 has pool.terminate_workers(); before it, the processes are only reachable
     # here, and only until shutdown() forgets them.
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    pool.shutdown(wait=False)
