@@ -290,13 +290,14 @@ def _accuracy(
         return 0.0, 0.0, 0.0
     scores = np.where(reached & (scores > 0), scores, -np.inf)
     scores[carts.nonzero()] = -np.inf
-    top = min(TOP, scores.shape[1])
-    if scores.shape[1] > top:
-        best = np.argpartition(-scores, top - 1, axis=1)[:, :top]
-    else:
-        best = np.tile(np.arange(top), (len(scores), 1))
-    best = np.take_along_axis(best, np.argsort(-np.take_along_axis(scores, best, axis=1), axis=1), axis=1)
-    found = (best == hidden[:, None]) & np.isfinite(np.take_along_axis(scores, best, axis=1))
+    # The best item left of each cart, TOP times (a tie to the more frequent item): three
+    # passes of argmax cost a twentieth of a partition of every row.
+    rows = np.arange(len(scores))
+    found = np.zeros((len(scores), min(TOP, scores.shape[1])), dtype=bool)
+    for place in range(found.shape[1]):
+        best = scores.argmax(axis=1)
+        found[:, place] = (best == hidden) & np.isfinite(scores[rows, best])
+        scores[rows, best] = -np.inf
     place = np.argmax(found, axis=1)
     hit = found.any(axis=1)
     beyond = hidden >= BEST_SELLERS
