@@ -48,6 +48,24 @@ def test_fisher_p_values_equal_scipy_rule_by_rule():
     assert ours == pytest.approx(scipy_p, rel=1e-9, abs=1e-300)
 
 
+@pytest.mark.parametrize("population, rel", [(5, 1e-12), (40, 1e-12), (500, 1e-11), (88_162, 1e-9), (3_000_000, 1e-7)])
+def test_the_hypergeometric_tail_equals_scipy_on_both_sides_of_the_mode(population, rel):
+    from scipy import stats
+
+    from recommender.rule_stats import hypergeom_sf
+
+    rng = np.random.default_rng(population)
+    draws = rng.integers(1, population + 1, 3000)
+    successes = rng.integers(1, population + 1, 3000)
+    low, high = np.maximum(0, draws + successes - population), np.minimum(draws, successes)
+    # Every k from below the least count to one above the most: tails far out, near the mode, edges.
+    k = low - 1 + (rng.random(3000) * (high - low + 3)).astype(np.int64)
+    ours = hypergeom_sf(k, population, successes, draws)
+    theirs = stats.hypergeom.sf(k - 1, population, successes, draws)
+    assert ours == pytest.approx(theirs, rel=rel, abs=1e-300)
+    assert ((k <= low) <= (ours == 1.0)).all() and ((k > high) <= (ours == 0.0)).all()
+
+
 def test_benjamini_hochberg_and_bonferroni_by_hand():
     # Sorted: 0.005, 0.01, 0.03, 0.04 -> p * 4 / rank = 0.02, 0.02, 0.04, 0.04 (already monotone).
     assert adjust_p_values([0.01, 0.04, 0.03, 0.005], "fdr_bh").tolist() == pytest.approx([0.02, 0.04, 0.04, 0.02])
