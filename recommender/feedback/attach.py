@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from .store import EventStore
+from .store import EventStore, events_and_served
 
 __all__ = ["AttachCounts", "attach_counts"]
 
@@ -59,14 +59,7 @@ def attach_counts(
     >>> attach_counts(store).pairs
     (('milk', 'cup', 1, 1), ('milk', 'jam', 1, 0), ('tea', 'cup', 1, 1), ('tea', 'jam', 1, 0))
     """
-    owned = isinstance(store, str)
-    events_store = EventStore(store) if isinstance(store, str) else store
-    try:
-        events = events_store.events(since=since, until=until)
-        served = events_store.served(since=since, until=until) if events else []
-    finally:
-        if owned:
-            events_store.close()
+    events, served = events_and_served(store, since=since, until=until)
     carts = {row["recommendation_id"]: row["cart"] for row in served if row.get("cart")}
     shown: set[tuple[str, str]] = set()
     for event in events:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .store import EventStore
+from .store import EventStore, events_and_served
 
 __all__ = ["AttachRate", "Uplift", "FeedbackReport", "feedback_report"]
 
@@ -187,14 +187,7 @@ def feedback_report(
     >>> feedback_report(store).overall.attach_rate
     0.5
     """
-    owned = isinstance(store, str)
-    events_store = EventStore(store) if isinstance(store, str) else store
-    try:
-        events = events_store.events(since=since, until=until)
-        served = events_store.served(since=since, until=until) if events else []
-    finally:
-        if owned:
-            events_store.close()
+    events, served = events_and_served(store, since=since, until=until)
     kinds = {(s["recommendation_id"], item["item_id"]): item["kind"] for s in served for item in s["items"] or ()}
 
     shown: dict[tuple[str, str], tuple[int, str]] = {}  # (recommendation_id, item) -> position, arm

@@ -348,6 +348,21 @@ class EventStore:
         return StoreUnavailableError(f"the events store {self.where} {what}: {reason}.")
 
 
+def events_and_served(
+    store: EventStore | str, *, since: datetime | None = None, until: datetime | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events of ``store`` (an open store, or its URL: then opened and closed here) with
+    ``since <= at < until``, and the answers served then (none read when there is no event)."""
+    events_store = EventStore(store) if isinstance(store, str) else store
+    try:
+        events = events_store.events(since=since, until=until)
+        served = events_store.served(since=since, until=until) if events else []
+    finally:
+        if isinstance(store, str):
+            events_store.close()
+    return events, served
+
+
 def _read_url(text: str) -> URL:
     try:
         url = make_url(text)
