@@ -66,6 +66,22 @@ def test_the_hypergeometric_tail_equals_scipy_on_both_sides_of_the_mode(populati
     assert ((k <= low) <= (ours == 1.0)).all() and ((k > high) <= (ours == 0.0)).all()
 
 
+def test_benjamini_hochberg_and_the_log_probabilities_equal_scipy():
+    from scipy import stats
+
+    from recommender.rule_stats import _hypergeom_logpmf
+
+    rng = np.random.default_rng(11)
+    p = np.concatenate([rng.random(2000) ** 4, [0.0, 1.0, 0.5, 0.5]])  # ties, and both ends
+    assert adjust_p_values(p, "fdr_bh") == pytest.approx(stats.false_discovery_control(p, method="bh"), rel=1e-15)
+    population = 88_162
+    draws, successes = rng.integers(1, population, 2000), rng.integers(1, population, 2000)
+    low, high = np.maximum(0, draws + successes - population), np.minimum(draws, successes)
+    k = low + (rng.random(2000) * (high - low + 1)).astype(np.int64)
+    ours = _hypergeom_logpmf(k.astype(float), float(population), successes.astype(float), draws.astype(float))
+    assert np.array_equal(ours, stats.hypergeom.logpmf(k, population, successes, draws))
+
+
 def test_benjamini_hochberg_and_bonferroni_by_hand():
     # Sorted: 0.005, 0.01, 0.03, 0.04 -> p * 4 / rank = 0.02, 0.02, 0.04, 0.04 (already monotone).
     assert adjust_p_values([0.01, 0.04, 0.03, 0.005], "fdr_bh").tolist() == pytest.approx([0.02, 0.04, 0.04, 0.02])
