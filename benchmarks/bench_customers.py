@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import emit, preset_parser
+from common import emit, preset_parser, read_dataset
 
 LIMIT = 3
 DATASETS: dict[str, dict[str, Any]] = {
@@ -48,19 +48,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 DEPTH = 20
 
 
-def _baskets(name: str, data: Path) -> Any:
-    from recommender import read_baskets
-
-    if name == "sample_shop":
-        from recommender.sample_shop import generate_sample_shop
-
-        return read_baskets(generate_sample_shop(seed=7, n_customers=300).orders)
-    path = data / DATASETS[name]["file"]
-    if not path.exists():
-        raise SystemExit(f"{path} is not here; pass --data with the folder of the shared data sets")
-    return read_baskets(path)
-
-
 def _top(scores: dict[str, float], limit: int) -> list[str]:
     return sorted(scores, key=lambda item: (-scores[item], item))[:limit]
 
@@ -69,7 +56,7 @@ def run_dataset(name: str, data: Path, settings: dict[str, Any]) -> dict[str, An
     from recommender import Recommender, mine
     from recommender.evaluation import leave_one_out, split_baskets
 
-    baskets = _baskets(name, data)
+    baskets = read_dataset(name, data, DATASETS.get(name, {}).get("file"))
     parts = split_baskets(baskets, test_share=0.2, method="time")
     train, test = parts.train, parts.test
     started = time.perf_counter()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import emit, preset_parser
+from common import emit, preset_parser, read_dataset
 
 LIMIT = 3
 DATASETS: dict[str, dict[str, Any]] = {
@@ -52,19 +52,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def _baskets(name: str, data: Path) -> Any:
-    from recommender import read_baskets
-
-    if name == "sample_shop":
-        from recommender.sample_shop import generate_sample_shop
-
-        return read_baskets(generate_sample_shop(seed=7, n_customers=300).orders)
-    path = data / DATASETS[name]["file"]
-    if not path.exists():
-        raise SystemExit(f"{path} is not here; pass --data with the folder of the shared data sets")
-    return read_baskets(path)
-
-
 def run_dataset(
     name: str, data: Path, *, half_lives: tuple[float | None, ...], seeds: int, max_cases: int,
     ease_half_lives: tuple[float | None, ...] = (),
@@ -76,7 +63,7 @@ def run_dataset(
     from recommender.mining.recency import recency_of
 
     thresholds = DATASETS.get(name, {"min_support": 0.002, "min_confidence": 0.1, "max_len": 3})
-    baskets = _baskets(name, data)
+    baskets = read_dataset(name, data, DATASETS.get(name, {}).get("file"))
     parts = split_baskets(baskets, test_share=0.2, method="time")
     train = parts.train
     started = time.perf_counter()

@@ -59,3 +59,18 @@ def process_tree(pid: int) -> list[int]:
 def tree_memory(pid: int) -> int:
     """The proportional set size of ``pid`` and its descendants, shared pages once."""
     return sum(pss(p) for p in process_tree(pid))
+
+
+def read_dataset(name: str, data: Path, file: str | None) -> Any:
+    """The baskets of a benchmark's data set: ``sample_shop`` is generated (seed 7, 300
+    customers), any other is ``file`` in the shared data folder ``data``."""
+    from recommender import read_baskets
+
+    if name == "sample_shop":
+        from recommender.sample_shop import generate_sample_shop
+
+        return read_baskets(generate_sample_shop(seed=7, n_customers=300).orders)
+    path = data / str(file)
+    if not path.exists():
+        raise SystemExit(f"{path} is not here; pass --data with the folder of the shared data sets")
+    return read_baskets(path)
