@@ -308,6 +308,10 @@ class RankingConfig:
         At most this many upgrades in one answer.
     upgrade_band : (float, float)
         An upgrade costs between these multiples of the item it replaces (default +10% to +100%).
+    upgrade_band_follows : float
+        For a request naming a known customer (``customer_id``): the band's top times the
+        customer's price level in the item's category to this power (the level: the mean price
+        the customer paid there over the category's median; 0: every customer gets the band).
     bundle_discount : float
         Bundle price = the items' total x (1 - discount).
     bundle_triple_share : float
@@ -348,6 +352,7 @@ class RankingConfig:
     max_per_category: int | None = 1
     max_upgrades: int = 1
     upgrade_band: tuple[float, float] = (1.1, 2.0)
+    upgrade_band_follows: float = 0.0
     bundle_discount: float = 0.1
     bundle_triple_share: float = 0.5
     min_lift: float = DEFAULT_MIN_LIFT
@@ -379,6 +384,13 @@ class RankingConfig:
                 "e.g. (1.1, 2.0) for +10% to +100%."
             )
         object.__setattr__(self, "upgrade_band", (low, high))
+        follows = _as_float("upgrade_band_follows", self.upgrade_band_follows)
+        if not 0.0 <= follows <= 4.0:
+            raise ConfigError(
+                f"upgrade_band_follows must be a power from 0 to 4, got {self.upgrade_band_follows!r}; 0 gives "
+                "every customer the same band, 1 moves its top in proportion to the customer's price level."
+            )
+        object.__setattr__(self, "upgrade_band_follows", follows)
         if not 0.0 <= _as_float("bundle_discount", self.bundle_discount) < 1.0:
             raise ConfigError(f"bundle_discount must be in [0, 1), got {self.bundle_discount!r}; e.g. 0.1 for 10%.")
         if not 0.0 <= _as_float("bundle_triple_share", self.bundle_triple_share) <= 1.0:

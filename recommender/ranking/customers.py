@@ -48,10 +48,17 @@ class CustomerBook:
         self.table = table
         self.slots = 0 if customers is None else customers.again_slots
         self._repeats: dict[str, tuple[int, ...]] = {}
+        self._levels: dict[str, dict[str, float]] = {}
         self._key: bytes | None = None
         if customers is None:
             return
         self._repeats = dict(zip(customers.ids, customers.repeats))
+        names = customers.categories
+        self._levels = {
+            customer: {names[k]: level for k, level in levels}
+            for customer, levels in zip(customers.ids, customers.price_levels)
+            if levels
+        }
         if customers.hashed:
             key = (os.environ if environ is None else environ).get(CUSTOMER_KEY_ENV, "")
             self._key = key.encode("utf-8") if key else None
@@ -66,9 +73,18 @@ class CustomerBook:
         return customer_id is not None and self._find(customer_id) is not None
 
     def _find(self, customer_id: str) -> tuple[int, ...] | None:
-        if self._key is not None:
-            return self._repeats.get(hash_customer(customer_id, self._key))
-        return self._repeats.get(customer_id)
+        return self._repeats.get(self._stored(customer_id))
+
+    def _stored(self, customer_id: str) -> str:
+        """The id as the model keeps it: a keyed hash when the model holds hashes."""
+        return hash_customer(customer_id, self._key) if self._key is not None else customer_id
+
+    def price_levels(self, customer_id: str | None) -> dict[str, float]:
+        """The price level of a known customer in each category the summary keeps (the mean
+        price paid over the category's median price), empty for anyone else."""
+        if customer_id is None:
+            return {}
+        return self._levels.get(self._stored(customer_id), {})
 
     def again(self, customer_id: str | None, history: Iterable[str]) -> list[int]:
         """The items the customer buys again, the most often bought first: the summary's for a

@@ -11,7 +11,7 @@ pandas, scipy or mlxtend.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..artifact import read_model
@@ -36,7 +36,7 @@ from .policy import Caps, Decision, mark_free_shipping, select
 from .recency import ranked_rules
 from .results import Bundle, Recommendations
 from .scores import value
-from .upgrades import upgrade_index
+from .upgrades import Upgrade, UpgradeFinder, customer_band, upgrade_index
 
 if TYPE_CHECKING:
     from .learned import LearnedWeights
@@ -90,6 +90,8 @@ class Recommender:
 
             self.weights = LearnedWeights(data.weights, table)
         self.upgrades = upgrade_index(data, table, band=config.upgrade_band)
+        # A known customer's band follows their price level: candidates found per request.
+        self._finder = UpgradeFinder(data, table) if config.upgrade_band_follows and self.upgrades else None
         self.bundles = BundleIndex(data)
         self.customers = CustomerBook(data, table)
         self.fallbacks = Fallbacks(data, table, min_lift=config.min_lift, shrinkage=self.shrinkage)
@@ -162,14 +164,31 @@ class Recommender:
         With ``trace``, the answer's ``trace`` lists every candidate considered, its score and
         why it was or was not shown. With ``customer_id`` (or the customer's past purchases,
         ``history``), the items that customer buys again take the first places the model gives
-        them (see :mod:`.customers`).
+        them (see :mod:`.customers`), and with ``upgrade_band_follows`` the customer's upgrades
+        are those of the band that follows their price level (see :func:`.upgrades.customer_band`).
         """
         limit = self.config.limit if limit is None else check_limit(limit)
+        upgrades = self._customer_upgrades(customer_id, cart)
+        answer = self._answer(cart, limit=limit, cart_total=cart_total, exclude=exclude, kinds=kinds,
+                              objective=objective, trace=trace, upgrades=upgrades)  # fmt: skip
         if self.customers.slots and (customer_id is not None or history) and "cross_sell" in read_kinds(kinds):
-            answer = self.recommend(cart, limit=limit, cart_total=cart_total, exclude=exclude, kinds=kinds,
-                                    objective=objective, trace=trace)  # fmt: skip
             again = self.customers.again(customer_id, history)
             return self.customers.place(answer, again, cart=cart, exclude=exclude, limit=limit) if again else answer
+        return answer
+
+    def _answer(
+        self,
+        cart: Sequence[str],
+        *,
+        limit: int,
+        cart_total: float | None,
+        exclude: Iterable[str],
+        kinds: Iterable[str] | None,
+        objective: str | None,
+        trace: bool,
+        upgrades: Mapping[int, Sequence[Upgrade]],
+    ) -> Recommendations:
+        """The answer for the cart alone, the upgrades' candidates taken from ``upgrades``."""
         wanted_kinds = read_kinds(kinds)
         objective = read_objective(objective, self.config.objective)
         basket = read_cart(self.table, cart, exclude)
@@ -203,7 +222,9 @@ class Recommender:
         else:
             wanted = CANDIDATES_PER_SLOT * limit if self._policy_may_reorder else limit
         while True:
-            candidates, complete = self._candidates(basket, wanted_kinds, objective, wanted, traced=trace)
+            candidates, complete = self._candidates(
+                basket, wanted_kinds, objective, wanted, traced=trace, upgrades=upgrades
+            )
             if missing is not None:
                 mark_free_shipping(candidates, self.table, missing=missing)
             chosen = select(candidates, self.table, basket, limit=limit, caps=self.caps, trace=decisions)
@@ -231,7 +252,14 @@ class Recommender:
         )
 
     def _candidates(
-        self, cart: Cart, kinds: frozenset[str], objective: str, wanted: int | None, *, traced: bool
+        self,
+        cart: Cart,
+        kinds: frozenset[str],
+        objective: str,
+        wanted: int | None,
+        *,
+        traced: bool,
+        upgrades: Mapping[int, Sequence[Upgrade]],
     ) -> tuple[list[Candidate], bool]:
         """The rules' (``wanted`` best) and the upgrades' candidates of the cart, scored and
         pinned, and whether the rules' are all there. A trace takes every candidate, even those
@@ -262,7 +290,7 @@ class Recommender:
         found = {candidate.item: candidate for candidate in rules}
         if "upgrade" in kinds and self.config.max_upgrades and cart.items:
             for upgrade in upgrade_candidates(
-                self.upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective
+                upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective
             ):
                 # An item of a cart item's family may only show as an upgrade: when a rule
                 # suggests it too, the upgrade is the candidate that stands.
@@ -273,6 +301,25 @@ class Recommender:
             # Last, so that they stand only for items no other source offers.
             found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
         return list(found.values()), complete
+
+    def _customer_upgrades(self, customer_id: str | None, cart: Sequence[str]) -> Mapping[int, Sequence[Upgrade]]:
+        """The upgrades of the cart's items: the model's, or, for a known customer with
+        ``upgrade_band_follows``, those of the band that follows the customer's price level in
+        each item's category."""
+        levels = self.customers.price_levels(customer_id) if self._finder is not None else {}
+        if not levels or self._finder is None:
+            return self.upgrades
+        table, config = self.table, self.config
+        found: dict[int, Sequence[Upgrade]] = {}
+        for item_id in cart:
+            item = table.index.get(str(item_id).strip())
+            if item is None or table.prices[item] is None:
+                continue
+            category = table.categories[item]
+            level = levels.get(category) if category is not None else None
+            band = customer_band(config.upgrade_band, level, config.upgrade_band_follows)
+            found[item] = () if band is None else self._finder.find(item, band)
+        return found
 
     def _pinned_for(self, cart: Cart) -> bool:
         """Whether the shop pinned items for an item of the cart or its category."""

@@ -4,19 +4,27 @@ Built once at load time for every item: the items of its family (or, for an item
 family, of its category) whose price is within the configured band above its own, ordered by
 the evidence for them: first items customers actually traded up to (the share of the item's
 buyers who later bought them), then the rest of the family by popularity.
+
+A known customer's band may follow the price level at which that customer buys in the item's
+category (``RankingConfig.upgrade_band_follows``, see :func:`customer_band`): the candidates of
+that band are found by the same :class:`UpgradeFinder` at request time.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..model_data import ModelData
 from .items import ItemTable
 
-__all__ = ["Upgrade", "upgrade_index"]
+__all__ = ["Upgrade", "UpgradeFinder", "upgrade_index", "customer_band"]
 
 PER_ITEM = 5
+# Bands of customers' requests whose candidates are kept (item, band): a shop's customers share
+# few price levels per category, so the same few bands come back.
+CACHED_BANDS = 65_536
 
 
 class Upgrade(NamedTuple):
@@ -30,34 +38,68 @@ class Upgrade(NamedTuple):
     basis: str
 
 
-def upgrade_index(data: ModelData, table: ItemTable, *, band: tuple[float, float]) -> dict[int, list[Upgrade]]:
-    """For each item with a price, its best upgrade candidates (at most five)."""
-    low, high = band
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for item in range(len(table)):
-        if table.prices[item] is None:
-            continue
-        if table.families[item] is not None:
-            groups[("family", table.families[item])].append(item)  # type: ignore[index]
-        elif table.categories[item] is not None:
-            groups[("category", table.categories[item])].append(item)  # type: ignore[index]
-    group_of: dict[int, tuple[str, str]] = {item: key for key, members in groups.items() for item in members}
-    traded: dict[int, dict[int, int]] = defaultdict(dict)
-    for a, b, customers in data.tradeups:
-        traded[a][b] = customers
+class UpgradeFinder:
+    """The upgrade candidates of any priced item, in any price band.
 
-    def in_band(a: int, b: int) -> bool:
-        price_a, price_b = table.prices[a], table.prices[b]
-        return price_a is not None and price_b is not None and price_a > 0 and low <= price_b / price_a <= high
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from recommender import mine
+    >>> catalog = pd.DataFrame({"item": ["kettle", "glass kettle", "smart kettle"], "family": ["kettle"] * 3,
+    ...                         "price": [20.0, 30.0, 60.0]})
+    >>> model = mine([["kettle"], ["smart kettle"], ["glass kettle"]], min_support=0.3, catalog=catalog)
+    >>> table = ItemTable(model.data)
+    >>> finder = UpgradeFinder(model.data, table)
+    >>> [table.ids[u.item] for u in finder.find(table.index["kettle"], (1.1, 2.0))]
+    ['glass kettle']
+    >>> [table.ids[u.item] for u in finder.find(table.index["kettle"], (1.1, 3.0))]
+    ['glass kettle', 'smart kettle']
+    """
 
-    index: dict[int, list[Upgrade]] = {}
-    for a, key in group_of.items():
-        buyers = data.buyers[a] if a < len(data.buyers) else 0
-        found: list[Upgrade] = []
-        for b in groups[key]:
-            if b == a or not in_band(a, b):
+    def __init__(self, data: ModelData, table: ItemTable) -> None:
+        self.table = table
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for item in range(len(table)):
+            if table.prices[item] is None:
                 continue
-            customers = traded.get(a, {}).get(b, 0)
+            if table.families[item] is not None:
+                groups[("family", table.families[item])].append(item)  # type: ignore[index]
+            elif table.categories[item] is not None:
+                groups[("category", table.categories[item])].append(item)  # type: ignore[index]
+        self._groups = dict(groups)
+        self._group_of: dict[int, tuple[str, str]] = {item: key for key, members in groups.items() for item in members}
+        traded: dict[int, dict[int, int]] = defaultdict(dict)
+        for a, b, customers in data.tradeups:
+            traded[a][b] = customers
+        self._traded = dict(traded)
+        self._buyers = data.buyers
+        self._cached = lru_cache(maxsize=CACHED_BANDS)(self._find)
+
+    def items(self) -> list[int]:
+        """The items that may have upgrades: those with a price and a family or category."""
+        return list(self._group_of)
+
+    def find(self, item: int, band: tuple[float, float]) -> list[Upgrade]:
+        """The best (at most five) upgrades of ``item`` costing ``band[0]`` to ``band[1]`` times
+        its price (remembered for the bands asked for again)."""
+        return self._cached(item, band)
+
+    def _find(self, item: int, band: tuple[float, float]) -> list[Upgrade]:
+        # Items traded up to first, by the share of the item's buyers who did, then by popularity.
+        key = self._group_of.get(item)
+        price = self.table.prices[item]
+        if key is None or price is None or price <= 0:
+            return []
+        low, high = band
+        table = self.table
+        buyers = self._buyers[item] if item < len(self._buyers) else 0
+        traded = self._traded.get(item, {})
+        found: list[Upgrade] = []
+        for b in self._groups[key]:
+            price_b = table.prices[b]
+            if b == item or price_b is None or not low <= price_b / price <= high:
+                continue
+            customers = traded.get(b, 0)
             if customers and buyers:
                 found.append(Upgrade(b, customers / buyers, customers, "traded_up"))
             else:
@@ -65,6 +107,35 @@ def upgrade_index(data: ModelData, table: ItemTable, *, band: tuple[float, float
                 # popularity is the only evidence, and it ranks below any seen trade-up.
                 found.append(Upgrade(b, table.support[b], 0, key[0]))
         found.sort(key=lambda u: (u.basis != "traded_up", -u.share, -u.customers, table.ids[u.item]))
+        return found[:PER_ITEM]
+
+
+def upgrade_index(data: ModelData, table: ItemTable, *, band: tuple[float, float]) -> dict[int, list[Upgrade]]:
+    """For each item with a price, its best upgrade candidates (at most five)."""
+    finder = UpgradeFinder(data, table)
+    index: dict[int, list[Upgrade]] = {}
+    for item in finder.items():
+        found = finder._find(item, band)
         if found:
-            index[a] = found[:PER_ITEM]
+            index[item] = found
     return index
+
+
+def customer_band(band: tuple[float, float], level: float | None, follows: float) -> tuple[float, float] | None:
+    """The band of a customer who buys at ``level`` times the category's median price: its top
+    times ``level ** follows`` (further up for a customer who pays more than most, narrower for
+    one who buys cheap), None when that falls below its bottom (no upgrade for this customer).
+    Without a level, or with ``follows`` 0, the band itself.
+
+    Examples
+    --------
+    >>> customer_band((1.1, 2.0), 1.5, 1.0), customer_band((1.1, 2.0), 0.75, 1.0)
+    ((1.1, 3.0), (1.1, 1.5))
+    >>> customer_band((1.1, 2.0), 0.5, 1.0), customer_band((1.1, 2.0), None, 1.0)
+    (None, (1.1, 2.0))
+    """
+    if level is None or not follows or level <= 0:
+        return band
+    low, high = band
+    top = round(high * level**follows, 3)  # rounded: customers at close levels share a band (and its cache)
+    return (low, top) if top >= low else None
