@@ -431,6 +431,14 @@ def _parser() -> argparse.ArgumentParser:
         default="none",
         help="what the control arm gets: no suggestions, or popular items only",
     )
+    serve.add_argument(
+        "--explore-share",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="with a model mined with --feedback: share of answers ranked by Thompson sampling (draws from each "
+        "suggestion's attach-rate posterior), so that suggestions seen little get shown (default 0: none)",
+    )
     _add_ranking_options(serve)
     serve.set_defaults(run=_serve)
 
@@ -1043,6 +1051,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_events=args.max_events,
         holdout_share=args.holdout_share,
         control_suggestions=args.control_suggestions,
+        explore_share=args.explore_share,
         **({} if args.holdout_salt is None else {"holdout_salt": args.holdout_salt}),
     )
     from .service.app import LOG_FORMAT

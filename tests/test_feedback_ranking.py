@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recommender.exceptions import ConfigError
+from recommender.ranking.candidates import Candidate
 from recommender.ranking.feedback import (
     AttachIndex,
     FeedbackConfig,
-    explore_slots,
+    FeedbackRanking,
     feedback_score,
     posterior,
     rerank,
@@ -72,8 +73,41 @@ def test_thompson_draws_are_seeded_and_centred_on_the_posterior_mean():
     assert draws[:3] == [thompson_score(0.4, 30, 12, config, random.Random(seed)) for seed in range(3)]
     # Beta(14, 26): mean 0.35, sd 0.075; the mean of 4,000 draws is within 4 standard errors.
     assert sum(draws) / len(draws) * 0.5 == pytest.approx(0.35, abs=4 * 0.075 / 4000**0.5)
-    slots = [slot for seed in range(2000) for slot in explore_slots(3, config, random.Random(seed))]
-    assert sum(slots) / len(slots) == pytest.approx(0.2, abs=0.03)  # the share of exploring slots
+
+
+def _candidates() -> list[Candidate]:
+    return [Candidate(item=k, kind="cross_sell", source="rules", likelihood=0.4 - 0.1 * k, strength=0.5, count=10,
+                      score=0.4 - 0.1 * k) for k in range(1, 4)]  # fmt: skip
+
+
+def test_an_exploring_answer_ranks_by_draws_and_only_that_share_of_answers_explores():
+    ids = ("tea", "cup", "jam", "pot")
+    ranking = FeedbackRanking([(0, 1, 200, 0), (0, 2, 200, 60)], ids, FeedbackConfig(calibration=0.25))
+    likelihood = lambda item, x: x  # noqa: E731 - the objective "confidence": the score is the likelihood
+    means = _candidates()
+    ranking.adjust(means, [0], likelihood)
+    assert [ids[c.item] for c in means] == ["jam", "pot", "cup"]  # the posterior means, as rerank orders them
+    assert ranking.explored == 0  # by default nothing explores
+
+    explorer = ranking.exploring(0.2, random.Random(7))
+    assert explorer.index is ranking.index and explorer.config.calibration == 0.25
+    answers, orders = [], []
+    for _ in range(2000):
+        candidates = _candidates()
+        explorer.adjust(candidates, [0], likelihood)
+        answers.append(tuple(round(c.score, 6) for c in candidates))
+        orders.append(tuple(ids[c.item] for c in candidates))
+    # 2,000 answers, a fifth exploring: 400 expected, sd 18
+    assert explorer.explored == pytest.approx(400, abs=4 * 18)
+    mean_scores = tuple(round(c.score, 6) for c in means)
+    assert sum(answer == mean_scores for answer in answers) == 2000 - explorer.explored  # the others: the means
+    # An exploring answer draws the never-seen pot from its prior, Beta(0.5, 19.5) (its score
+    # 0.1 x 0.25, worth 20 impressions), and the ignored cup from Beta(1.5, 218.5): the cup
+    # comes before the pot in 36% of them (by 200,000 draws), sd 2.4% over 400; the jam,
+    # Beta(61, 159), stays first but for 0.06% of them.
+    explored = [order for answer, order in zip(answers, orders) if answer != mean_scores]
+    assert sum(order[1:] == ("cup", "pot") for order in explored) / len(explored) == pytest.approx(0.36, abs=0.1)
+    assert sum(order[0] == "jam" for order in explored) >= len(explored) - 3
 
 
 @pytest.mark.parametrize(

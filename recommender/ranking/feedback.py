@@ -14,9 +14,11 @@ given back on the score's scale (divided by ``calibration``): a suggestion nobod
 score, one shoppers keep ignoring sinks, one they take rises, and the more they saw it, the more
 their choice counts.
 
-Thompson sampling (optional, ``explore_share`` of the slots): such a slot ranks by a draw from
-each candidate's posterior instead of its mean, so that suggestions seen little get shown
-enough to learn about, and no more than the share the shop allows.
+Thompson sampling (optional, ``explore_share``): that share of the answers ranks every candidate
+by a draw from its posterior instead of its mean (so that share of the slots explores), so that
+suggestions seen little, or not at all, get shown enough to learn about, and no more than the
+share the shop allows. The service turns it on (``recommender serve --explore-share 0.1``, see
+:meth:`FeedbackRanking.exploring`); by default nothing explores and answers are deterministic.
 
 Pure functions of their inputs (no pandas, scipy or numpy: the serving path imports this), the
 random generator passed in.
@@ -24,6 +26,7 @@ random generator passed in.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -39,7 +42,6 @@ __all__ = [
     "posterior",
     "feedback_score",
     "rerank",
-    "explore_slots",
     "thompson_score",
 ]
 
@@ -57,7 +59,7 @@ class FeedbackConfig:
         shown (estimated when mining with feedback); it puts the rule's score on the
         attach-rate scale.
     explore_share : float
-        Share of the slots ranked by Thompson sampling (0: none).
+        Share of the answers (and so of the slots) ranked by Thompson sampling (0: none).
     """
 
     strength: float = 20.0
@@ -71,7 +73,7 @@ class FeedbackConfig:
                 raise ConfigError(f"feedback {name} must be a positive number (default {default}), got {value!r}.")
         share = self.explore_share
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
-            raise ConfigError(f"explore_share must be between 0 and 1 (0.1: a tenth of the slots), got {share!r}.")
+            raise ConfigError(f"explore_share must be between 0 and 1 (0.1: a tenth of the answers), got {share!r}.")
 
 
 class AttachIndex:
@@ -134,22 +136,8 @@ def feedback_score(score: float, shown: int, added: int, config: FeedbackConfig)
 
 
 # -- the hook where scores are combined ----------------------------------------------------------
-# The ranking calls feedback_score (or thompson_score in an exploring slot) on each candidate's
+# The ranking calls feedback_score (or thompson_score in an exploring answer) on each candidate's
 # score before ordering; everything else in the ranking stays as it is.
-
-
-def explore_slots(limit: int, config: FeedbackConfig, rng: random.Random) -> tuple[bool, ...]:
-    """Which of ``limit`` slots rank by Thompson sampling: each with probability
-    ``explore_share``, so that over many answers that share of slots explores.
-
-    >>> explore_slots(3, FeedbackConfig(), random.Random(0))
-    (False, False, False)
-    >>> explore_slots(3, FeedbackConfig(explore_share=1.0), random.Random(0))
-    (True, True, True)
-    """
-    if config.explore_share <= 0.0:
-        return (False,) * limit
-    return tuple(rng.random() < config.explore_share for _ in range(limit))
 
 
 def thompson_score(score: float, shown: int, added: int, config: FeedbackConfig, rng: random.Random) -> float:
@@ -183,19 +171,44 @@ class FeedbackRanking:
     likelihood)`` is the scoring stage's worth of a candidate (:func:`.scores.value`).
     """
 
-    def __init__(self, pairs: Iterable[tuple[int, int, int, int]], ids: Sequence[str], config: FeedbackConfig) -> None:
+    def __init__(
+        self,
+        pairs: Iterable[tuple[int, int, int, int]],
+        ids: Sequence[str],
+        config: FeedbackConfig,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
         self.index = AttachIndex((ids[a], ids[b], shown, added) for a, b, shown, added in pairs)
         self.ids = ids
         self.config = config
+        self.rng = rng or random.Random()
+        self.explored = 0  # answers ranked by Thompson sampling
+
+    def exploring(self, share: float, rng: random.Random | None = None) -> FeedbackRanking:
+        """The same counts and prior, with ``share`` of the answers ranked by Thompson sampling
+        (draws from ``rng``: seeded in tests and simulations, from the system's entropy if None)."""
+        explorer = FeedbackRanking((), self.ids, dataclasses.replace(self.config, explore_share=share), rng=rng)
+        explorer.index = self.index
+        return explorer
 
     def adjust(self, candidates: list[Any], cart: Sequence[int], value: Callable[[int, float], float]) -> None:
         """Move each candidate's likelihood and score by its counts for ``cart`` (item indices),
-        in place, and sort the list again (best first, then by strength, baskets and id)."""
-        ids = self.ids
+        in place, and sort the list again (best first, then by strength, baskets and id).
+
+        In an exploring answer (``config.explore_share`` of them), each candidate's likelihood
+        is a draw from its posterior instead (seen or not), its score the draw's worth."""
+        ids, config = self.ids, self.config
         names = [ids[item] for item in cart]
+        explore = config.explore_share > 0.0 and self.rng.random() < config.explore_share
+        if explore:
+            self.explored += 1
         for candidate in candidates:
             shown, added = self.index.counts(names, ids[candidate.item])
-            if shown:
-                candidate.likelihood = feedback_score(candidate.likelihood, shown, added, self.config)
+            if explore:
+                candidate.likelihood = thompson_score(candidate.likelihood, shown, added, config, self.rng)
+                candidate.score = value(candidate.item, candidate.likelihood)
+            elif shown:
+                candidate.likelihood = feedback_score(candidate.likelihood, shown, added, config)
                 candidate.score = value(candidate.item, candidate.likelihood)
         candidates.sort(key=lambda c: (-c.score, -c.strength, -c.count, ids[c.item]))

@@ -58,7 +58,11 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
     """
     shared = None if settings.shared_dir is None else SharedModel(settings.shared_dir)
     holder = ModelHolder(
-        settings.model_path, settings.ranking, shared=shared, wait_seconds=settings.reload_wait_seconds
+        settings.model_path,
+        settings.ranking,
+        shared=shared,
+        wait_seconds=settings.reload_wait_seconds,
+        explore_share=settings.explore_share,
     )
     store = None if settings.events_url is None else EventStore(settings.events_url, timeout=settings.events_timeout)
 

@@ -38,10 +38,17 @@ class ModelHolder:
     """
 
     def __init__(
-        self, path: str, config: RankingConfig, *, shared: SharedModel | None = None, wait_seconds: float = 60.0
+        self,
+        path: str,
+        config: RankingConfig,
+        *,
+        shared: SharedModel | None = None,
+        wait_seconds: float = 60.0,
+        explore_share: float = 0.0,
     ) -> None:
         self.path = path
         self.config = config
+        self.explore_share = explore_share
         self.shared = shared
         self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
@@ -59,6 +66,7 @@ class ModelHolder:
                     "cannot load the service's model from %s (%r); serving %s instead", shared.folder, error, path
                 )
                 self.current = Recommender.load(path, config=config)
+        self._explore(self.current)
         _settle()
         self.loaded_at = time.time()
         self.reloads = 0
@@ -128,7 +136,14 @@ class ModelHolder:
             self.shared.acknowledge(os.getpid(), generation)
         return True
 
+    def _explore(self, fresh: Recommender) -> None:
+        """With ``explore_share``, a model with attach counts ranks that share of its answers by
+        Thompson sampling (:meth:`.FeedbackRanking.exploring`); before it serves anything."""
+        if self.explore_share and fresh.feedback is not None:
+            fresh.feedback = fresh.feedback.exploring(self.explore_share)
+
     def _swap(self, fresh: Recommender) -> None:
+        self._explore(fresh)
         previous = self.current.model_info["id"]
         self.current = fresh
         _settle()

@@ -14,6 +14,7 @@ from typing import Any
 from ..config import RankingConfig
 from ..exceptions import ConfigError, MissingDependencyError
 from ..feedback.arms import DEFAULT_SALT, check_salt, check_share
+from ..ranking.feedback import FeedbackConfig
 
 __all__ = ["ServiceSettings", "require_serve_extra", "ENV_PREFIX", "SETTINGS_ENV"]
 
@@ -75,6 +76,11 @@ class ServiceSettings:
         :mod:`recommender.feedback.arms`).
     control_suggestions : {"none", "popular"}
         What the control arm gets: no suggestions, or popular items only.
+    explore_share : float
+        With a model mined with feedback (``mine --feedback``): the share of answers ranked by
+        Thompson sampling, draws from each suggestion's posterior attach rate instead of its
+        mean, so that suggestions seen little get shown enough to learn about (see
+        :mod:`recommender.ranking.feedback`). 0 (the default): none, answers are deterministic.
     """
 
     model_path: str
@@ -94,6 +100,7 @@ class ServiceSettings:
     holdout_share: float = 0.0
     holdout_salt: str = DEFAULT_SALT
     control_suggestions: str = "none"  # one of CONTROL_SUGGESTIONS
+    explore_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.model_path:
@@ -104,6 +111,7 @@ class ServiceSettings:
             )
         check_share(self.holdout_share)
         check_salt(self.holdout_salt)
+        FeedbackConfig(explore_share=self.explore_share)  # refuses a share outside [0, 1]
         if self.control_suggestions not in CONTROL_SUGGESTIONS:
             raise ConfigError(f"control_suggestions must be 'none' or 'popular', got {self.control_suggestions!r}.")
         if self.events_url is not None and not self.events_url:
