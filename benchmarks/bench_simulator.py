@@ -157,7 +157,7 @@ def run_seed(
     results = []
     for round_ in range(1, rounds + 1):
         path = model.save(folder / f"model-{seed}-{round_}.rcm")
-        exploring: dict[str, Any] = {"explore_share": explore_share} if explore_share else {}
+        exploring: dict[str, Any] = {"explore_share": explore_share, "explore_seed": seed} if explore_share else {}
         settings = ServiceSettings(model_path=str(path), events_url=url, holdout_share=HOLDOUT, **exploring)
         app = create_app(settings, handle_sighup=False)
         figures: dict[str, list[float]] = defaultdict(list)

@@ -78,3 +78,12 @@ def test_the_share_reaches_the_workers_and_a_bad_one_is_refused(fed_model, capsy
     assert main(["serve", str(fed_model), "--explore-share", "2"]) == 2
     error = capsys.readouterr().err.strip()
     assert "explore_share must be between 0 and 1" in error and len(error.splitlines()) == 1
+
+
+def test_seeded_exploration_draws_the_same_answers(fed_model):
+    runs = []
+    for _ in range(2):
+        settings = ServiceSettings(model_path=str(fed_model), explore_share=0.5, explore_seed=3)
+        with TestClient(create_app(settings, handle_sighup=False)) as client:
+            runs.append(_answers(client, 40))
+    assert runs[0] == runs[1] and len(set(runs[0])) > 1

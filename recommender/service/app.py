@@ -63,6 +63,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
         shared=shared,
         wait_seconds=settings.reload_wait_seconds,
         explore_share=settings.explore_share,
+        explore_seed=settings.explore_seed,
     )
     store = None if settings.events_url is None else EventStore(settings.events_url, timeout=settings.events_timeout)
 

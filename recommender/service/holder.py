@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import random
 import threading
 import time
 from pathlib import Path
@@ -45,10 +46,12 @@ class ModelHolder:
         shared: SharedModel | None = None,
         wait_seconds: float = 60.0,
         explore_share: float = 0.0,
+        explore_seed: int | None = None,
     ) -> None:
         self.path = path
         self.config = config
         self.explore_share = explore_share
+        self._explore_rng = random.Random(explore_seed)  # None: the system's entropy
         self.shared = shared
         self.wait_seconds = wait_seconds
         self._lock = threading.Lock()
@@ -140,7 +143,7 @@ class ModelHolder:
         """With ``explore_share``, a model with attach counts ranks that share of its answers by
         Thompson sampling (:meth:`.FeedbackRanking.exploring`); before it serves anything."""
         if self.explore_share and fresh.feedback is not None:
-            fresh.feedback = fresh.feedback.exploring(self.explore_share)
+            fresh.feedback = fresh.feedback.exploring(self.explore_share, self._explore_rng)
 
     def _swap(self, fresh: Recommender) -> None:
         self._explore(fresh)

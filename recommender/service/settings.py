@@ -81,6 +81,8 @@ class ServiceSettings:
         Thompson sampling, draws from each suggestion's posterior attach rate instead of its
         mean, so that suggestions seen little get shown enough to learn about (see
         :mod:`recommender.ranking.feedback`). 0 (the default): none, answers are deterministic.
+    explore_seed : int or None
+        Seeds the draws of exploration (simulations and tests); None: the system's entropy.
     """
 
     model_path: str
@@ -101,6 +103,7 @@ class ServiceSettings:
     holdout_salt: str = DEFAULT_SALT
     control_suggestions: str = "none"  # one of CONTROL_SUGGESTIONS
     explore_share: float = 0.0
+    explore_seed: int | None = None
 
     def __post_init__(self) -> None:
         if not self.model_path:
