@@ -30,14 +30,17 @@ __all__ = ["LearnedWeights"]
 class LearnedWeights:
     """A model's learned weights, one row per item that has any, over an :class:`.ItemTable`.
 
-    Rows are padded to the longest with weights of 0 into a slot no item uses (index
-    ``len(table)``), so that the rows of a cart are one rectangular block.
+    A row holds the item's positive weights first (the items it speaks for: only they can
+    become candidates) and then the others, each part padded to the longest with weights of 0
+    into a slot no item uses (index ``len(table)``); an item without weights reads a row of
+    padding. The rows of a cart are then one rectangular block whose first columns are the items
+    it reaches.
 
     Parameters
     ----------
     triples : iterable of (int, int, float, int)
         The model's weights ``(a, b, weight, baskets)``: from cart item ``a`` to item ``b``,
-        with the baskets that held both; a row keeps the order of the triples.
+        with the baskets that held both.
     table : ItemTable
         The items, their support and whether they are for sale.
 
@@ -52,22 +55,29 @@ class LearnedWeights:
     """
 
     def __init__(self, triples: Iterable[tuple[int, int, float, int]], table: ItemTable) -> None:
-        rows: dict[int, list[tuple[int, float, int]]] = {}
+        positive: dict[int, list[tuple[int, float, int]]] = {}
+        other: dict[int, list[tuple[int, float, int]]] = {}
         for a, b, weight, baskets in triples:
-            rows.setdefault(a, []).append((b, weight, baskets))
+            (positive if weight > 0 else other).setdefault(a, []).append((b, weight, baskets))
+            (other if weight > 0 else positive).setdefault(a, [])
         self.table = table
-        self.row_of = {a: r for r, a in enumerate(rows)}
-        self.sources = list(rows)  # the cart item of each row
+        self.sources = list(positive)  # the cart item of each row
         nowhere = len(table)
-        width = max((len(row) for row in rows.values()), default=0)
-        self.targets = np.full((len(rows), width), nowhere, dtype=np.intp)
-        self.weights = np.zeros((len(rows), width))
-        self.baskets = np.zeros((len(rows), width), dtype=np.int64)
-        for r, row in enumerate(rows.values()):
-            self.targets[r, : len(row)] = [b for b, _, _ in row]
-            self.weights[r, : len(row)] = [w for _, w, _ in row]
-            self.baskets[r, : len(row)] = [n for _, _, n in row]
-        counts = np.asarray([table.counts[a] for a in rows], dtype=float)
+        # Row `len(self.sources)` is all padding: the row of every item without weights.
+        self.row_at = np.full(nowhere + 1, len(self.sources), dtype=np.intp)
+        self.row_at[self.sources] = np.arange(len(self.sources))
+        self.reach = max((len(row) for row in positive.values()), default=0)  # the positive columns
+        width = self.reach + max((len(row) for row in other.values()), default=0)
+        self.targets = np.full((len(self.sources) + 1, width), nowhere, dtype=np.intp)
+        self.weights = np.zeros(self.targets.shape)
+        self.baskets = np.zeros(self.targets.shape, dtype=np.int64)
+        for r, a in enumerate(self.sources):
+            for start, row in ((0, positive[a]), (self.reach, other[a])):
+                columns = slice(start, start + len(row))
+                self.targets[r, columns] = [b for b, _, _ in row]
+                self.weights[r, columns] = [w for _, w, _ in row]
+                self.baskets[r, columns] = [n for _, _, n in row]
+        counts = np.asarray([*(table.counts[a] for a in self.sources), 0], dtype=float)
         # The confidence of each pair: its baskets over the cart item's (0 for the padding).
         self.confidences = np.divide(
             self.baskets, counts[:, None], out=np.zeros(self.weights.shape), where=counts[:, None] > 0
@@ -75,9 +85,10 @@ class LearnedWeights:
         self.support = np.asarray([*table.support, 0.0])
         self.sellable = np.asarray([*table.sellable, False])
         self._worth: dict[str, np.ndarray] = {}
+        self._base: dict[tuple[float, bool], np.ndarray] = {}
 
     def __len__(self) -> int:
-        return len(self.row_of)
+        return len(self.sources)
 
     def candidates(
         self,
@@ -98,33 +109,53 @@ class LearnedWeights:
         strongest pair: the first cart item with the largest weight to it, with the baskets,
         confidence and lift of the two together.
         """
-        rows = [self.row_of[item] for item in cart.items if item in self.row_of]
-        if not rows:
+        if not cart.items or not self.reach:
             return [], True
-        targets, weights = self.targets.take(rows, axis=0).ravel(), self.weights.take(rows, axis=0).ravel()
+        rows = self.row_at.take(cart.items)
+        targets, weights = self.targets.take(rows, axis=0), self.weights.take(rows, axis=0)
         # Summed in the order a loop over the cart's rows adds them: the same sums to the last bit.
-        total = np.bincount(targets, weights=weights, minlength=len(self.support))
+        total = np.bincount(targets.ravel(), weights=weights.ravel(), minlength=len(self.support))
         if skip:
-            total[list(skip)] = -np.inf  # never a candidate
-        items = _distinct(targets[weights > 0])  # a candidate needs a positive weight
-        likelihood = total[items] + terms.popularity * self.support[items]
+            total[np.fromiter(skip, np.intp, len(skip))] = -np.inf  # never a candidate
+        reached = targets[:, : self.reach].ravel()  # a candidate needs a positive weight
+        items = _distinct(reached)
+        # The support term, and -inf for an item not for sale (and the padding's slot) when only
+        # those are asked for.
+        likelihood = total[items] + self._base_of(terms.popularity, sellable_only)[items]
         if terms.confidence:
             confidence = np.zeros(len(self.support))
-            np.maximum.at(confidence, targets, self.confidences.take(rows, axis=0).ravel())
+            np.maximum.at(confidence, targets.ravel(), self.confidences.take(rows, axis=0).ravel())
             likelihood += terms.confidence * confidence[items]
         keep = likelihood > 0
-        if sellable_only:
-            keep &= self.sellable[items]
         items, likelihood = items[keep], likelihood[keep]
+        if not len(items):
+            return [], True
         score = self._value(objective, items, likelihood)
-        if wanted is None or len(items) <= wanted:
-            return self._explained(rows, targets, weights, items, likelihood, score), True
-        # Every item of the answer scores at least the wanted-th best score; the ties at it are
-        # broken on the full key, with the strongest pairs.
-        cut = len(score) - wanted
-        taken = score >= np.partition(score, cut)[cut]
-        found = self._explained(rows, targets, weights, items[taken], likelihood[taken], score[taken])
-        return found[:wanted], False
+        complete = wanted is None or len(items) <= wanted
+        if not complete:
+            # Every item of the answer scores at least the wanted-th best score; the ties at it
+            # are broken on the full key, with the strongest pairs.
+            cut = len(score) - wanted  # type: ignore[operator]
+            taken = score >= np.partition(score, cut)[cut]
+            items, likelihood, score = items[taken], likelihood[taken], score[taken]
+        # Where each item has its largest weight; argmax keeps the first, the earliest cart item.
+        strengths = weights[:, : self.reach].ravel()
+        strongest = np.where(reached == items[:, None], strengths, -np.inf).argmax(axis=1)
+        found = self._explained(cart, rows, strengths, items, likelihood, score, strongest)
+        return (found, True) if complete else (found[:wanted], False)
+
+    def _base_of(self, popularity: float, sellable_only: bool) -> np.ndarray:
+        """Per item, ``popularity`` times its support, or -inf when ``sellable_only`` and the
+        item is not for sale; kept, as the model's terms are the same for every cart."""
+        key = (popularity, sellable_only)
+        base = self._base.get(key)
+        if base is None:
+            base = popularity * self.support
+            if sellable_only:
+                base[~self.sellable] = -np.inf
+            base[-1] = -np.inf  # the padding's slot
+            self._base[key] = base
+        return base
 
     def _value(self, objective: str, items: np.ndarray, likelihood: np.ndarray) -> np.ndarray:
         """:func:`.scores.value` of each item, computed with the same operations."""
@@ -140,46 +171,39 @@ class LearnedWeights:
 
     def _explained(
         self,
-        rows: list[int],
-        targets: np.ndarray,
-        weights: np.ndarray,
+        cart: Cart,
+        rows: np.ndarray,
+        strengths: np.ndarray,
         items: np.ndarray,
         likelihood: np.ndarray,
         score: np.ndarray,
+        strongest: np.ndarray,
     ) -> list[Candidate]:
         """The candidates of ``items`` in the answer's order, each explained by its strongest
-        pair among the cart's ``rows`` (``targets`` and ``weights`` flattened, in cart order)."""
-        table, width = self.table, self.targets.shape[1]
-        # Where each item has its largest weight; argmax keeps the first, the earliest cart item.
-        strongest = np.where(targets == items[:, None], weights, -np.inf).argmax(axis=1)
+        pair: the cart item of row ``strongest // reach`` (of the cart's ``rows``), with the
+        weight ``strengths[strongest]``."""
+        table = self.table
         ranked = []
         for item, p, s, position in zip(items.tolist(), likelihood.tolist(), score.tolist(), strongest.tolist()):
-            row, column = divmod(position, width)
-            source, baskets = self.sources[rows[row]], int(self.baskets[rows[row], column])
-            ranked.append((-s, -float(weights[position]), -baskets, table.ids[item], item, p, source))
+            row, column = divmod(position, self.reach)
+            baskets = int(self.baskets[rows[row], column])
+            ranked.append((-s, -float(strengths[position]), -baskets, table.ids[item], item, p, cart.items[row]))
         ranked.sort()
         found = []
         for negative_score, negative_weight, negative_baskets, _, item, p, source in ranked:
             baskets = -negative_baskets
             confidence = baskets / table.counts[source]
-            found.append(
-                Candidate(
-                    item=item,
-                    kind="cross_sell",
-                    source="weights",
-                    likelihood=p,
-                    strength=-negative_weight,
-                    count=baskets,
-                    score=-negative_score,
-                    evidence={
-                        "because": [table.ids[source]],
-                        "confidence": confidence,
-                        "lift": confidence / table.support[item] if table.support[item] else 0.0,
-                        "baskets": baskets,
-                        "learned_score": p,
-                    },
-                )
-            )
+            evidence = {
+                "because": [table.ids[source]],
+                "confidence": confidence,
+                "lift": confidence / table.support[item] if table.support[item] else 0.0,
+                "baskets": baskets,
+                "learned_score": p,
+            }
+            # Positional (faster than keywords): item, kind, source, likelihood, strength, count, score.
+            candidate = Candidate(item, "cross_sell", "weights", p, -negative_weight, baskets, -negative_score)
+            candidate.evidence = evidence
+            found.append(candidate)
         return found
 
 
