@@ -313,3 +313,38 @@ def test_the_vectorised_learned_candidates_are_those_of_the_definition(zipf_shop
         )
         assert (candidate.score, candidate.likelihood) == (pytest.approx(score), pytest.approx(likelihood))
         assert candidate.evidence["confidence"] == pytest.approx(baskets / table.counts[source])
+
+
+def cafe_baskets(seed: int) -> list[list[str]]:
+    """A café's orders: coffee in about half of them whatever else is bought (the case the issue
+    found the rules losing to plain popularity on), a few complements, small baskets."""
+    rng = np.random.default_rng(seed)
+    menu = ["tea", "bread", "cake", "pastry", "sandwich", "soup", "juice", "cookies", "muffin", "scone",
+            "hot chocolate", "brownie", "salad", "toast", "jam"]  # fmt: skip
+    share = np.array([14, 32, 10, 8, 7, 3, 4, 5, 4, 3, 6, 4, 3, 3, 2], dtype=float)
+    complements = {"toast": "jam", "sandwich": "soup", "salad": "juice", "cake": "hot chocolate", "scone": "jam"}
+    baskets = []
+    for _ in range(6000):
+        basket = set(rng.choice(menu, size=1 + rng.poisson(1.2), p=share / share.sum()))
+        basket |= {b for a, b in complements.items() if a in basket and rng.random() < 0.35}
+        if rng.random() < 0.48:
+            basket.add("coffee")
+        baskets.append(sorted(basket))
+    return baskets
+
+
+def test_on_a_cafe_the_default_ranking_beats_popularity_and_keeps_up_with_ease():
+    """Coffee in half the baskets makes popularity a strong baseline and leaves the rules little
+    to say about it (its lift is about 1 with everything). The learned weights, a regression
+    without an intercept, carry its base rate: every cart item gets a weight to it. On the
+    held-out orders of seed 0 of this shop the default ranking finds 0.632 of the hidden items,
+    popularity 0.5945 and tuned EASE 0.6299 (seeds 1 and 2: 0.626 / 0.589 / 0.635 and
+    0.641 / 0.575 / 0.639, so level with EASE within a seed's spread, and well above
+    popularity)."""
+    from recommender import evaluate
+
+    found = evaluate(cafe_baskets(0), systems=["rules", "popular", "ease"], seed=0, min_support=0.002)
+    hit = {s.name: s.hit_rate for s in found.systems}
+    assert dict(found.systems[0].details)["ranking"] == "learned"
+    assert hit["rules"] >= hit["popular"] + 0.03
+    assert hit["rules"] >= hit["ease"] - 0.01
