@@ -119,8 +119,8 @@ class LearnedWeights:
             total[np.fromiter(skip, np.intp, len(skip))] = -np.inf  # never a candidate
         reached = targets[:, : self.reach].ravel()  # a candidate needs a positive weight
         items = _distinct(reached)
-        # The support term, and -inf for an item not for sale (and the padding's slot) when only
-        # those are asked for.
+        # The support term; -inf for the padding's slot and, when only items for sale are asked
+        # for, for the others.
         likelihood = total[items] + self._base_of(terms.popularity, sellable_only)[items]
         if terms.confidence:
             confidence = np.zeros(len(self.support))
