@@ -41,7 +41,7 @@ DATASETS: dict[str, dict[str, Any]] = {
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {"datasets": ("sample_shop",), "seeds": 2, "max_cases": 400, "follows": (0.0, 1.0, 2.0)},
     "full": {"datasets": ("completejourney_full",), "seeds": 3, "max_cases": 20_000,
-             "follows": (0.0, 0.5, 1.0, 2.0)},
+             "follows": (0.0, 1.0, 2.0, 3.0, 4.0)},
 }  # fmt: skip
 
 
@@ -140,6 +140,7 @@ def run_dataset(name: str, data: Path, settings: dict[str, Any]) -> dict[str, An
         "test_baskets": len(test),
         "customers": len(summary.ids),
         "customers_with_levels": sum(1 for levels in summary.price_levels if levels),
+        "price_levels_kept": sum(len(levels) for levels in summary.price_levels),
         "upgradable_items": len(plain.upgrades),
         "cases_available": len(every),
         "mining_seconds": round(mined, 1),

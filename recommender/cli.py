@@ -754,10 +754,16 @@ def _add_ranking_options(parser: argparse.ArgumentParser) -> None:
         "--max-per-category", type=_count_or_none, default=defaults.max_per_category, metavar="N",
         help="diversity: at most N suggestions of one catalog category, 0: no limit (default: %(default)s)",
     )  # fmt: skip
+    parser.add_argument(
+        "--upgrade-band-follows", type=float, default=defaults.upgrade_band_follows, metavar="F",
+        help="for a known customer who pays more than most in a category, the upgrade band's top times their "
+        "price level there to the power F, 0: the same band for everyone (default: %(default)s)",
+    )  # fmt: skip
 
 
 def _ranking_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"combine": args.combine, "min_lift": args.min_lift, "max_per_category": args.max_per_category}
+    return {"combine": args.combine, "min_lift": args.min_lift, "max_per_category": args.max_per_category,
+            "upgrade_band_follows": args.upgrade_band_follows}  # fmt: skip
 
 
 def _mine(args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import pandas as pd
 import pytest
 
@@ -73,3 +75,44 @@ def test_private_label_to_national_brand_upgrades_exist_and_are_served(journey):
     assert ("999971", "951590") in private_to_national
     answer = rec.recommend(["999971"], kinds=["upgrade"])
     assert answer.items[0].item_id == "951590" and answer.items[0].reason["replaces"] == "999971"
+
+
+def _brute_force_upgrades(rec, members, item, band):
+    """Every other member of the item's family (or category) in the band, by the evidence."""
+    table, data = rec.table, rec.data
+    traded = {(a, b): c for a, b, c in data.tradeups if a == item}
+    buyers = data.buyers[item]
+    basis = "family" if table.families[item] is not None else "category"
+    found = []
+    for b in members:
+        if b == item or not band[0] <= table.prices[b] / table.prices[item] <= band[1]:
+            continue
+        customers = traded.get((item, b), 0)
+        if customers and buyers:
+            found.append((b, customers / buyers, customers, "traded_up"))
+        else:
+            found.append((b, table.support[b], 0, basis))
+    found.sort(key=lambda u: (u[3] != "traded_up", -u[1], -u[2], table.ids[u[0]]))
+    return found[:5]
+
+
+@pytest.mark.slow
+def test_the_upgrades_of_any_band_are_the_brute_force_ones(journey):
+    _, rec, _ = journey
+    from recommender.ranking.upgrades import UpgradeFinder
+
+    finder = UpgradeFinder(rec.data, rec.table)
+    table = rec.table
+    groups = defaultdict(list)  # the family, or the category for an item without one
+    for i in range(len(table)):
+        if table.prices[i] is not None and (table.families[i] or table.categories[i]):
+            groups[("family", table.families[i]) if table.families[i] else ("category", table.categories[i])].append(i)
+    key_of = {i: key for key, members in groups.items() for i in members}
+    traded = sorted({a for a, _, _ in rec.data.tradeups})
+    checked = 0
+    for item in sorted(key_of)[::50] + traded[::5]:
+        for band in ((1.1, 2.0), (1.1, 4.5), (1.5, 3.0)):
+            expected = _brute_force_upgrades(rec, groups[key_of[item]], item, band)
+            assert [tuple(u) for u in finder.find(item, band)] == expected, item
+            checked += 1
+    assert checked > 1000

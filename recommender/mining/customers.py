@@ -30,10 +30,13 @@ __all__ = ["summarise_customers", "check_buy_again", "customer_key", "hash_custo
 VITAL_SHARE = 0.8
 # An item bought in this many of a customer's orders is one the customer buys again.
 REPEAT_MIN_ORDERS = 2
-# Items bought again, and categories with a price level, kept per customer: an answer shows
-# three items, and a summary stays small.
+# Items bought again kept per customer: an answer shows three items, and a summary stays small.
 REPEATS_PER_CUSTOMER = 10
-CATEGORIES_PER_CUSTOMER = 10
+# Categories with a price level kept per customer, the most bought first: the upgrade band
+# follows them (recommender.ranking.upgrades). On the Complete Journey (a household buys in 93
+# categories at the median) 40 find 85% of what all of them find for 38% of the entries; 10
+# found half.
+CATEGORIES_PER_CUSTOMER = 40
 _DAY = np.timedelta64(86_400_000_000_000, "ns")
 
 

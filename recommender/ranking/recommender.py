@@ -36,7 +36,7 @@ from .policy import Caps, Decision, mark_free_shipping, select
 from .recency import ranked_rules
 from .results import Bundle, Recommendations
 from .scores import value
-from .upgrades import Upgrade, UpgradeFinder, customer_band, upgrade_index
+from .upgrades import Upgrade, UpgradeFinder, customer_band
 
 if TYPE_CHECKING:
     from .learned import LearnedWeights
@@ -89,9 +89,10 @@ class Recommender:
             from .learned import LearnedWeights
 
             self.weights = LearnedWeights(data.weights, table)
-        self.upgrades = upgrade_index(data, table, band=config.upgrade_band)
+        finder = UpgradeFinder(data, table)
+        self.upgrades = finder.index(config.upgrade_band)
         # A known customer's band follows their price level: candidates found per request.
-        self._finder = UpgradeFinder(data, table) if config.upgrade_band_follows and self.upgrades else None
+        self._finder = finder if config.upgrade_band_follows and self.upgrades else None
         self.bundles = BundleIndex(data)
         self.customers = CustomerBook(data, table)
         self.fallbacks = Fallbacks(data, table, min_lift=config.min_lift, shrinkage=self.shrinkage)
@@ -318,7 +319,7 @@ class Recommender:
             category = table.categories[item]
             level = levels.get(category) if category is not None else None
             band = customer_band(config.upgrade_band, level, config.upgrade_band_follows)
-            found[item] = () if band is None else self._finder.find(item, band)
+            found[item] = self.upgrades.get(item, ()) if band == config.upgrade_band else self._finder.find(item, band)
         return found
 
     def _pinned_for(self, cart: Cart) -> bool:

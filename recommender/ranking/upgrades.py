@@ -19,7 +19,7 @@ from typing import NamedTuple
 from ..model_data import ModelData
 from .items import ItemTable
 
-__all__ = ["Upgrade", "UpgradeFinder", "upgrade_index", "customer_band"]
+__all__ = ["Upgrade", "UpgradeFinder", "customer_band"]
 
 PER_ITEM = 5
 # Bands of customers' requests whose candidates are kept (item, band): a shop's customers share
@@ -66,18 +66,25 @@ class UpgradeFinder:
                 groups[("family", table.families[item])].append(item)  # type: ignore[index]
             elif table.categories[item] is not None:
                 groups[("category", table.categories[item])].append(item)  # type: ignore[index]
-        self._groups = dict(groups)
+        # Each family's members, the most popular first: with the trade-ups seen, all the
+        # evidence an upgrade has, so a band's best are found without sorting the family.
+        self._popular = {
+            key: sorted(members, key=lambda b: (-table.support[b], table.ids[b])) for key, members in groups.items()
+        }
+        self._dearest = {key: max(table.prices[b] or 0.0 for b in members) for key, members in groups.items()}
         self._group_of: dict[int, tuple[str, str]] = {item: key for key, members in groups.items() for item in members}
         traded: dict[int, dict[int, int]] = defaultdict(dict)
         for a, b, customers in data.tradeups:
-            traded[a][b] = customers
+            if customers > 0 and a in self._group_of and self._group_of.get(b) == self._group_of[a]:
+                traded[a][b] = customers
         self._traded = dict(traded)
         self._buyers = data.buyers
         self._cached = lru_cache(maxsize=CACHED_BANDS)(self._find)
 
-    def items(self) -> list[int]:
-        """The items that may have upgrades: those with a price and a family or category."""
-        return list(self._group_of)
+    def index(self, band: tuple[float, float]) -> dict[int, list[Upgrade]]:
+        """Every item's best upgrade candidates (at most five) in ``band``, for the items that have some."""
+        found = {item: self._find(item, band) for item in self._group_of}
+        return {item: upgrades for item, upgrades in found.items() if upgrades}
 
     def find(self, item: int, band: tuple[float, float]) -> list[Upgrade]:
         """The best (at most five) upgrades of ``item`` costing ``band[0]`` to ``band[1]`` times
@@ -85,57 +92,51 @@ class UpgradeFinder:
         return self._cached(item, band)
 
     def _find(self, item: int, band: tuple[float, float]) -> list[Upgrade]:
-        # Items traded up to first, by the share of the item's buyers who did, then by popularity.
         key = self._group_of.get(item)
         price = self.table.prices[item]
         if key is None or price is None or price <= 0:
             return []
         low, high = band
         table = self.table
-        buyers = self._buyers[item] if item < len(self._buyers) else 0
-        traded = self._traded.get(item, {})
-        found: list[Upgrade] = []
-        for b in self._groups[key]:
+
+        def in_band(b: int) -> bool:
             price_b = table.prices[b]
-            if b == item or price_b is None or not low <= price_b / price <= high:
-                continue
-            customers = traded.get(b, 0)
-            if customers and buyers:
-                found.append(Upgrade(b, customers / buyers, customers, "traded_up"))
-            else:
-                # No trade-up seen: the catalog says it is the same kind of product; its
-                # popularity is the only evidence, and it ranks below any seen trade-up.
+            return b != item and price_b is not None and low <= price_b / price <= high
+
+        buyers = self._buyers[item] if item < len(self._buyers) else 0
+        traded = self._traded.get(item, {}) if buyers else {}
+        # Items traded up to first, by the share of the item's buyers who did.
+        found = sorted(
+            (Upgrade(b, customers / buyers, customers, "traded_up") for b, customers in traded.items() if in_band(b)),
+            key=lambda u: (-u.share, -u.customers, table.ids[u.item]),
+        )[:PER_ITEM]
+        # No trade-up seen: the catalog says it is the same kind of product; its popularity is
+        # the only evidence, and it ranks below any seen trade-up.
+        for b in self._popular[key] if self._dearest[key] >= low * price else ():
+            if len(found) == PER_ITEM:
+                break
+            if b not in traded and in_band(b):
                 found.append(Upgrade(b, table.support[b], 0, key[0]))
-        found.sort(key=lambda u: (u.basis != "traded_up", -u.share, -u.customers, table.ids[u.item]))
-        return found[:PER_ITEM]
+        return found
 
 
-def upgrade_index(data: ModelData, table: ItemTable, *, band: tuple[float, float]) -> dict[int, list[Upgrade]]:
-    """For each item with a price, its best upgrade candidates (at most five)."""
-    finder = UpgradeFinder(data, table)
-    index: dict[int, list[Upgrade]] = {}
-    for item in finder.items():
-        found = finder._find(item, band)
-        if found:
-            index[item] = found
-    return index
+def customer_band(band: tuple[float, float], level: float | None, follows: float) -> tuple[float, float]:
+    """The band of a customer who buys at ``level`` times the category's median price: for one
+    who pays more than most (a level above 1), its top times ``level ** follows``, further up the
+    range; for anyone else, the band itself.
 
-
-def customer_band(band: tuple[float, float], level: float | None, follows: float) -> tuple[float, float] | None:
-    """The band of a customer who buys at ``level`` times the category's median price: its top
-    times ``level ** follows`` (further up for a customer who pays more than most, narrower for
-    one who buys cheap), None when that falls below its bottom (no upgrade for this customer).
-    Without a level, or with ``follows`` 0, the band itself.
+    Narrowing the band for customers who buy cheap (a level below 1) lost a third of their
+    upgrades' hits on the Complete Journey (``benchmarks/README.md``, "Upgrades"), so it is not
+    done.
 
     Examples
     --------
-    >>> customer_band((1.1, 2.0), 1.5, 1.0), customer_band((1.1, 2.0), 0.75, 1.0)
-    ((1.1, 3.0), (1.1, 1.5))
+    >>> customer_band((1.1, 2.0), 1.5, 1.0), customer_band((1.1, 2.0), 1.5, 2.0)
+    ((1.1, 3.0), (1.1, 4.5))
     >>> customer_band((1.1, 2.0), 0.5, 1.0), customer_band((1.1, 2.0), None, 1.0)
-    (None, (1.1, 2.0))
+    ((1.1, 2.0), (1.1, 2.0))
     """
-    if level is None or not follows or level <= 0:
+    if level is None or not follows or level <= 1.0:
         return band
     low, high = band
-    top = round(high * level**follows, 3)  # rounded: customers at close levels share a band (and its cache)
-    return (low, top) if top >= low else None
+    return (low, round(high * level**follows, 3))  # rounded: customers at close levels share a band (and its cache)
