@@ -117,6 +117,37 @@ def test_only_the_most_frequent_items_are_modelled_when_asked():
     assert fitted.items_modelled == 3 and modelled <= {"tea", "mug", "kettle"}
 
 
+@pytest.mark.parametrize("n_items", [0, 1, 7, 300, 1100])
+def test_the_cholesky_solve_equals_the_plain_inverse_formula(n_items):
+    """``_solve`` inverts G + lam I through its Cholesky factor (one triangle, then mirrored in
+    bands of 1,024 columns: 1,100 items cross a band): the formula with ``np.linalg.inv`` to
+    1e-9 relative in float64; float32, used to choose the settings, to 1e-3 of the largest
+    weight (its precision, 6e-8, times the condition number of these matrices, below 1e4)."""
+    from recommender.mining.weights import _solve
+
+    rng = np.random.default_rng(n_items)
+    x = (rng.random((4 * n_items + 10, n_items)) < rng.uniform(0.005, 0.2, n_items)).astype(np.float64)
+    gram = x.T @ x
+    for lam in (3.0, 100.0):
+        inverse = np.linalg.inv(gram + lam * np.eye(n_items))
+        expected = -inverse / np.diag(inverse)[None, :]
+        np.fill_diagonal(expected, 0.0)
+        got = _solve(gram, lam)
+        assert got.shape == expected.shape and got.dtype == np.float64 and got.flags.c_contiguous
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+        single = _solve(gram, lam, dtype=np.float32)
+        assert single.dtype == np.float32
+        scale = np.abs(expected).max(initial=0.0)
+        np.testing.assert_allclose(single, expected, rtol=0, atol=1e-3 * scale)
+
+
+def test_a_matrix_that_is_not_positive_definite_is_refused_by_the_solve():
+    from recommender.mining.weights import _solve
+
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        _solve(np.array([[1.0, 2.0], [2.0, 1.0]]), 0.5)
+
+
 @pytest.fixture(scope="module")
 def model():
     return mine(BASKETS, min_support=0.1, min_confidence=0.1)

@@ -37,6 +37,8 @@ from itertools import product
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import lapack
+from threadpoolctl import threadpool_limits
 
 from ..io.baskets import Baskets
 from ..model_data import WeightTerms
@@ -187,7 +189,9 @@ def _validate(
     confidence = gram / np.maximum(counts, 1.0)[:, None]
     found: dict[tuple[float, float, float], tuple[float, float, float]] = {}
     for lam in sorted({choice[0] for choice in grid}):
-        weights = _kept_weights(_solve(gram, lam), per_item, seen).toarray()
+        # In float32: half the work of float64, and on Groceries and retail.dat the same figures
+        # for every setting (the stored weights are solved in float64 below).
+        weights = _kept_weights(_solve(gram, lam, dtype=np.float32), per_item, seen).toarray()
         kept = weights != 0
         summed = np.asarray(carts @ weights)
         reached = np.asarray(carts @ (weights > 0)) > 0
@@ -221,12 +225,48 @@ def _gram(matrix: sp.csr_matrix) -> np.ndarray:
     return np.asarray((matrix.T @ matrix).toarray(), dtype=np.float64)
 
 
-def _solve(gram: np.ndarray, lam: float) -> np.ndarray:
-    """EASE's closed form: B = -P / diag(P) with P = (G + lam I)^-1, zero diagonal."""
-    inverse = np.linalg.inv(gram + lam * np.eye(len(gram)))
-    weights = -inverse / np.diag(inverse)[None, :]
-    np.fill_diagonal(weights, 0.0)
-    return weights
+def _solve(gram: np.ndarray, lam: float, *, dtype: type[np.floating] = np.float64) -> np.ndarray:
+    """EASE's closed form: B = -P / diag(P) with P = (G + lam I)^-1, zero diagonal, in ``dtype``."""
+    inverse = _spd_inverse(gram, lam, dtype=dtype)
+    inverse /= -np.diag(inverse).copy()[None, :]
+    np.fill_diagonal(inverse, 0.0)
+    return inverse
+
+
+def _spd_inverse(gram: np.ndarray, lam: float, *, dtype: type[np.floating] = np.float64) -> np.ndarray:
+    """``(gram + lam I)^-1`` for a symmetric positive semi-definite ``gram`` and ``lam > 0``.
+
+    The matrix is symmetric positive definite, so its inverse comes from its Cholesky factor
+    (LAPACK's potrf, then potri on one triangle): a third of the arithmetic of the LU inverse
+    of ``np.linalg.inv``, in place in one copy of ``gram``. On one BLAS thread: OpenBLAS's
+    threaded potrf waits at every block for its other thread, and when the other core is busy
+    (a shared machine, the mining workers) that took 4 to 11 s on 3,000 items against 0.4 s on
+    one thread (and 2 s for the threaded potri against 1 s)."""
+    n = len(gram)
+    matrix = np.array(gram, dtype=dtype, order="F")
+    matrix.flat[:: n + 1] += lam
+    if n == 0:
+        return matrix
+    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (matrix,))
+    with threadpool_limits(1, user_api="blas"):
+        factor, info = potrf(matrix, lower=True, overwrite_a=True, clean=False)
+        if info == 0:
+            inverse, info = potri(factor, lower=True, overwrite_c=True)
+    if info != 0:  # not positive definite: lam <= 0, or a matrix that is no Gram matrix
+        raise np.linalg.LinAlgError(f"G + {lam} I is not positive definite (LAPACK info {info})")
+    _mirror_lower(inverse)
+    return inverse.T  # the same symmetric matrix, in row order for the cuts of rows
+
+
+def _mirror_lower(matrix: np.ndarray, block: int = 1024) -> None:
+    """Copy the lower triangle of a square ``matrix`` onto its upper one, in place (potri
+    computes one triangle), a band of ``block`` columns at a time (no second n x n array)."""
+    n = len(matrix)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        matrix[:start, start:stop] = matrix[start:stop, :start].T
+        diagonal = matrix[start:stop, start:stop]
+        diagonal[...] = np.tril(diagonal) + np.tril(diagonal, -1).T
 
 
 def _kept_weights(weights: np.ndarray, per_item: int, seen: np.ndarray) -> sp.csr_matrix:
