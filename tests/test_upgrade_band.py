@@ -149,3 +149,15 @@ def test_upgrades_benchmark_small_preset(tmp_path):
     assert all(row["hit@3 difference"] == 0 and row["shown difference"] == 0 for row in below.values())
     for row in rows.values():
         assert 0 <= row["hit@1"] <= row["hit@3"] <= 1
+
+
+def test_a_catalog_with_nothing_the_model_can_use_is_refused(tmp_path, capsys):
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,item_id\n1,a\n1,b\n2,a\n")
+    catalog = tmp_path / "products.csv"
+    catalog.write_text("product_id,manufacturer_id,package_size\na,2,22 LB\nb,69,12 OZ\n")
+    model = tmp_path / "m.rcm"
+    assert main(["mine", str(orders), "--catalog", str(catalog), "-o", str(model), "--min-support", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "has item ids ('product_id') but no column the model can use: none of ['manufacturer_id', " in err
+    assert "rename the columns" in err and not model.exists()

@@ -90,6 +90,13 @@ def catalog_from_frame(frame: pd.DataFrame, *, what: str = "the catalog", header
             f"{what} has no item column: none of {list(map(str, frame.columns))} is item_id, sku, "
             "product_id or StockCode; rename the column that holds the item ids to item_id."
         )
+    if len(found) == 1:
+        others = [str(column) for column in frame.columns if str(column) != found["item_id"]]
+        raise InputError(
+            f"{what} has item ids ({found['item_id']!r}) but no column the model can use: none of {others} is a "
+            "name, category, family, brand, price, margin, in_stock or active column; rename the columns that "
+            "hold them (e.g. product_category to category, product_type to family)."
+        )
     ids = frame[found["item_id"]].astype("string").str.strip()
     if ids.isna().any() or (ids == "").any():
         line = int(np.flatnonzero((ids.isna() | (ids == "")).to_numpy())[0]) + 1 + header_rows
