@@ -31,6 +31,8 @@ import pytest
 
 from .conftest import DATA, REPO, data_file
 
+pytestmark = pytest.mark.slow  # 15 to 25 s: a benchmark's small preset
+
 
 @pytest.fixture(scope="module")
 def simulation(tmp_path_factory) -> dict:
