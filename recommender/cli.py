@@ -327,7 +327,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="an item not to suggest (repeatable, or ID,ID,...; default: none)",
     )
-    _add_ranking_options(recommend)
+    _add_ranking_options(recommend, customers=True)
     recommend.add_argument(
         "--why",
         action="store_true",
@@ -439,7 +439,7 @@ def _parser() -> argparse.ArgumentParser:
         help="with a model mined with --feedback: share of answers ranked by Thompson sampling (draws from each "
         "suggestion's attach-rate posterior), so that suggestions seen little get shown (default 0: none)",
     )
-    _add_ranking_options(serve)
+    _add_ranking_options(serve, customers=True)
     serve.set_defaults(run=_serve)
 
     report = command(
@@ -735,8 +735,9 @@ def _run_with_progress(work: Callable[[Callable[[str], None]], Any]) -> Any:
         stages.close()
 
 
-def _add_ranking_options(parser: argparse.ArgumentParser) -> None:
-    """How the rules' evidence is weighed: the same options wherever suggestions are made."""
+def _add_ranking_options(parser: argparse.ArgumentParser, *, customers: bool = False) -> None:
+    """How the rules' evidence is weighed: the same options wherever suggestions are made (and,
+    where requests may name a customer, how the upgrades fit them)."""
     from .config import COMBINATIONS, RankingConfig
 
     defaults = RankingConfig()
@@ -754,6 +755,8 @@ def _add_ranking_options(parser: argparse.ArgumentParser) -> None:
         "--max-per-category", type=_count_or_none, default=defaults.max_per_category, metavar="N",
         help="diversity: at most N suggestions of one catalog category, 0: no limit (default: %(default)s)",
     )  # fmt: skip
+    if not customers:
+        return
     parser.add_argument(
         "--upgrade-band-follows", type=float, default=defaults.upgrade_band_follows, metavar="F",
         help="for a known customer who pays more than most in a category, the upgrade band's top times their "
@@ -762,8 +765,10 @@ def _add_ranking_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _ranking_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"combine": args.combine, "min_lift": args.min_lift, "max_per_category": args.max_per_category,
-            "upgrade_band_follows": args.upgrade_band_follows}  # fmt: skip
+    options = {"combine": args.combine, "min_lift": args.min_lift, "max_per_category": args.max_per_category}
+    if hasattr(args, "upgrade_band_follows"):
+        options["upgrade_band_follows"] = args.upgrade_band_follows
+    return options
 
 
 def _mine(args: argparse.Namespace) -> int:
