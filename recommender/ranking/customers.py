@@ -8,7 +8,9 @@ with them (``mine --buy-again N``), and the cart's own answer fills the rest. Me
 Complete Journey, a grocer's baskets, this finds more of what the customer's next basket holds;
 on Online Retail, a wholesaler of gifts, it finds less, and the past purchases as a weaker cart
 beside the cart find less on both (``benchmarks/README.md``), so nothing else of the history is
-used. A model that keeps hashed ids is searched with the key in ``RECOMMENDER_CUSTOMER_KEY``.
+used. A known customer's price levels widen their upgrade band (see
+:func:`recommender.ranking.upgrades.customer_band`). A model that keeps hashed ids is searched
+with the key in ``RECOMMENDER_CUSTOMER_KEY``.
 """
 
 from __future__ import annotations
