@@ -137,6 +137,7 @@ print(json.dumps({{
     "digest": __import__("hashlib").sha256("\\n".join(keys).encode()).hexdigest(),
     "pairs": [list(a) + [c] for a, c in zip(rules["antecedents"], rules["consequent"])],
     "timings": model.provenance["timings_seconds"],
+    "stages": model.provenance["stages"]["stages"],
     "frequent_items": model.provenance["counts"]["frequent_items"],
     "frequent_itemsets": model.provenance["counts"]["frequent_itemsets"],
 }}))
