@@ -161,3 +161,12 @@ def test_a_catalog_with_nothing_the_model_can_use_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "has item ids ('product_id') but no column the model can use: none of ['manufacturer_id', " in err
     assert "rename the columns" in err and not model.exists()
+
+
+def test_a_hashed_model_widens_the_band_for_the_customer_it_finds_with_the_key(monkeypatch):
+    monkeypatch.setenv("RECOMMENDER_CUSTOMER_KEY", "a-secret-key-of-the-shop-0123456789")
+    hashed = mine(ORDERS, catalog=CATALOG, min_support=0.5, workers=1, learn_weights=False, hash_customers=True)
+    assert "ann" not in hashed.data.customers.ids
+    assert _upgrades(hashed, "ann", 2.0) == ["tea-good", "tea-fine", "tea-rare"]
+    monkeypatch.delenv("RECOMMENDER_CUSTOMER_KEY")
+    assert _upgrades(hashed, "ann", 2.0) == ["tea-good"]  # without the key, nobody is known
