@@ -22,9 +22,9 @@ from .items import ItemTable
 __all__ = ["Upgrade", "UpgradeFinder", "customer_band"]
 
 PER_ITEM = 5
-# Bands of customers' requests whose candidates are kept (item, band): a shop's customers share
-# few price levels per category, so the same few bands come back.
-CACHED_BANDS = 65_536
+# (item, band) pairs whose candidates are kept, the latest used: a shopper's next requests ask
+# for the same bands again (a few MB at most).
+CACHED_BANDS = 8_192
 
 
 class Upgrade(NamedTuple):
