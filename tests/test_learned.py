@@ -141,6 +141,30 @@ def test_the_cholesky_solve_equals_the_plain_inverse_formula(n_items):
         np.testing.assert_allclose(single, expected, rtol=0, atol=1e-3 * scale)
 
 
+@pytest.mark.parametrize("max_items", [3, 1000])
+def test_the_weights_from_the_mined_pair_counts_equal_those_counted_alone(max_items):
+    """Mining hands the weights the Gram matrix its pair counts hold (every pair counted once);
+    the validation's Gram is then that of all baskets less the held-out ones: the same
+    figures, choice and weights as the weights' own count of every pair."""
+    from recommender.mining.pairs import count_pairs
+    from recommender.mining.weights import modelled_items
+
+    rng = np.random.default_rng(4)
+    lists = [
+        sorted(set(rng.choice(40, rng.integers(1, 8), p=np.arange(40, 0, -1) / 820).astype(str))) for _ in range(600)
+    ]
+    baskets = Baskets.from_lists(lists)
+    items = modelled_items(baskets.item_counts(), max_items)
+    gram = count_pairs(baskets, min_count=5, per_item=5, top_min_count=2, memory_bytes=1, dense_items=items).dense
+    shared = fit_item_weights(baskets, gram=gram, max_items=max_items)
+    alone = fit_item_weights(baskets, max_items=max_items)
+    assert len(shared.validation) == 54 and shared.validation == alone.validation
+    assert (shared.lambda_, shared.terms) == (alone.lambda_, alone.terms)
+    assert shared.triples == alone.triples and shared.items_modelled == min(max_items, 40)
+    with pytest.raises(ValueError, match="Gram matrix over 3 items"):
+        fit_item_weights(baskets, gram=gram[:2, :2], max_items=3)
+
+
 def test_a_matrix_that_is_not_positive_definite_is_refused_by_the_solve():
     from recommender.mining.weights import _solve
 

@@ -40,6 +40,26 @@ def test_pairs_in_any_budget_equal_brute_force(baskets, min_count, budget):
         assert got == partners
 
 
+@settings(max_examples=30, deadline=None)
+@given(baskets=basket_lists, budget=st.sampled_from([1, 3, 10_000]), data=st.data())
+def test_the_dense_counts_are_the_gram_matrix_of_the_items_asked_for(baskets, budget, data):
+    """Every count among the items asked for (any subset, any order), each item's baskets on
+    the diagonal, whatever the blocks: X^T X of the baskets over those items."""
+    b = Baskets.from_lists([sorted(x) for x in baskets])
+    asked = np.array(
+        data.draw(st.permutations(range(b.n_items)))[: data.draw(st.integers(0, b.n_items))], dtype=np.int64
+    )
+    counted = count_pairs(
+        b, min_count=2, per_item=2, top_min_count=2, memory_bytes=budget * BYTES_PER_PAIR, dense_items=asked
+    )
+    x = np.zeros((len(b), b.n_items), dtype=np.int64)
+    for row in range(len(b)):
+        x[row, b.indices[b.indptr[row] : b.indptr[row + 1]]] = 1
+    assert counted.dense is not None and counted.dense.dtype == np.int32
+    assert np.array_equal(counted.dense, (x.T @ x)[np.ix_(asked, asked)])
+    assert count_pairs(b, min_count=2, per_item=2, top_min_count=2).dense is None
+
+
 def test_mining_reads_its_pairs_from_the_shared_counts():
     rng = np.random.default_rng(3)
     lists = [sorted(set(rng.choice(list("abcdefghij"), rng.integers(1, 6)))) for _ in range(400)]

@@ -36,7 +36,7 @@ from .rules import rules_from_itemsets
 from .spark_engine import SparkOrders, SparkSettings
 from .stages import StageClock
 from .tradeups import count_tradeups
-from .weights import fit_item_weights
+from .weights import fit_item_weights, modelled_items
 
 __all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
 
@@ -244,10 +244,11 @@ def mine(
     counted: PairCounts | None = None
     if spark is None and isinstance(baskets, Baskets):
         # Every pair counted once, within the memory budget: the frequent ones are mined, the
-        # co-bought ones back off the ranking.
+        # co-bought ones back off the ranking, and those among the items the learned weights
+        # model are their Gram matrix.
         counted = count_pairs(
             baskets, min_count=min_count, per_item=COBOUGHT_PER_ITEM, top_min_count=COBOUGHT_MIN_COUNT,
-            memory_bytes=memory,
+            memory_bytes=memory, dense_items=modelled_items(item_counts) if learn_weights else None,
         )  # fmt: skip
         reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent)
         if fit_support:
@@ -305,7 +306,11 @@ def mine(
     cobought = top_cobought(baskets, pairs=counted, memory_bytes=memory) if isinstance(baskets, Baskets) else ()
     lap("cobought")
     say("fitting item weights")
-    weights = fit_item_weights(baskets) if learn_weights and isinstance(baskets, Baskets) else None
+    weights = (
+        fit_item_weights(baskets, gram=None if counted is None else counted.dense)
+        if learn_weights and isinstance(baskets, Baskets)
+        else None
+    )
     lap("weights")
     say("summarising customers")
     customers = (

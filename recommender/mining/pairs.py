@@ -6,7 +6,8 @@ as many entries as the pair occurrences of its items (the sizes of their baskets
 blocks are cut to keep that within a byte budget whatever the popular items. From each block
 two things are kept, never the block itself: the frequent pairs (at least the support's count:
 the input of mining) and each item's most co-bought items (at least two baskets: the
-ranking's item-level back-off, :mod:`.cobought`).
+ranking's item-level back-off, :mod:`.cobought`); and, when asked, every count among a few
+thousand items as a dense matrix (the Gram matrix the learned weights solve, :mod:`.weights`).
 """
 
 from __future__ import annotations
@@ -37,13 +38,16 @@ class PairCounts:
     ``frequent`` holds every pair ``(a, b, count)`` with ``count >= min_count``, both orders,
     by ``a`` (within ``a`` in no set order). ``top`` holds, for each item ``a``, its ``per_item`` partners ``b``
     in the most baskets (at least ``top_min_count``; ties to the smaller index), sorted by
-    ``a`` then rank. ``blocks`` is how many products the counting took.
+    ``a`` then rank. ``blocks`` is how many products the counting took. ``dense``, when asked
+    for, holds the count of every pair of the ``dense_items`` given, in their order (on the
+    diagonal, each item's baskets).
     """
 
     frequent: tuple[np.ndarray, np.ndarray, np.ndarray]
     top: tuple[np.ndarray, np.ndarray, np.ndarray]
     min_count: int
     blocks: int
+    dense: np.ndarray | None = None
 
     def frequent_at(self, min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The frequent pairs at a count of at least ``min_count`` (not below the one counted)."""
@@ -90,9 +94,11 @@ def count_pairs(
     top_min_count: int,
     memory_bytes: int | None = None,
     matrix: sp.csr_matrix | None = None,
+    dense_items: np.ndarray | None = None,
 ) -> PairCounts:
     """Count every pair of items once, in blocks within ``memory_bytes`` (default:
-    :func:`default_memory_budget`); keep the frequent pairs and each item's top partners.
+    :func:`default_memory_budget`); keep the frequent pairs and each item's top partners, and
+    every count among ``dense_items`` (vocabulary indices) as an int32 matrix in their order.
 
     Examples
     --------
@@ -102,6 +108,9 @@ def count_pairs(
     [('kettle', 'tea', 2), ('mug', 'tea', 2), ('tea', 'kettle', 2), ('tea', 'mug', 2)]
     >>> [(b.items[x], b.items[y]) for x, y, _ in zip(*counted.top)]
     [('kettle', 'tea'), ('mug', 'tea'), ('tea', 'kettle')]
+    >>> count_pairs(b, min_count=2, per_item=1, top_min_count=2, dense_items=np.array([2, 0])).dense  # tea, kettle
+    array([[4, 2],
+           [2, 2]], dtype=int32)
     """
     budget = memory_bytes if memory_bytes is not None else default_memory_budget()
     n_items = baskets.n_items
@@ -113,20 +122,30 @@ def count_pairs(
     bounds = _block_bounds(occurrences, max(1, budget // BYTES_PER_PAIR))
     frequent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     top: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    dense = None
+    if dense_items is not None:
+        dense = np.zeros((len(dense_items), len(dense_items)), dtype=np.int32)
+        position = np.full(n_items, -1, dtype=np.int32)
+        position[dense_items] = np.arange(len(dense_items), dtype=np.int32)
     for start, stop in zip(bounds[:-1], bounds[1:]):
         block = by_item[start:stop] @ by_basket  # rows start..stop of XᵀX
         block.sort_indices()  # for the ties of the top partners, broken by the smaller index
         rows = np.repeat(np.arange(start, stop, dtype=np.int32), np.diff(block.indptr))
         cols, counts = block.indices, block.data
         del block
+        if dense is not None:
+            at_row, at_col = position[rows], position[cols]
+            inside = (at_row >= 0) & (at_col >= 0)
+            dense[at_row[inside], at_col[inside]] = counts[inside]
         other = cols != rows
         strong = other & (counts >= min_count)
         frequent.append((rows[strong], cols[strong].astype(np.int32), counts[strong].astype(np.int64)))
         candidate = other & (counts >= top_min_count)
         top.append(_top_per_row(rows[candidate], cols[candidate], counts[candidate], per_item))
     return PairCounts(
-        frequent=_concatenate(frequent), top=_concatenate(top), min_count=min_count, blocks=len(bounds) - 1
-    )
+        frequent=_concatenate(frequent), top=_concatenate(top), min_count=min_count, blocks=len(bounds) - 1,
+        dense=dense,
+    )  # fmt: skip
 
 
 def _block_bounds(occurrences: np.ndarray, max_entries: int) -> list[int]:

@@ -43,7 +43,7 @@ from threadpoolctl import threadpool_limits
 from ..io.baskets import Baskets
 from ..model_data import WeightTerms
 
-__all__ = ["ItemWeights", "fit_item_weights", "LAMBDAS", "CONFIDENCE_TERMS", "POPULARITY_TERMS"]
+__all__ = ["ItemWeights", "fit_item_weights", "modelled_items", "LAMBDAS", "CONFIDENCE_TERMS", "POPULARITY_TERMS"]
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +116,13 @@ def fit_item_weights(
     confidence_terms: Sequence[float] = CONFIDENCE_TERMS,
     popularity_terms: Sequence[float] = POPULARITY_TERMS,
     seed: int = 0,
+    gram: np.ndarray | None = None,
 ) -> ItemWeights:
     """Fit the weights on ``baskets``, lambda and the terms chosen on a seeded validation split.
+
+    ``gram``, when given, is the baskets' Gram matrix over :func:`modelled_items` (``max_items``
+    of them), as :func:`.pairs.count_pairs` counts it beside the rules' pairs; otherwise it is
+    counted here.
 
     Examples
     --------
@@ -130,19 +135,32 @@ def fit_item_weights(
     >>> sorted((b.items[x], b.items[y], n) for x, y, w, n in fitted.triples if w < 0)[:2]  # never together
     [('cake', 'tea', 0), ('kettle', 'mug', 0)]
     """
-    matrix = _binary(baskets)
-    counts = np.asarray(matrix.sum(axis=0)).ravel()
-    used = np.flatnonzero(counts > 0)
-    modelled = used[np.lexsort((used, -counts[used]))][:max_items]
-    if len(modelled) < len(used):
-        logger.info("weights over the %d most frequent of %d items", len(modelled), len(used))
-    columns = matrix[:, modelled].tocsr()
+    modelled = modelled_items(baskets.item_counts(), max_items)
+    if len(modelled) < np.count_nonzero(baskets.item_counts()):
+        logger.info("weights over the %d most frequent of %d items", len(modelled), baskets.n_items)
+    if gram is None:
+        gram = _gram(_columns(baskets, modelled))
+    elif gram.shape != (len(modelled), len(modelled)):
+        raise ValueError(f"a Gram matrix over {len(modelled)} items was expected, not one of shape {gram.shape}")
     grid = [(float(a), float(b), float(c)) for a, b, c in product(lambdas, confidence_terms, popularity_terms)]
     validation: dict[tuple[float, float, float], tuple[float, float, float]] = {}
     if len(grid) > 1:
         rng = np.random.default_rng(seed)
         held = _held_out(baskets, rng)
-        validation = _validate(columns, held, grid, per_item=per_item, min_count=min_count, rng=rng)
+        # The validation's items are the most frequent; its Gram that of the baskets not held
+        # out: all of them less the held ones (a fifth of the counting).
+        head = modelled[:VALIDATION_ITEMS]
+        held_columns = _columns(baskets, head, rows=held)
+        fit_gram = np.asarray(gram[: len(head), : len(head)], dtype=np.float64) - _gram(held_columns)
+        validation = _validate(
+            held_columns,
+            fit_gram,
+            len(baskets) - int(held.sum()),
+            grid,
+            per_item=per_item,
+            min_count=min_count,
+            rng=rng,
+        )
         # The best sum of the hit rate, the NDCG and the hit rate beyond the best sellers (a shop
         # knows its best sellers: reaching past them is part of what a suggestion is worth);
         # among equals, the plainest: a larger lambda, smaller terms.
@@ -150,12 +168,14 @@ def fit_item_weights(
     else:
         best = grid[0]
     lam, confidence_term, popularity_term = best
-    gram = _gram(columns)
-    weights = _kept_weights(_solve(gram, lam), per_item, gram >= min_count)
-    kept = weights.tocoo()
+    kept = _kept_weights(_solve(gram, lam), per_item, gram >= min_count).tocoo()
     triples = tuple(
-        (int(modelled[a]), int(modelled[b]), float(weight), int(gram[a, b]))
-        for a, b, weight in zip(kept.row, kept.col, kept.data)
+        zip(
+            modelled[kept.row].tolist(),
+            modelled[kept.col].tolist(),
+            kept.data.tolist(),
+            np.asarray(gram[kept.row, kept.col], dtype=np.int64).tolist(),
+        )
     )
     return ItemWeights(
         lambda_=lam,
@@ -167,9 +187,17 @@ def fit_item_weights(
     )
 
 
+def modelled_items(item_counts: np.ndarray, max_items: int = MAX_ITEMS) -> np.ndarray:
+    """The items the weights model: the ``max_items`` in the most baskets (ties to the smaller
+    index), most frequent first, as indices of the vocabulary."""
+    used = np.flatnonzero(item_counts > 0)
+    return used[np.lexsort((used, -item_counts[used]))][:max_items]
+
+
 def _validate(
-    columns: sp.csr_matrix,
-    held: np.ndarray,
+    carts_and_hidden: sp.csr_matrix,
+    gram: np.ndarray,
+    n_fit: int,
     grid: list[tuple[float, float, float]],
     *,
     per_item: int,
@@ -177,16 +205,14 @@ def _validate(
     rng: np.random.Generator,
 ) -> dict[tuple[float, float, float], tuple[float, float, float]]:
     """Hit rate, NDCG and hit rate beyond the best sellers at ``TOP`` of each setting, fitted on
-    the baskets not ``held`` out and scored on one hidden item of each of those held, over the
-    most frequent items."""
-    head = columns[:, :VALIDATION_ITEMS]  # the columns are in order of frequency
-    carts, hidden = _hide_one(head[held], rng)
-    fit = head[~held]
-    gram = _gram(fit)
+    the ``n_fit`` baskets whose Gram matrix is ``gram`` and scored on one hidden item of each
+    basket of ``carts_and_hidden`` (the held-out baskets over the same items)."""
+    carts, hidden = _hide_one(carts_and_hidden, rng)
     counts = np.diag(gram).copy()
-    support = counts / max(fit.shape[0], 1)
+    support = counts / max(n_fit, 1)
     seen = gram >= min_count
     confidence = gram / np.maximum(counts, 1.0)[:, None]
+    in_cart = carts.toarray() > 0
     found: dict[tuple[float, float, float], tuple[float, float, float]] = {}
     for lam in sorted({choice[0] for choice in grid}):
         # In float32: half the work of float64, and on Groceries and retail.dat the same figures
@@ -194,12 +220,17 @@ def _validate(
         weights = _kept_weights(_solve(gram, lam, dtype=np.float32), per_item, seen).toarray()
         kept = weights != 0
         summed = np.asarray(carts @ weights)
-        reached = np.asarray(carts @ (weights > 0)) > 0
+        # The items a cart may be offered: reached by a positive weight, not in the cart.
+        offered = (np.asarray(carts @ (weights > 0)) > 0) & ~in_cart
         largest_confidence = _row_max(carts, np.where(kept, confidence, 0.0))
         for choice in grid:
             if choice[0] == lam:
-                scores = summed + choice[1] * largest_confidence + choice[2] * support[None, :]
-                found[choice] = _accuracy(scores, reached, carts, hidden)
+                # The weights' sum plus the terms, each added only when not 0 (a term of 0 adds
+                # nothing a score is compared by; each is an array of every cart and item).
+                scores = summed + choice[1] * largest_confidence if choice[1] else summed.copy()
+                if choice[2]:
+                    scores += choice[2] * support[None, :]
+                found[choice] = _accuracy(scores, offered, hidden)
     return found
 
 
@@ -215,9 +246,25 @@ def _held_out(baskets: Baskets, rng: np.random.Generator) -> np.ndarray:
     return held
 
 
-def _binary(baskets: Baskets) -> sp.csr_matrix:
-    data = np.ones(len(baskets.indices), dtype=np.float64)
-    return sp.csr_matrix((data, baskets.indices, baskets.indptr), shape=(len(baskets), len(baskets.items)))
+def _columns(baskets: Baskets, items: np.ndarray, *, rows: np.ndarray | None = None) -> sp.csr_matrix:
+    """Ones where a basket (of ``rows``, a mask, when given) holds an item of ``items``, column
+    ``k`` for ``items[k]`` (float64: ready for the Gram product). Within a basket the entries
+    keep the baskets' order, from which the validation draws its hidden items."""
+    indptr, indices = baskets.indptr, baskets.indices
+    if rows is not None:
+        starts, stops = indptr[:-1][rows], indptr[1:][rows]
+        sizes = stops - starts
+        # Each kept basket's entries, in order: its start plus 0, 1, ... its size - 1.
+        at = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(sizes.sum())
+        indptr, indices = np.concatenate(([0], np.cumsum(sizes))), indices[at]
+    position = np.full(baskets.n_items, -1, dtype=np.int32)
+    position[items] = np.arange(len(items))
+    column = position[indices]
+    kept = column >= 0
+    n_rows = len(indptr) - 1
+    row = np.repeat(np.arange(n_rows, dtype=np.int32), np.diff(indptr))[kept]
+    new_indptr = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=n_rows))))
+    return sp.csr_matrix((np.ones(int(kept.sum())), column[kept], new_indptr), shape=(n_rows, len(items)))
 
 
 def _gram(matrix: sp.csr_matrix) -> np.ndarray:
@@ -269,19 +316,24 @@ def _mirror_lower(matrix: np.ndarray, block: int = 1024) -> None:
         diagonal[...] = np.tril(diagonal) + np.tril(diagonal, -1).T
 
 
-def _kept_weights(weights: np.ndarray, per_item: int, seen: np.ndarray) -> sp.csr_matrix:
+def _kept_weights(weights: np.ndarray, per_item: int, seen: np.ndarray, *, block: int = 512) -> sp.csr_matrix:
     """Each row's ``per_item // 2`` largest positive weights among the pairs ``seen`` together
     often enough (what a suggestion is explained by: a positive weight without a pair behind it
     could not be), and its ``per_item // 2`` most negative weights, seen together or not (a
     negative weight only lowers a score, and one between items never bought together is what
-    pushes down the best sellers that merely sell beside everything); the rest 0 (sparse)."""
+    pushes down the best sellers that merely sell beside everything); the rest 0 (sparse).
+    ``block`` rows at a time: the cut's work arrays stay a few of ``block`` rows, not of all."""
     n = weights.shape[0]
     if n == 0:
         return sp.csr_matrix((0, 0))
     keep = min(per_item // 2, n)
-    positive = _largest_per_row(np.where(seen & (weights > 0), weights, 0.0), keep)
-    negative = _largest_per_row(np.where(weights < 0, -weights, 0.0), keep)
-    return (positive - negative).tocsr()
+    parts = []
+    for start in range(0, n, block):
+        rows, near = weights[start : start + block], seen[start : start + block]
+        positive = _largest_per_row(np.where(near & (rows > 0), rows, 0.0), keep)
+        negative = _largest_per_row(np.where(rows < 0, -rows, 0.0), keep)
+        parts.append(positive - negative)
+    return sp.vstack(parts, format="csr")
 
 
 def _largest_per_row(values: np.ndarray, keep: int) -> sp.csr_matrix:
@@ -320,16 +372,14 @@ def _hide_one(matrix: sp.csr_matrix, rng: np.random.Generator) -> tuple[sp.csr_m
     return carts.tocsr(), hidden
 
 
-def _accuracy(
-    scores: np.ndarray, reached: np.ndarray, carts: sp.csr_matrix, hidden: np.ndarray
-) -> tuple[float, float, float]:
+def _accuracy(scores: np.ndarray, offered: np.ndarray, hidden: np.ndarray) -> tuple[float, float, float]:
     """Hit rate and NDCG at ``TOP`` (the hidden item among the ``TOP`` best scored items the
-    cart reaches: a positive score, not in the cart; and at which place), and the hit rate of
-    the carts whose hidden item is not one of the ``BEST_SELLERS`` (the first columns)."""
+    cart may be ``offered`` with a positive score; and at which place), and the hit rate of the
+    carts whose hidden item is not one of the ``BEST_SELLERS`` (the first columns). ``scores``
+    is used up."""
     if not len(hidden):
         return 0.0, 0.0, 0.0
-    scores = np.where(reached & (scores > 0), scores, -np.inf)
-    scores[carts.nonzero()] = -np.inf
+    np.copyto(scores, -np.inf, where=~(offered & (scores > 0)))
     # The best item left of each cart, TOP times (a tie to the more frequent item): three
     # passes of argmax cost a twentieth of a partition of every row.
     rows = np.arange(len(scores))
