@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from recommender import mine
 from recommender.cli import main
 from recommender.io import Baskets
+from recommender.mining import pairs
 from recommender.mining.encode import reduce_for_mining
 from recommender.mining.pairs import BYTES_PER_PAIR, count_pairs
 
@@ -49,9 +50,14 @@ def test_the_dense_counts_are_the_gram_matrix_of_the_items_asked_for(baskets, bu
     asked = np.array(
         data.draw(st.permutations(range(b.n_items)))[: data.draw(st.integers(0, b.n_items))], dtype=np.int64
     )
-    counted = count_pairs(
-        b, min_count=2, per_item=2, top_min_count=2, memory_bytes=budget * BYTES_PER_PAIR, dense_items=asked
-    )
+    chunk = data.draw(st.sampled_from([1, 3, pairs.DENSE_CHUNK]))  # entries written at a time
+    default, pairs.DENSE_CHUNK = pairs.DENSE_CHUNK, chunk
+    try:
+        counted = count_pairs(
+            b, min_count=2, per_item=2, top_min_count=2, memory_bytes=budget * BYTES_PER_PAIR, dense_items=asked
+        )
+    finally:
+        pairs.DENSE_CHUNK = default
     x = np.zeros((len(b), b.n_items), dtype=np.int64)
     for row in range(len(b)):
         x[row, b.indices[b.indptr[row] : b.indptr[row + 1]]] = 1

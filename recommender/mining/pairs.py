@@ -27,6 +27,8 @@ __all__ = ["PairCounts", "count_pairs", "basket_counts_matrix", "default_memory_
 BYTES_PER_PAIR = 24
 # The budget by default: this share of the memory the machine has available.
 DEFAULT_MEMORY_SHARE = 0.25
+# Entries of a block written into the dense counts at a time (9 bytes of work arrays each).
+DENSE_CHUNK = 1 << 22
 # Never cut blocks finer than this budget: below it the per-block overhead dominates.
 MIN_BUDGET_BYTES = 64 << 20
 
@@ -134,9 +136,7 @@ def count_pairs(
         cols, counts = block.indices, block.data
         del block
         if dense is not None:
-            at_row, at_col = position[rows], position[cols]
-            inside = (at_row >= 0) & (at_col >= 0)
-            dense[at_row[inside], at_col[inside]] = counts[inside]
+            _scatter(dense, position, rows, cols, counts)
         other = cols != rows
         strong = other & (counts >= min_count)
         frequent.append((rows[strong], cols[strong].astype(np.int32), counts[strong].astype(np.int64)))
@@ -146,6 +146,15 @@ def count_pairs(
         frequent=_concatenate(frequent), top=_concatenate(top), min_count=min_count, blocks=len(bounds) - 1,
         dense=dense,
     )  # fmt: skip
+
+
+def _scatter(dense: np.ndarray, position: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> None:
+    """Write the counts of the pairs whose two items have a ``position`` (not -1) into ``dense``,
+    ``DENSE_CHUNK`` entries at a time: the work arrays stay small beside the block's."""
+    for start in range(0, len(rows), DENSE_CHUNK):
+        at_row, at_col = position[rows[start : start + DENSE_CHUNK]], position[cols[start : start + DENSE_CHUNK]]
+        inside = (at_row >= 0) & (at_col >= 0)
+        dense[at_row[inside], at_col[inside]] = counts[start : start + DENSE_CHUNK][inside]
 
 
 def _block_bounds(occurrences: np.ndarray, max_entries: int) -> list[int]:
