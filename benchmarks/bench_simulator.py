@@ -1,6 +1,6 @@
 """A simulated shop: does feedback learn what shoppers take, and does ``report`` measure the uplift?
 
-Shoppers draw carts from real baskets (Groceries) and take a suggestion with a hidden
+Shoppers draw carts from real baskets (Groceries, Online Retail) and take a suggestion with a hidden
 probability that differs from its co-purchase rate. Over rounds of mine -> serve -> events ->
 mine again with the events (``mine(feedback=...)``), it reports per round the accept rate and the
 regret of the shown suggestions against the oracle, with feedback and without, and the uplift
@@ -15,8 +15,9 @@ The hidden model (the shop's truth, seeded):
   the cart's items ``a``, counted over every basket of the data set. So an item often bought
   with the cart but of low appeal (bought anyway, never taken from a suggestion) is rarely
   added, and the rules, which see only co-purchase, cannot tell;
-- each item has a **price**, drawn once from a log-normal (median 3, sigma 0.6): Groceries has
-  none;
+- each item has a **price**: the data set's own (Online Retail's, as the reader derives them
+  from the order lines), or else drawn once from a log-normal (median 3, sigma 0.6): Groceries
+  has none;
 - a **shopper** draws a basket of at least two items uniformly from the data set, shuffles it;
   the first one to three items (uniform, leaving at least one) are the cart, the others what
   they buy anyway. The order is the cart, the others and each shown item added (once; an item
@@ -42,6 +43,7 @@ added to them), so that model is the same each round.
 
     python benchmarks/bench_simulator.py --preset small   # 1 seed, 3 rounds of 1,000 shoppers
     python benchmarks/bench_simulator.py --preset full    # 10 seeds, 5 rounds of 3,000 shoppers
+    python benchmarks/bench_simulator.py --preset retail  # Online Retail, its own prices: 5 seeds
 """
 
 from __future__ import annotations
@@ -64,13 +66,17 @@ from common import emit, preset_parser
 PRESETS: dict[str, dict[str, Any]] = {
     "small": {"data": "groceries.csv", "seeds": 1, "rounds": 3, "shoppers": 1000, "min_support": 0.003},
     "full": {"data": "groceries.csv", "seeds": 10, "rounds": 5, "shoppers": 3000, "min_support": 0.001},
+    "retail": {"data": "online_retail.csv.xz", "seeds": 5, "rounds": 5, "shoppers": 3000, "min_support": 0.01},
 }
 LIMIT = 3
 HOLDOUT = 0.1  # the control arm's share (no suggestions)
 APPEAL_MEAN = 0.5
 APPEAL_SIGMA = 1.0
 P_MAX = 0.9
-EVENTS_PER_POST = 100  # a batch stays under the body cap (64 KB)
+EVENTS_PER_POST = 100
+# Online Retail has orders of up to 1,108 lines: the service's caps raised as such a shop would.
+MAX_ITEMS = 2000
+MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,40 +86,50 @@ class HiddenShop:
     baskets: tuple[tuple[str, ...], ...]  # those of at least two items
     items: tuple[str, ...]
     price: dict[str, float]
-    appeal: dict[str, float]
-    rate: dict[str, dict[str, float]]  # a -> i -> baskets with a and i / baskets with a
+    appeal: Any  # numpy array, by item index
+    together: Any  # scipy CSR matrix: baskets with both items (0 on the diagonal)
+    counts: Any  # numpy array: baskets with each item
+    index: dict[str, int]
 
     def probabilities(self, cart: Sequence[str]) -> dict[str, float]:
         """``p(C, i)`` of every item ``i`` not in the cart with a co-purchase rate above 0."""
-        best: dict[str, float] = {}
+        import numpy as np
+
+        best = np.zeros(len(self.items))
+        indptr, indices, data = self.together.indptr, self.together.indices, self.together.data
         for a in cart:
-            for item, rate in self.rate.get(a, {}).items():
-                if rate > best.get(item, 0.0):
-                    best[item] = rate
-        for a in cart:
-            best.pop(a, None)
-        return {item: min(P_MAX, self.appeal[item] * rate) for item, rate in best.items()}
+            k = self.index[a]
+            row = slice(indptr[k], indptr[k + 1])
+            best[indices[row]] = np.maximum(best[indices[row]], data[row] / self.counts[k])
+        best[[self.index[a] for a in cart]] = 0.0
+        p = np.minimum(P_MAX, self.appeal * best)
+        return {self.items[j]: float(p[j]) for j in np.flatnonzero(p)}
 
 
-def hidden_shop(baskets: Sequence[Sequence[str]], seed: int) -> HiddenShop:
-    """The shop's truth for ``baskets``: appeals and prices drawn with ``seed``."""
+def hidden_shop(baskets: Sequence[Sequence[str]], seed: int, *, prices: dict[str, float] | None = None) -> HiddenShop:
+    """The shop's truth for ``baskets``: appeals drawn with ``seed``, and prices too but for the
+    items ``prices`` has (a data set's own)."""
+    import numpy as np
+    import scipy.sparse as sp
+
     rng = random.Random(seed)
     items = tuple(sorted({item for basket in baskets for item in basket}))
     mu = math.log(APPEAL_MEAN) - APPEAL_SIGMA**2 / 2  # a log-normal of mean APPEAL_MEAN
-    appeal = {item: math.exp(rng.gauss(mu, APPEAL_SIGMA)) for item in items}
+    appeal = np.array([math.exp(rng.gauss(mu, APPEAL_SIGMA)) for _ in items])
     price = {item: round(math.exp(rng.gauss(math.log(3.0), 0.6)), 2) for item in items}
-    single: dict[str, int] = defaultdict(int)
-    pairs: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for basket in baskets:
-        distinct = sorted(set(basket))
-        for a in distinct:
-            single[a] += 1
-            for b in distinct:
-                if a != b:
-                    pairs[a][b] += 1
-    rate = {a: {b: n / single[a] for b, n in row.items()} for a, row in pairs.items()}
+    price.update((item, value) for item, value in (prices or {}).items() if item in price)
+    index = {item: k for k, item in enumerate(items)}
+    rows = [index[item] for basket in baskets for item in set(basket)]
+    starts = np.cumsum([0] + [len(set(basket)) for basket in baskets])
+    matrix = sp.csr_matrix((np.ones(len(rows)), np.array(rows), starts), shape=(len(baskets), len(items)))
+    together = (matrix.T @ matrix).tocsr()
+    together.setdiag(0.0)
+    together.eliminate_zeros()
+    counts = np.asarray(matrix.sum(axis=0)).ravel()
     kept = tuple(tuple(sorted(set(b))) for b in baskets if len(set(b)) >= 2)
-    return HiddenShop(baskets=kept, items=items, price=price, appeal=appeal, rate=rate)
+    return HiddenShop(
+        baskets=kept, items=items, price=price, appeal=appeal, together=together, counts=counts, index=index
+    )
 
 
 def draw_shopper(shop: HiddenShop, rng: random.Random) -> tuple[list[str], list[str]]:
@@ -134,7 +150,7 @@ def oracle_adds(p: dict[str, float]) -> float:
 
 def run_seed(
     baskets: Sequence[Sequence[str]], seed: int, *, rounds: int, shoppers: int, min_support: float,
-    explore_share: float, folder: Path,
+    explore_share: float, folder: Path, prices: dict[str, float] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Rounds of one seeded shop; per round the figures the module's docstring describes."""
     from fastapi.testclient import TestClient
@@ -144,7 +160,7 @@ def run_seed(
     from recommender.ranking import Recommender
     from recommender.service import ServiceSettings, create_app
 
-    shop = hidden_shop(baskets, seed)
+    shop = hidden_shop(baskets, seed, prices=prices)
     url = f"sqlite:///{folder / f'events-{seed}.db'}"
 
     def mined(feedback: str | None = None) -> Any:
@@ -158,7 +174,10 @@ def run_seed(
     for round_ in range(1, rounds + 1):
         path = model.save(folder / f"model-{seed}-{round_}.rcm")
         exploring: dict[str, Any] = {"explore_share": explore_share, "explore_seed": seed} if explore_share else {}
-        settings = ServiceSettings(model_path=str(path), events_url=url, holdout_share=HOLDOUT, **exploring)
+        settings = ServiceSettings(
+            model_path=str(path), events_url=url, holdout_share=HOLDOUT, max_cart_items=MAX_ITEMS,
+            max_body_bytes=MAX_BODY_BYTES, **exploring,
+        )  # fmt: skip
         app = create_app(settings, handle_sighup=False)
         figures: dict[str, list[float]] = defaultdict(list)
         pending: list[dict[str, Any]] = []
@@ -300,13 +319,19 @@ def main() -> None:
     path = args.data / preset["data"]
     if not path.exists():
         raise SystemExit(f"{path} is not here; pass --data with the folder of the shared data sets")
-    baskets = _basket_lists(read_baskets(path))
+    read = read_baskets(path)
+    baskets = _basket_lists(read)
+    prices = None
+    if read.catalog is not None and "price" in read.catalog:  # Online Retail's own (median) prices
+        known = read.catalog["price"].dropna()
+        prices = {str(item): float(price) for item, price in known.items()}
     seeds = args.seeds or preset["seeds"]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         runs = [
             run_seed(baskets, seed, rounds=preset["rounds"], shoppers=preset["shoppers"],
-                     min_support=preset["min_support"], explore_share=args.explore_share, folder=Path(folder))
+                     min_support=preset["min_support"], explore_share=args.explore_share, folder=Path(folder),
+                     prices=prices)
             for seed in range(seeds)
         ]  # fmt: skip
     result = {
