@@ -171,23 +171,20 @@ def upgrade_candidates(
             if old is not None and (old.score, old.strength) >= (score, upgrade.share):
                 continue
             price, old_price = table.prices[upgrade.item], table.prices[replaces]
+            # Positional (a cart's upgrades are many, and keywords cost more than the rest):
+            # item, kind, source, likelihood, strength, count, score, rule, rules_combined,
+            # replaces, evidence.
             found[upgrade.item] = Candidate(
-                item=upgrade.item,
-                kind="upgrade",
-                source="upgrades",
-                likelihood=upgrade.share,
-                strength=upgrade.share,
-                count=upgrade.customers,
-                score=score,
-                replaces=replaces,
-                evidence={
+                upgrade.item, "upgrade", "upgrades", upgrade.share, upgrade.share, upgrade.customers, score, None, 0,
+                replaces,
+                {
                     "replaces": table.ids[replaces],
                     "basis": upgrade.basis,
                     "customers": upgrade.customers,
                     "share": upgrade.share,
                     "price_difference": None if price is None or old_price is None else round(price - old_price, 2),
                 },
-            )
+            )  # fmt: skip
     return list(found.values())
 
 

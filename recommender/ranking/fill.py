@@ -88,10 +88,20 @@ class Fallbacks:
             candidates = self.cobought_candidates(cart, taken)
             if self.categories:
                 candidates += self.category_candidates(cart, taken, limit - len(chosen))
-        candidates += self.popular_candidates(cart, taken)
-        for candidate in candidates:
-            candidate.score = value(self.table, objective, candidate.item, candidate.likelihood)
-        added: list[Candidate] = []
+        self._score(candidates, objective)
+        if trace is None and candidates:
+            # Popular items rank below all thin evidence (their tiers come after): when the thin
+            # evidence fills the answer within the caps, as in most answers that need filling,
+            # the first pass below would not reach them, and they are not built. A trace lists
+            # every candidate.
+            added = select(candidates, self.table, cart, limit=limit - len(chosen), caps=caps, already=chosen)
+            if len(chosen) + len(added) == limit:
+                added.sort(key=lambda c: c.key(self.table.ids))
+                return chosen + added, added[0].source
+        popular = self.popular_candidates(cart, taken)
+        self._score(popular, objective)
+        candidates += popular
+        added = []
         for max_per_category in (caps.max_per_category, None):
             added += select(
                 candidates,
@@ -108,6 +118,11 @@ class Fallbacks:
             return chosen, None
         added.sort(key=lambda c: c.key(self.table.ids))
         return chosen + added, added[0].source
+
+    def _score(self, candidates: list[Candidate], objective: str) -> None:
+        """Each candidate's worth under ``objective`` (see :func:`.scores.value`)."""
+        for candidate in candidates:
+            candidate.score = value(self.table, objective, candidate.item, candidate.likelihood)
 
     def cobought_candidates(self, cart: Cart, taken: Collection[int]) -> list[Candidate]:
         """The items bought most often with a cart item that no rule suggests (too few baskets,

@@ -231,7 +231,11 @@ class Recommender:
             chosen = select(candidates, self.table, basket, limit=limit, caps=self.caps, trace=decisions)
             if len(chosen) == limit or complete:
                 break
-            wanted = None  # the policy turned too many away: work the answer out from every candidate
+            # The policy turned too many away: work the answer out again from more candidates
+            # (four times as many each time, so that a cart with hundreds costs a few rounds;
+            # with every candidate, `complete` ended the loop).
+            assert wanted is not None
+            wanted *= 4
         fallback = None
         if len(chosen) < limit and "popular" in wanted_kinds:
             chosen, fallback = self.fallbacks.fill(
