@@ -130,8 +130,7 @@ def count_pairs(
         position = np.full(n_items, -1, dtype=np.int32)
         position[dense_items] = np.arange(len(dense_items), dtype=np.int32)
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        block = by_item[start:stop] @ by_basket  # rows start..stop of XᵀX
-        block.sort_indices()  # for the ties of the top partners, broken by the smaller index
+        block = by_item[start:stop] @ by_basket  # rows start..stop of XᵀX, columns in no order
         rows = np.repeat(np.arange(start, stop, dtype=np.int32), np.diff(block.indptr))
         cols, counts = block.indices, block.data
         del block
@@ -176,19 +175,30 @@ def _top_per_row(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``per_item`` entries of each row with the largest counts, ties to the smaller column.
 
-    ``rows`` ascend and ``cols`` ascend within a row (a CSR block with sorted indices), so one
-    stable sort on (row, count descending) keeps the columns in order among equal counts.
+    ``rows`` ascend; the columns within a row are in no order (scipy's product leaves them so,
+    and sorting them, every pair seen once included, took 6 of the 40 s of 3 million baskets).
+    One sort by (row, count descending) finds each row's ``per_item``-th count; only the
+    entries with at least that count are then sorted by column among equal counts.
     """
-    if len(rows) == 0:
-        return rows.astype(np.int32), cols.astype(np.int32), counts.astype(np.int64)
+    if len(rows) == 0 or per_item <= 0:
+        return rows[:0].astype(np.int32), cols[:0].astype(np.int32), counts[:0].astype(np.int64)
     key = rows.astype(np.int64) << 32 | (np.int64(np.iinfo(np.int32).max) - counts.astype(np.int64))
-    order = np.argsort(key, kind="stable")
-    del key
-    rows, cols, counts = rows[order], cols[order], counts[order]
-    first = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    rank = np.arange(len(rows)) - np.repeat(first, np.diff(np.append(first, len(rows))))
-    keep = rank < per_item
+    order = np.argsort(key, kind="stable")  # a merge sort: the rows come in ascending runs (6 times faster)
+    first, sizes = _runs(rows[order])
+    threshold = counts[order[first + np.minimum(sizes, per_item) - 1]]
+    running = order[counts[order] >= np.repeat(threshold, sizes)]
+    del order
+    running = running[np.lexsort((cols[running], key[running]))]
+    rows, cols, counts = rows[running], cols[running], counts[running]
+    first, sizes = _runs(rows)
+    keep = np.arange(len(rows)) - np.repeat(first, sizes) < per_item
     return rows[keep], cols[keep].astype(np.int32), counts[keep].astype(np.int64)
+
+
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal ``values`` starts (a sorted array's groups), and its length."""
+    first = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return first, np.diff(np.append(first, len(values)))
 
 
 def _concatenate(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
