@@ -232,3 +232,28 @@ def test_an_item_both_suggested_by_a_rule_and_an_upgrade_shows_as_the_upgrade():
     answer = Recommender(data, config=RankingConfig(min_lift=0)).recommend(["kettle", "tea"])
     shown = {s.item_id: s for s in answer.items}
     assert shown["kettle-pro"].kind == "upgrade" and shown["kettle-pro"].reason["replaces"] == "kettle"
+
+
+def test_an_answer_cut_short_of_candidates_is_the_answer_from_all_of_them():
+    """The rules' candidates are read a few per slot (two here, four for a limit of 2), and the
+    policy may turn most of them away. Kettle's rules, by confidence: cup1 8/30, cup2 7/30,
+    cup3 6/30, cup4 5/30 (all tableware), tea 4/30 (drinks); the kettle-pro is the kettle's
+    upgrade (same family, 36.00 for 20.00) at its share of the baskets, 2/32. The category cap
+    keeps cup1 and turns cup2-cup4 away; the fifth rule, tea (0.133), was not read, and the
+    upgrade (0.0625) would fill the answer in its place. From every candidate the answer is cup1
+    and tea, and that is what must be shown."""
+    baskets = (
+        [["kettle", "cup1"]] * 8 + [["kettle", "cup2"]] * 7 + [["kettle", "cup3"]] * 6 + [["kettle", "cup4"]] * 5
+        + [["kettle", "tea"]] * 4 + [["kettle-pro"]] * 2
+    )  # fmt: skip
+    catalog = pd.DataFrame(
+        [("kettle", "appliances", "kettle", 20.0), ("kettle-pro", "appliances", "kettle", 36.0),
+         ("tea", "drinks", None, 3.5)]
+        + [(f"cup{k}", "tableware", None, 6.0) for k in range(1, 5)],
+        columns=["item_id", "category", "family", "price"],
+    )  # fmt: skip
+    data = mine(baskets, min_support=4 / 32, min_confidence=0.1, max_len=2, catalog=catalog).data
+    rec = Recommender(data, config=RankingConfig(combine="max", max_per_category=1))
+    answer = rec.recommend(["kettle"], limit=2)
+    assert [(s.item_id, s.kind) for s in answer.items] == [("cup1", "cross_sell"), ("tea", "cross_sell")]
+    assert answer.items == rec.recommend(["kettle"], limit=2, trace=True).items

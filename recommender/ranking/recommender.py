@@ -222,20 +222,22 @@ class Recommender:
             wanted = None  # (with feedback: a candidate below the best few may rise above them)
         else:
             wanted = CANDIDATES_PER_SLOT * limit if self._policy_may_reorder else limit
+        ids = self.table.ids
         while True:
-            candidates, complete = self._candidates(
+            candidates, weakest = self._candidates(
                 basket, wanted_kinds, objective, wanted, traced=trace, upgrades=upgrades
             )
             if missing is not None:
                 mark_free_shipping(candidates, self.table, missing=missing)
             chosen = select(candidates, self.table, basket, limit=limit, caps=self.caps, trace=decisions)
-            if len(chosen) == limit or complete:
+            # The answer every candidate would give: all were read, or the answer is full and
+            # its last item ranks before the weakest rules' candidate read (every unread one
+            # ranks after that, so the policy would not have reached it).
+            if weakest is None or (len(chosen) == limit and chosen[-1].key(ids) <= weakest.key(ids)):
                 break
             # The policy turned too many away: work the answer out again from more candidates
-            # (four times as many each time, so that a cart with hundreds costs a few rounds;
-            # with every candidate, `complete` ended the loop).
-            assert wanted is not None
-            wanted *= 4
+            # (four times as many each time, so that a cart with hundreds costs a few rounds).
+            wanted = 4 * (wanted or 1)
         fallback = None
         if len(chosen) < limit and "popular" in wanted_kinds:
             chosen, fallback = self.fallbacks.fill(
@@ -265,10 +267,11 @@ class Recommender:
         *,
         traced: bool,
         upgrades: Mapping[int, Sequence[Upgrade]],
-    ) -> tuple[list[Candidate], bool]:
+    ) -> tuple[list[Candidate], Candidate | None]:
         """The rules' (``wanted`` best) and the upgrades' candidates of the cart, scored and
-        pinned, and whether the rules' are all there. A trace takes every candidate, even those
-        the policy will turn away, and the rules the index leaves out (lift floor, not for sale)."""
+        pinned, and the weakest of the rules' read when some were left unread (None when all are
+        there). A trace takes every candidate, even those the policy will turn away, and the rules
+        the index leaves out (lift floor, not for sale)."""
         table = self.table
         # The index holds only rules into items for sale; a trace takes the cart's items too.
         skip = frozenset() if traced else cart.blocked
@@ -290,8 +293,9 @@ class Recommender:
             )
         if self.feedback is not None and rules:  # -- feedback (issue 18): likelihoods moved, sorted again
             self.feedback.adjust(rules, cart.items, lambda item, likelihood: value(table, objective, item, likelihood))
+        weakest = None if complete else rules[-1]
         if not (traced or self.pins or ("upgrade" in kinds and self.config.max_upgrades and self.upgrades)):
-            return rules, complete  # the rules are the only source: no item can come twice
+            return rules, weakest  # the rules are the only source: no item can come twice
         found = {candidate.item: candidate for candidate in rules}
         if "upgrade" in kinds and self.config.max_upgrades and cart.items:
             for upgrade in upgrade_candidates(
@@ -305,7 +309,7 @@ class Recommender:
         if traced and "cross_sell" in kinds and cart.items and not self.learned:
             # Last, so that they stand only for items no other source offers.
             found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
-        return list(found.values()), complete
+        return list(found.values()), weakest
 
     def _customer_upgrades(self, customer_id: str | None, cart: Sequence[str]) -> Mapping[int, Sequence[Upgrade]]:
         """The upgrades of the cart's items: the model's, or, for a known customer with
