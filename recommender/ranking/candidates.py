@@ -157,35 +157,44 @@ def upgrade_candidates(
     skip: Collection[int],
     sellable_only: bool,
     objective: str,
-) -> list[Candidate]:
+    wanted: int | None = None,
+) -> tuple[list[Candidate], bool]:
     """A pricier, better item of the family (or category) of a cart item (not in ``skip``, and for
     sale when ``sellable_only``), scored by what it adds over the item it replaces; of two cart
-    items with the same upgrade, the one it is worth more for."""
-    found: dict[int, Candidate] = {}
+    items with the same upgrade, the one it is worth more for. The ``wanted`` best (all for
+    None) in the answer's order, and whether that is all of them."""
+    ids = table.ids
+    best: dict[int, tuple[float, int, Upgrade]] = {}  # item: (score, the cart item it replaces, upgrade)
     for replaces in cart.items:
         for upgrade in upgrades.get(replaces, ()):
             if upgrade.item in skip or (sellable_only and not table.sellable[upgrade.item]):
                 continue
             score = value(table, objective, upgrade.item, upgrade.share, replaces)
-            old = found.get(upgrade.item)
-            if old is not None and (old.score, old.strength) >= (score, upgrade.share):
-                continue
-            price, old_price = table.prices[upgrade.item], table.prices[replaces]
-            # Positional (a cart's upgrades are many, and keywords cost more than the rest):
-            # item, kind, source, likelihood, strength, count, score, rule, rules_combined,
-            # replaces, evidence.
-            found[upgrade.item] = Candidate(
-                upgrade.item, "upgrade", "upgrades", upgrade.share, upgrade.share, upgrade.customers, score, None, 0,
-                replaces,
-                {
-                    "replaces": table.ids[replaces],
-                    "basis": upgrade.basis,
-                    "customers": upgrade.customers,
-                    "share": upgrade.share,
-                    "price_difference": None if price is None or old_price is None else round(price - old_price, 2),
-                },
-            )  # fmt: skip
-    return list(found.values())
+            old = best.get(upgrade.item)
+            if old is None or (old[0], old[2].share) < (score, upgrade.share):
+                best[upgrade.item] = (score, replaces, upgrade)
+    # The answer's order (Candidate.key) among upgrades: score, share, customers, id.
+    ranked = sorted(
+        best.values(), key=lambda found: (-found[0], -found[2].share, -found[2].customers, ids[found[2].item])
+    )
+    complete = wanted is None or len(ranked) <= wanted
+    return [_from_upgrade(table, score, replaces, upgrade) for score, replaces, upgrade in ranked[:wanted]], complete
+
+
+def _from_upgrade(table: ItemTable, score: float, replaces: int, upgrade: Upgrade) -> Candidate:
+    price, old_price = table.prices[upgrade.item], table.prices[replaces]
+    # Positional: item, kind, source, likelihood, strength, count, score, rule, rules_combined,
+    # replaces, evidence.
+    return Candidate(
+        upgrade.item, "upgrade", "upgrades", upgrade.share, upgrade.share, upgrade.customers, score, None, 0, replaces,
+        {
+            "replaces": table.ids[replaces],
+            "basis": upgrade.basis,
+            "customers": upgrade.customers,
+            "share": upgrade.share,
+            "price_difference": None if price is None or old_price is None else round(price - old_price, 2),
+        },
+    )  # fmt: skip
 
 
 def pin(

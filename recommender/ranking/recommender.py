@@ -222,18 +222,14 @@ class Recommender:
             wanted = None  # (with feedback: a candidate below the best few may rise above them)
         else:
             wanted = CANDIDATES_PER_SLOT * limit if self._policy_may_reorder else limit
-        ids = self.table.ids
         while True:
-            candidates, weakest = self._candidates(
+            candidates, cut_short = self._candidates(
                 basket, wanted_kinds, objective, wanted, traced=trace, upgrades=upgrades
             )
             if missing is not None:
                 mark_free_shipping(candidates, self.table, missing=missing)
             chosen = select(candidates, self.table, basket, limit=limit, caps=self.caps, trace=decisions)
-            # The answer every candidate would give: all were read, or the answer is full and
-            # its last item ranks before the weakest rules' candidate read (every unread one
-            # ranks after that, so the policy would not have reached it).
-            if weakest is None or (len(chosen) == limit and chosen[-1].key(ids) <= weakest.key(ids)):
+            if self._as_from_all(chosen, limit, cut_short):
                 break
             # The policy turned too many away: work the answer out again from more candidates
             # (four times as many each time, so that a cart with hundreds costs a few rounds).
@@ -258,6 +254,21 @@ class Recommender:
             None if decisions is None else self.explainer.trace(decisions, chosen, basket),
         )
 
+    def _as_from_all(self, chosen: Sequence[Candidate], limit: int, cut_short: Sequence[Candidate]) -> bool:
+        """Whether ``chosen`` is the answer every candidate would give, when the sources that
+        were cut short read candidates up to those of ``cut_short`` (the weakest read of each):
+        every unread candidate ranks after its source's weakest read, so the policy would not have
+        reached it when the answer is full and its last item ranks before that; an unread upgrade
+        neither when the answer already holds all the upgrades it may."""
+        if not cut_short:
+            return True
+        if len(chosen) < limit:
+            return False
+        ids, cap = self.table.ids, self.caps.max_upgrades
+        last = chosen[-1].key(ids)
+        upgrades_full = cap is not None and sum(c.kind == "upgrade" for c in chosen) >= cap
+        return all(last <= weakest.key(ids) or (weakest.kind == "upgrade" and upgrades_full) for weakest in cut_short)
+
     def _candidates(
         self,
         cart: Cart,
@@ -267,11 +278,11 @@ class Recommender:
         *,
         traced: bool,
         upgrades: Mapping[int, Sequence[Upgrade]],
-    ) -> tuple[list[Candidate], Candidate | None]:
-        """The rules' (``wanted`` best) and the upgrades' candidates of the cart, scored and
-        pinned, and the weakest of the rules' read when some were left unread (None when all are
-        there). A trace takes every candidate, even those the policy will turn away, and the rules
-        the index leaves out (lift floor, not for sale)."""
+    ) -> tuple[list[Candidate], list[Candidate]]:
+        """The rules' and the upgrades' candidates of the cart (the ``wanted`` best of each),
+        scored and pinned, and the weakest candidate read from each source cut short. A trace
+        takes every candidate, even those the policy will turn away, and the rules the index
+        leaves out (lift floor, not for sale)."""
         table = self.table
         # The index holds only rules into items for sale; a trace takes the cart's items too.
         skip = frozenset() if traced else cart.blocked
@@ -293,14 +304,17 @@ class Recommender:
             )
         if self.feedback is not None and rules:  # -- feedback (issue 18): likelihoods moved, sorted again
             self.feedback.adjust(rules, cart.items, lambda item, likelihood: value(table, objective, item, likelihood))
-        weakest = None if complete else rules[-1]
+        cut_short = [] if complete else [rules[-1]]
         if not (traced or self.pins or ("upgrade" in kinds and self.config.max_upgrades and self.upgrades)):
-            return rules, weakest  # the rules are the only source: no item can come twice
+            return rules, cut_short  # the rules are the only source: no item can come twice
         found = {candidate.item: candidate for candidate in rules}
         if "upgrade" in kinds and self.config.max_upgrades and cart.items:
-            for upgrade in upgrade_candidates(
-                upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective
-            ):
+            read, complete = upgrade_candidates(
+                upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective, wanted=wanted
+            )
+            if not complete:
+                cut_short.append(read[-1])
+            for upgrade in read:
                 # An item of a cart item's family may only show as an upgrade: when a rule
                 # suggests it too, the upgrade is the candidate that stands.
                 if upgrade.item not in found or table.families[upgrade.item] in cart.families:
@@ -309,7 +323,7 @@ class Recommender:
         if traced and "cross_sell" in kinds and cart.items and not self.learned:
             # Last, so that they stand only for items no other source offers.
             found.update((c.item, c) for c in self._unused_rule_candidates(cart, exclude=found))
-        return list(found.values()), weakest
+        return list(found.values()), cut_short
 
     def _customer_upgrades(self, customer_id: str | None, cart: Sequence[str]) -> Mapping[int, Sequence[Upgrade]]:
         """The upgrades of the cart's items: the model's, or, for a known customer with
