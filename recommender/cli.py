@@ -227,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     engine.add_argument(
         "--memory", type=_byte_size, default=None, metavar="SIZE",
         help="memory the pair counts may take at once, e.g. 2G or 500M (default: a quarter of the memory "
-        "available); lower it on a crowded machine",
+        "available, at most 1G); lower it on a crowded machine",
     )  # fmt: skip
     engine.add_argument(
         "-v", "--verbose", action="store_true",
