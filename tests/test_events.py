@@ -133,7 +133,12 @@ def test_events_are_stored_with_their_arm_and_the_answers_served(model, tmp_path
     assert rows[4]["items"][0] == {"item_id": "TEA-BREAKFAST", "price": 4.5, "quantity": 2}
     served = store.served()  # written by the log's thread, flushed when the app stopped
     assert [s["recommendation_id"] for s in served] == [answer["recommendation_id"]]
-    assert served[0]["items"] == [{"item_id": i["item_id"], "kind": i["kind"]} for i in answer["items"]]
+    # With each suggestion, the cart items its reason names: the rule's, or the one an upgrade replaces.
+    assert served[0]["items"] == [
+        {"item_id": i["item_id"], "kind": i["kind"], "because": i["reason"].get("because") or [i["reason"]["replaces"]]}
+        for i in answer["items"]
+    ]
+    assert {tuple(i["because"]) for i in served[0]["items"]} == {("KET-BASIC",)}
     with sqlite3.connect(tmp_path / "events.db") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -12,9 +12,10 @@ import pytest
 from scipy import stats
 
 from recommender.cli import main
-from recommender.feedback import Event, EventStore, OrderLine, Served, feedback_report
+from recommender.feedback import Event, EventStore, OrderLine, Served, assign_arm, feedback_report
 
-from .test_events import postgres_db  # noqa: F401 - a fixture: a fresh database on the test server
+# Fixtures: the sample shop's model; a fresh database on the test server.
+from .test_events import client_for, model, postgres_db  # noqa: F401
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 OLD = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -162,3 +163,91 @@ def test_bad_input_is_one_sentence_and_exit_2(url, tmp_path, capsys, arguments, 
     arguments = [a.format(folder=tmp_path, url=url) for a in arguments]
     assert main(["report", *arguments]) == 2
     assert message in capsys.readouterr().err
+
+
+# -- by rule, through the service ----------------------------------------------------------
+
+
+def test_attach_rates_by_rule_through_the_service(request, tmp_path, capsys):
+    """Answers served by the real app on the sample shop, whose reasons the test first checks;
+    impressions and adds sent back through POST /v1/events; and one answer logged by an older
+    version (no "because"), which still reports, as "(unknown)"."""
+    shop_model = request.getfixturevalue("model")
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    control = next(f"c{i}" for i in range(100) if assign_arm(f"c{i}", share=0.5) == "control")
+    treated = [f"t{i}" for i in range(100) if assign_arm(f"t{i}", share=0.5) == "treatment"][:3]
+    carts = [(treated[0], "KET-BASIC"), (treated[1], "KET-BASIC"), (treated[2], "PHONE-STD"), (control, "PHONE-STD")]
+    with client_for(shop_model, events_url=url, holdout_share=0.5, control_suggestions="popular") as client:
+        answers = [
+            client.post("/v1/recommendations", json={"cart": [item], "session_id": session}).json()
+            for session, item in carts
+        ]
+        reasons = [
+            [(s["item_id"], s["reason"].get("because") or s["reason"].get("replaces")) for s in a["items"]]
+            for a in answers
+        ]
+        # What the sample shop's model answers (the two kettle carts alike); popular items name no cart item.
+        kettle = [("KET-GLASS", "KET-BASIC"), ("TEA-BREAKFAST", ["KET-BASIC"]), ("MUG-CLASSIC", ["KET-BASIC"])]
+        phone = [("PHONE-PRO", "PHONE-STD"), ("CASE-SILICONE", ["PHONE-STD"]), ("PAN-20", ["PHONE-STD"])]
+        assert reasons[:3] == [kettle, kettle, phone]
+        assert answers[3]["arm"] == "control" and [b for _, b in reasons[3]] == [None, None, None]
+        popular = [item for item, _ in reasons[3]]
+
+        events = []
+        for (session, _), answer in zip(carts, answers):
+            rid, items = answer["recommendation_id"], [s["item_id"] for s in answer["items"]]
+            events.append({"type": "impression", "session_id": session, "recommendation_id": rid, "items": items})
+        adds = [(0, "TEA-BREAKFAST"), (1, "TEA-BREAKFAST"), (1, "KET-GLASS"), (2, "CASE-SILICONE"), (3, popular[0])]
+        adds.append((1, "TEA-BREAKFAST"))  # sent twice: one attach
+        for n, item in adds:
+            rid = answers[n]["recommendation_id"]
+            events.append({"type": "add_to_cart", "session_id": carts[n][0], "item_id": item, "recommendation_id": rid})
+        assert client.post("/v1/events", json={"events": events}).json() == {"accepted": 10}
+    store = EventStore(url)
+    store.append_served([Served(recommendation_id="old", at=NOW, session_id="t", arm="treatment", model_id="m",
+                                items=(("TEA-BREAKFAST", "cross_sell"),))])  # fmt: skip
+    store.append([shown("t", "old", "TEA-BREAKFAST"), add("t", "TEA-BREAKFAST", "old")])
+    store.close()
+
+    report = feedback_report(url)
+    assert {key: (r.impressions, r.add_to_cart) for key, r in report.by_rule.items()} == {
+        "KET-BASIC -> KET-GLASS": (2, 1),
+        "KET-BASIC -> TEA-BREAKFAST": (2, 2),
+        "KET-BASIC -> MUG-CLASSIC": (2, 0),
+        "PHONE-STD -> PHONE-PRO": (1, 0),
+        "PHONE-STD -> CASE-SILICONE": (1, 1),
+        "PHONE-STD -> PAN-20": (1, 0),
+        **{f"(none) -> {item}": (1, int(item == popular[0])) for item in popular},
+        "(unknown) -> TEA-BREAKFAST": (1, 1),
+    }
+    assert report.by_rule["KET-BASIC -> KET-GLASS"].attach_rate == 0.5
+    # The by-item figures pool the rules: TEA-BREAKFAST taken 3 times of 3, by two rules.
+    assert (report.by_item["TEA-BREAKFAST"].impressions, report.by_item["TEA-BREAKFAST"].add_to_cart) == (3, 3)
+    assert sum(r.impressions for r in report.by_rule.values()) == report.overall.impressions == 13
+
+    assert main(["report", url, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["by_rule"]["KET-BASIC -> TEA-BREAKFAST"] == {"impressions": 2, "add_to_cart": 2, "attach_rate": 1.0}
+    assert main(["report", url, "--format", "csv"]) == 0
+    rows = {r["key"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out)) if r["section"] == "rule"}
+    assert len(rows) == 10 and rows["PHONE-STD -> CASE-SILICONE"]["attach_rate"] == "1.0"
+    assert main(["report", url]) == 0
+    table = capsys.readouterr().out.split("\nby rule (most added first, 10 shown):\n")[1].splitlines()
+    assert table[0].split() == ["KET-BASIC", "->", "TEA-BREAKFAST", "2", "2", "100.00%"]  # the most added first
+
+
+def test_rules_of_several_cart_items_are_keyed_sorted(tmp_path):
+    store = EventStore(f"sqlite:///{tmp_path / 'events.db'}")
+    store.append_served([
+        Served(recommendation_id="r", at=NOW, session_id="s", arm="treatment", model_id="m", cart=("tea", "milk"),
+               items=(("cup", "cross_sell"), ("jam", "cross_sell")), because=(("tea", "milk"), ("tea",))),
+    ])  # fmt: skip
+    store.append([shown("s", "r", "cup", "jam", "pot"), add("s", "jam", "r")])  # pot: not in the answer's log
+    assert [item["because"] for item in store.served()[0]["items"]] == [["tea", "milk"], ["tea"]]
+    report = feedback_report(store)
+    assert {key: (r.impressions, r.add_to_cart) for key, r in report.by_rule.items()} == {
+        "milk + tea -> cup": (1, 0), "tea -> jam": (1, 1), "(unknown) -> pot": (1, 0)}  # fmt: skip
+    with pytest.raises(ValueError, match="must name the cart items of each of its 2 suggestions, got 1"):
+        Served(recommendation_id="r", at=NOW, session_id="s", arm="treatment", model_id="m",
+               items=(("cup", "cross_sell"), ("jam", "cross_sell")), because=(("tea",),))  # fmt: skip
+    store.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from .arms import DEFAULT_SALT, Arm, assign_arm
 from .attach import AttachCounts, attach_counts
 from .report import AttachRate, FeedbackReport, Uplift, feedback_report
-from .store import EVENT_TYPES, Event, EventStore, OrderLine, Served
+from .store import EVENT_TYPES, Event, EventStore, OrderLine, Served, cart_items_behind
 from .writer import GroupWriter
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "EventStore",
     "OrderLine",
     "Served",
+    "cart_items_behind",
     "GroupWriter",
     "AttachRate",
     "FeedbackReport",

@@ -7,9 +7,14 @@ Definitions (each counted once, however often the shop sends the same event):
   impression event; its position is its place in the event's list, from 1; its kind is the one
   the service logged for that answer ("unknown" when the answer's log was dropped);
 - an **attach** is an add to cart that names the recommendation_id of an impression holding
-  that item; **attach rate** = attaches / impressions, also by kind, position, item and arm
-  (a control arm shown popular items has impressions too; the arm is the session's when the
+  that item; **attach rate** = attaches / impressions, also by kind, position, rule, item and
+  arm (a control arm shown popular items has impressions too; the arm is the session's when the
   impression was received);
+- a **rule** is what the answer's log says the item was suggested because of, written
+  ``"A + B -> X"``: the cart items (sorted) the reason named (a rule's antecedent, the item an
+  upgrade replaces), then the item; ``"(none) -> X"`` for an item no cart item led to (popular),
+  ``"(unknown) -> X"`` when the log does not say (answers logged by older versions, or not
+  logged);
 - **attributed revenue** = the price x quantity of the lines of purchases whose (session, item)
   had an attach; given per 1,000 impressions;
 - **uplift**: per purchase, its value (sum of price x quantity) and items (sum of quantities);
@@ -34,7 +39,7 @@ from typing import Any
 
 from .store import EventStore, events_and_served
 
-__all__ = ["AttachRate", "Uplift", "FeedbackReport", "feedback_report"]
+__all__ = ["AttachRate", "Uplift", "FeedbackReport", "feedback_report", "rule_key"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +85,7 @@ class FeedbackReport:
     overall: AttachRate
     by_kind: dict[str, AttachRate]
     by_position: dict[int, AttachRate]
+    by_rule: dict[str, AttachRate]
     by_item: dict[str, AttachRate]
     by_arm: dict[str, AttachRate]
     attributed_revenue: float
@@ -101,6 +107,7 @@ class FeedbackReport:
             "until": None if self.until is None else self.until.isoformat(),
             "by_kind": {key: value.to_dict() for key, value in self.by_kind.items()},
             "by_position": {str(key): value.to_dict() for key, value in self.by_position.items()},
+            "by_rule": {key: value.to_dict() for key, value in self.by_rule.items()},
             "by_item": {key: value.to_dict() for key, value in self.by_item.items()},
             "by_arm": {key: value.to_dict() for key, value in self.by_arm.items()},
             "attributed_revenue": self.attributed_revenue,
@@ -120,6 +127,7 @@ class FeedbackReport:
             ("overall", {"all": self.overall}),
             ("kind", self.by_kind),
             ("position", self.by_position),
+            ("rule", self.by_rule),
             ("item", self.by_item),
             ("arm", self.by_arm),
         ]
@@ -148,11 +156,12 @@ class FeedbackReport:
                 f"  {key!s:<14} {r.impressions:>9,} {r.add_to_cart:>7,}  {_percent(r.attach_rate)}"
                 for key, r in rates.items()
             ]
-        top = sorted(self.by_item.items(), key=lambda pair: (-pair[1].add_to_cart, -pair[1].impressions, pair[0]))
-        lines.append("\nby item (most added first, 10 shown):")
-        lines += [
-            f"  {key:<24} {r.impressions:>9,} {r.add_to_cart:>7,}  {_percent(r.attach_rate)}" for key, r in top[:10]
-        ]
+        for title, rates, width in (("rule", self.by_rule, 36), ("item", self.by_item, 24)):
+            lines.append(f"\nby {title} (most added first, 10 shown):")
+            lines += [
+                f"  {key:<{width}} {r.impressions:>9,} {r.add_to_cart:>7,}  {_percent(r.attach_rate)}"
+                for key, r in _most_added(rates)[:10]
+            ]
         lines.append("\nuplift, treatment - control (95% CI, Welch t):")
         for name, u in (("basket value", self.basket_value), ("items per order", self.items_per_order)):
             interval = "n/a" if u.ci95 is None else f"[{u.ci95[0]:,.3f}, {u.ci95[1]:,.3f}]"
@@ -189,6 +198,11 @@ def feedback_report(
     """
     events, served = events_and_served(store, since=since, until=until)
     kinds = {(s["recommendation_id"], item["item_id"]): item["kind"] for s in served for item in s["items"] or ()}
+    rules = {
+        (s["recommendation_id"], item["item_id"]): rule_key(item.get("because"), item["item_id"])
+        for s in served
+        for item in s["items"] or ()
+    }
 
     shown: dict[tuple[str, str], tuple[int, str]] = {}  # (recommendation_id, item) -> position, arm
     for event in events:
@@ -205,13 +219,14 @@ def feedback_report(
 
     # group -> key -> [impressions, attaches]
     counts: dict[str, dict[Any, list[int]]] = {
-        group: defaultdict(lambda: [0, 0]) for group in ("kind", "position", "item", "arm")
+        group: defaultdict(lambda: [0, 0]) for group in ("kind", "position", "rule", "item", "arm")
     }
     for key, (position, arm) in shown.items():
         added = int(key in attached)
         for group, value in (
             ("kind", kinds.get(key, "unknown")),
             ("position", position),
+            ("rule", rules.get(key) or rule_key(None, key[1])),
             ("item", key[1]),
             ("arm", arm),
         ):
@@ -239,6 +254,7 @@ def feedback_report(
         overall=AttachRate(impressions=len(shown), add_to_cart=len(attached)),
         by_kind=rates("kind"),
         by_position=rates("position"),
+        by_rule=rates("rule"),
         by_item=rates("item"),
         by_arm=rates("arm"),
         attributed_revenue=revenue,
@@ -247,6 +263,22 @@ def feedback_report(
         since=since,
         until=until,
     )
+
+
+def rule_key(because: list[str] | None, item: str) -> str:
+    """``"A + B -> X"``: the cart items the suggestion of ``item`` was because of, sorted (``None``:
+    not logged).
+
+    >>> rule_key(["tea", "milk"], "cup"), rule_key([], "cup"), rule_key(None, "cup")
+    ('milk + tea -> cup', '(none) -> cup', '(unknown) -> cup')
+    """
+    if because is None:
+        return f"(unknown) -> {item}"
+    return f"{' + '.join(sorted(because)) or '(none)'} -> {item}"
+
+
+def _most_added(rates: dict[str, AttachRate]) -> list[tuple[str, AttachRate]]:
+    return sorted(rates.items(), key=lambda pair: (-pair[1].add_to_cart, -pair[1].impressions, pair[0]))
 
 
 def _uplift(treatment: list[float], control: list[float]) -> Uplift:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -47,7 +47,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..exceptions import ConfigError, StoreUnavailableError
 
-__all__ = ["EVENT_TYPES", "Event", "OrderLine", "Served", "EventStore"]
+__all__ = ["EVENT_TYPES", "Event", "OrderLine", "Served", "EventStore", "cart_items_behind"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,9 @@ served_table = Table(
     Column("session_id", String(128)),
     Column("arm", String(16), nullable=False),
     Column("model_id", String(128), nullable=False),
-    # The suggestions in their order: [{"item_id", "kind"}].
+    # The suggestions in their order: [{"item_id", "kind", "because"}], "because" the cart items
+    # each was suggested for (the rule's antecedent, the item an upgrade replaces; [] for popular
+    # items); absent in rows logged before it was.
     Column("items", JSON, nullable=False),
     # The cart they were for (its ids as sent): what `mine --feedback` pairs with each suggestion.
     # NULL in rows logged before carts were.
@@ -130,7 +132,8 @@ class Event:
 @dataclass(frozen=True, kw_only=True)
 class Served:
     """One answer of the service: its suggestions as ``(item_id, kind)`` pairs, in order, and
-    the cart they were for."""
+    the cart they were for. ``because``, when given, holds for each suggestion, in the same
+    order, the cart items it was suggested because of (empty for a popular item)."""
 
     recommendation_id: str
     at: datetime
@@ -139,6 +142,39 @@ class Served:
     model_id: str
     items: tuple[tuple[str, str], ...]
     cart: tuple[str, ...] = ()
+    because: tuple[tuple[str, ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.because is not None and len(self.because) != len(self.items):
+            raise ValueError(
+                f"a served answer's because must name the cart items of each of its {len(self.items)} "
+                f"suggestions, got {len(self.because)}."
+            )
+
+    def item_rows(self) -> list[dict[str, Any]]:
+        """The JSON of the ``items`` column."""
+        if self.because is None:
+            return [{"item_id": item, "kind": kind} for item, kind in self.items]
+        return [
+            {"item_id": item, "kind": kind, "because": list(because)}
+            for (item, kind), because in zip(self.items, self.because, strict=True)
+        ]
+
+
+def cart_items_behind(reason: Mapping[str, Any]) -> tuple[str, ...]:
+    """The cart items a suggestion's ``reason`` names: a rule's ``because`` (also pins, the
+    co-bought and category back-offs), the item an upgrade ``replaces``; none for a popular item.
+
+    >>> cart_items_behind({"because": ["tea", "milk"], "confidence": 0.4})
+    ('tea', 'milk')
+    >>> cart_items_behind({"replaces": "KET-BASIC", "share": 0.1}), cart_items_behind({"share": 0.02})
+    (('KET-BASIC',), ())
+    """
+    because = reason.get("because")
+    if because:
+        return tuple(str(item) for item in because)
+    replaces = reason.get("replaces")
+    return () if replaces is None else (str(replaces),)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -269,7 +305,7 @@ class EventStore:
                 "session_id": a.session_id,
                 "arm": a.arm,
                 "model_id": a.model_id,
-                "items": [{"item_id": item, "kind": kind} for item, kind in a.items],
+                "items": a.item_rows(),
                 "cart": list(a.cart),
             }
             for a in answers

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..exceptions import ArtifactError, RecommenderError, StoreUnavailableError
-from ..feedback import Event, EventStore, GroupWriter, OrderLine, Served, assign_arm
+from ..feedback import Event, EventStore, GroupWriter, OrderLine, Served, assign_arm, cart_items_behind
 from .holder import ModelHolder
 from .metrics import CONTENT_TYPE, ServiceMetrics
 from .middleware import ServiceMiddleware
@@ -224,6 +224,7 @@ def create_app(settings: ServiceSettings, *, handle_sighup: bool = True) -> Fast
                     model_id=answer.model.get("id", ""),
                     items=tuple((s.item_id, s.kind) for s in answer.items),
                     cart=tuple(body.cart),  # type: ignore[attr-defined]
+                    because=tuple(cart_items_behind(s.reason) for s in answer.items),
                 )
             )
         return 200, _dumps(shape)
