@@ -223,6 +223,11 @@ def _parser() -> argparse.ArgumentParser:
         help="an events store (sqlite:///events.db, postgresql://...): the model keeps its attach counts per (cart "
         "item, suggested item), and suggestions shoppers take rise, those they ignore sink (default: none)",
     )  # fmt: skip
+    mine.add_argument(
+        "--feedback-strength", type=float, default=None, metavar="K",
+        help="with --feedback: the impressions a rule's evidence is worth against what shoppers did; larger, "
+        "the ranking moves more slowly (default: 20)",
+    )  # fmt: skip
     engine = mine.add_argument_group("engine")
     engine.add_argument(
         "--memory", type=_byte_size, default=None, metavar="SIZE",
@@ -801,6 +806,7 @@ def _mine(args: argparse.Namespace) -> int:
             memory=args.memory,
             report_stages=(lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None,
             feedback=args.feedback,
+            feedback_strength=args.feedback_strength,
         )
     )
     try:

@@ -11,6 +11,7 @@ Without such a pair the calibration is 1 (the scales taken as equal).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,15 +19,31 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from ..exceptions import StoreUnavailableError
+from ..exceptions import ConfigError, StoreUnavailableError
 from ..model_data import Feedback, RuleCounts
 from .attach import AttachCounts, attach_counts
 from .store import EventStore
 
-__all__ = ["read_feedback", "feedback_of", "public_url"]
+__all__ = ["read_feedback", "feedback_of", "public_url", "check_strength"]
 
 # Impressions the rule's evidence is worth in the ranking's prior (FeedbackConfig's default).
 DEFAULT_STRENGTH = 20.0
+
+
+def check_strength(value: float | None) -> float:
+    """The prior's weight in impressions (``None``: the default), refused unless a finite positive number.
+
+    >>> check_strength(None), check_strength(50)
+    (20.0, 50.0)
+    """
+    if value is None:
+        return DEFAULT_STRENGTH
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ConfigError(
+            f"the feedback strength must be a positive number of impressions (default {DEFAULT_STRENGTH:g}), "
+            f"got {value!r}; give --feedback-strength 50, say."
+        )
+    return float(value)
 
 
 def public_url(url: str) -> str:

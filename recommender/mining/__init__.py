@@ -79,6 +79,7 @@ def mine(
     memory: int | None = None,
     report_stages: Callable[[str], None] | None = None,
     feedback: str | None = None,
+    feedback_strength: float | None = None,
     **options: Unpack[MiningOptions],
 ) -> Model:
     """Mine association rules from orders into a :class:`~recommender.model.Model`.
@@ -162,6 +163,9 @@ def mine(
         (:mod:`recommender.feedback.learn`), and the ranking moves its scores by them
         (:mod:`recommender.ranking.feedback`); ``provenance["feedback"]`` says where from and how
         many. A store that cannot be read stops mining before it starts.
+    feedback_strength : float, optional
+        With ``feedback``: the impressions the rule's evidence is worth in the ranking's prior
+        (default 20); larger, the feedback moves the ranking more slowly.
 
     Examples
     --------
@@ -199,10 +203,16 @@ def mine(
             f"memory must be a whole number of bytes of at least {MIN_MEMORY_BYTES:,} (1 MB), got {memory!r}; "
             "give it as --memory 2G, say."
         )
-    attached = None
+    attached, strength = None, None
+    if feedback is None and feedback_strength is not None:
+        raise ConfigError(
+            f"a feedback strength ({feedback_strength!r}) weighs the feedback of an events store, and none is "
+            "given; add --feedback EVENTS_URL (feedback=), or drop --feedback-strength."
+        )
     if feedback is not None:  # before the minutes of mining: a store that cannot be read is known at once
-        from ..feedback.learn import read_feedback
+        from ..feedback.learn import check_strength, read_feedback
 
+        strength = check_strength(feedback_strength)
         attached = read_feedback(feedback)
     say = progress or (lambda stage: logger.info("%s", stage))
     clock = StageClock(report_stages)
@@ -330,10 +340,12 @@ def mine(
     content = baskets.source.sha256 or baskets.content_sha256()
     n_frequent = int((item_counts >= min_count).sum())
     feedback_section, feedback_notes = None, None
-    if attached is not None and feedback is not None:
+    if attached is not None and feedback is not None and strength is not None:
         from ..feedback.learn import feedback_of, public_url
 
-        feedback_section, feedback_notes = feedback_of(attached, baskets.items, rules, source=public_url(feedback))
+        feedback_section, feedback_notes = feedback_of(
+            attached, baskets.items, rules, source=public_url(feedback), strength=strength
+        )
     data = ModelData(
         model_id=new_model_id(created_at, content),
         created_at=created_at,
