@@ -59,7 +59,15 @@ from IPython.display import Markdown, display
 from scipy import stats
 
 from recommender import Recommender, explore, mine
-from recommender.feedback import Event, EventStore, OrderLine, Served, assign_arm, feedback_report
+from recommender.feedback import (
+    Event,
+    EventStore,
+    OrderLine,
+    Served,
+    assign_arm,
+    cart_items_behind,
+    feedback_report,
+)
 from recommender.io import read_baskets
 
 pd.set_option("display.width", 200)
@@ -118,6 +126,7 @@ def simulate_day(url: str, *, share: float, seed: int) -> dict[str, float]:
                 arm=arm,
                 model_id=answer.model.get("id", ""),
                 items=tuple((s.item_id, s.kind) for s in shown),
+                because=tuple(cart_items_behind(s.reason) for s in shown),
             )
         )
         bought = {item: (1, prices.get(item, 0.0)) for item in basket}
@@ -269,6 +278,22 @@ display(
 display(ranked.head(8).round(4))
 display(Markdown("Least taken:"))
 display(ranked.tail(8).iloc[::-1].round(4))
+
+# %% [markdown]
+# ## The rules most taken
+#
+# The same by rule: the cart items a suggestion was shown because of, then the item
+# (`"milk + tea -> cup"`; an upgrade's rule names the item it replaces). A product taken often
+# after one cart item and ignored after another shows here, not in the table above.
+
+# %%
+rules = attach_frame(report.by_rule).rename(columns={"key": "rule"})
+display(
+    rules[rules["impressions"] >= MIN_IMPRESSIONS]
+    .sort_values(["add_to_cart", "impressions"], ascending=False)
+    .head(8)
+    .round(4)
+)
 
 # %% [markdown]
 # ## Revenue per 1,000 impressions
