@@ -43,9 +43,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Recommender"]
 
-# Rules' candidates taken into the policy per slot of the answer, when the policy may turn some
-# away (caps, substitutes, pins): enough that it rarely runs short; when it does, the answer is
-# worked out again from every candidate.
+# Candidates of the rules (or learned weights) and of the upgrades taken into the policy per slot
+# of the answer, when the policy may turn some away (caps, substitutes, pins): enough that the
+# answer is usually the one every candidate gives; when it may not be (see _as_from_all), it is
+# worked out again from more.
 CANDIDATES_PER_SLOT = 2
 
 
