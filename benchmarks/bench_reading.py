@@ -3,10 +3,12 @@
 A seeded generator writes order lines (about 10 per order, 50,000 products of Zipf
 popularity) as CSV and as Parquet at each size; each file is read by
 ``recommender.io.read_baskets`` in a fresh process: wall time, and the peak of the process's
-proportional set size sampled every 50 ms, less that of the same process after its imports
-(so the figure is what reading adds). With a fixed number of distinct items, what reading
-holds per line is its integer codes; the rest (the vocabulary, each distinct value once) does
-not grow with the lines.
+proportional set size sampled every 50 ms, and the kernel's peak resident size of the process
+(``VmHWM``), each less that of the same process after its imports (so the figure is what
+reading adds); ``growth`` is the bytes each further line costs between the smallest and the
+largest file. With a fixed number of distinct items, what reading holds per line is the kept
+lines' integer codes (an order and an item code, 8 bytes) and, since there is an order per 10
+lines here, the orders' ids; the rest (the items, each once; a batch of lines) does not grow.
 
     python benchmarks/bench_reading.py --preset small   # seconds; run by the tests
     python benchmarks/bench_reading.py --preset full    # 1M, 3M, 10M lines
@@ -36,16 +38,20 @@ ZIPF_OFFSET = 10.0
 CHUNK_LINES = 1_000_000
 
 CHILD = """
-import json, sys, time
+import json, re, sys, time
 from pathlib import Path
 import recommender.io
 from recommender.io import read_baskets
+def high_water():  # VmHWM: the peak resident size of this program (ru_maxrss counts the parent's before exec)
+    return int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1))
+imported = high_water()
 print("imported", flush=True)
 sys.stdin.readline()
 started = time.perf_counter()
 baskets = read_baskets(sys.argv[1])
 print(json.dumps({"seconds": time.perf_counter() - started, "baskets": len(baskets), "items": baskets.n_items,
-                  "rows": baskets.summary.rows_read}), flush=True)
+                  "rows": baskets.summary.rows_read, "imports_rss_kb": imported,
+                  "peak_rss_kb": high_water()}), flush=True)
 """
 
 
@@ -114,12 +120,16 @@ def read_in_child(path: Path) -> dict[str, Any]:
         raise SystemExit(f"reading {path} failed: {err.strip().splitlines()[-1] if err.strip() else child.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
     read_seconds = result.pop("seconds")
+    imports_rss, peak_rss = result.pop("imports_rss_kb") / 2**10, result.pop("peak_rss_kb") / 2**10
     return {
         **result,
         "wall_seconds": round(seconds, 2),
         "read_seconds": round(read_seconds, 2),
         "imports_mb": round(base / 2**20),
         "peak_rise_mb": round((peak - base) / 2**20),
+        # The kernel's own peak resident size of the reading process (no sampling), and its rise.
+        "peak_rss_mb": round(peak_rss),
+        "peak_rss_rise_mb": round(peak_rss - imports_rss),
     }
 
 
@@ -144,7 +154,21 @@ def run(preset: str, workdir: Path, seed: int = 2026) -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%d"),
         "load_average": os.getloadavg(),
         "runs": rows,
+        "growth": growth(rows),
     }
+
+
+def growth(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Bytes of peak resident memory each further line costs, per format: the slope between the
+    smallest and the largest file (0 would be memory flat in the lines)."""
+    slopes = {}
+    for kind in sorted({row["format"] for row in rows}):
+        runs = sorted((row for row in rows if row["format"] == kind), key=lambda row: row["lines"])
+        first, last = runs[0], runs[-1]
+        if last["lines"] > first["lines"]:
+            rise = (last["peak_rss_rise_mb"] - first["peak_rss_rise_mb"]) * 2**20
+            slopes[kind] = round(rise / (last["lines"] - first["lines"]), 1)
+    return slopes
 
 
 def main(argv: list[str] | None = None) -> int:

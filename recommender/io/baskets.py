@@ -350,7 +350,7 @@ def baskets_from_codes(
     return Baskets(
         items=tuple(str(item) for item in items),
         indptr=indptr,
-        indices=cols.astype(np.int32),
+        indices=cols.astype(np.int32, copy=False),
         summary=summary,
         source=source,
         basket_ids=pick(basket_ids),

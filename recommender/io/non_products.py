@@ -15,7 +15,7 @@ dropped), is :func:`find_non_products`; its docstring states it. Callers can add
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ __all__ = [
     "NonProductOptions",
     "service_word",
     "find_non_products",
+    "never_sold",
     "read_item_list",
 ]
 
@@ -258,12 +259,25 @@ def find_non_products(
     if nothing_sold is not None:
         frame = pd.DataFrame({"item": items, "none": nothing_sold.reset_index(drop=True).fillna(False).astype(bool)})
         tally = frame.groupby("item", sort=True)["none"].agg(["size", "sum"])
-        never = tally[(tally["size"] >= NOTHING_SOLD_MIN_LINES) & (tally["sum"] >= NOTHING_SOLD_SHARE * tally["size"])]
-        for item, (size, none) in zip(never.index, never.to_numpy().tolist()):
-            found.setdefault(
-                str(item), f"never sold: {int(none):,} of its {int(size):,} lines have no quantity or value"
-            )
+        for item, reason in never_sold(tally.index, tally["size"].to_numpy(), tally["sum"].to_numpy()).items():
+            found.setdefault(item, reason)
     return dict(sorted(found.items()))
+
+
+def never_sold(items: Sequence[Any], lines: np.ndarray, nothing_sold: np.ndarray) -> dict[str, str]:
+    """Rule 3 of :func:`find_non_products` on tallies: each item's lines and how many of them
+    sell nothing (aligned with ``items``), as a reader counting its lines batch by batch has them.
+
+    Examples
+    --------
+    >>> never_sold(["COUPON", "TEA"], np.array([12, 40]), np.array([12, 1]))
+    {'COUPON': 'never sold: 12 of its 12 lines have no quantity or value'}
+    """
+    never = (lines >= NOTHING_SOLD_MIN_LINES) & (nothing_sold >= NOTHING_SOLD_SHARE * lines)
+    return {
+        str(items[j]): f"never sold: {int(nothing_sold[j]):,} of its {int(lines[j]):,} lines have no quantity or value"
+        for j in np.flatnonzero(never).tolist()
+    }
 
 
 def _odd_codes_without_a_price(items: pd.Series, prices: pd.Series, *, skip: dict[str, str]) -> dict[str, str]:

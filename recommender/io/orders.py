@@ -9,7 +9,7 @@ is kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import pyarrow as pa
 from ..exceptions import InputError
 from .baskets import Baskets, SourceInfo, baskets_from_codes
 from .catalog import catalog_from_lines
-from .non_products import LeftOut, NonProductOptions, find_non_products
+from .non_products import LeftOut, NonProductOptions, find_non_products, never_sold
 from .source import file_encoding, open_binary, undecodable_line
 
 __all__ = ["ColumnSpec", "read_long", "long_from_frame", "header_names_orders"]
@@ -190,15 +190,25 @@ def read_long(
 ) -> Baskets:
     """Read a long order table from a CSV (any compression) or Parquet file or folder.
 
-    The file is read by pyarrow, only the columns the reader uses, and order and item ids
-    (and the other text columns) as dictionary-encoded columns: one integer code per line
-    and each distinct value once, never a Python object per line.
+    The file is read by pyarrow a batch of lines at a time, only the columns the reader uses,
+    text columns dictionary-encoded. Each batch's ids become integer codes into dictionaries
+    that grow with the distinct ids, the reading rules are applied to the batch, and only the
+    codes of its kept lines are kept: the lines' columns are never held all at once.
     """
     try:
-        if path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}:
+        try:
+            if path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}:
+                names, batches = _parquet_batches(path, columns, what)
+            else:
+                names, batches = _csv_batches(path, columns, what)
+            reading = _Reading(names, columns=columns, what=what, header_rows=1, non_products=non_products)
+            for batch in batches:
+                reading.add({name: _code_arrow(pa.chunked_array([batch.column(name)])) for name in names})
+            return reading.finish(source)
+        except _WholeFile:
             table = _read_parquet(path, columns, what)
-        else:
-            table = _read_csv(path, columns, what)
+        except _PandasReads:
+            table = _read_csv_by_pandas(path)
     except InputError:
         raise
     except UnicodeDecodeError:  # a reader that decodes in blocks only knows the block: name the line
@@ -213,11 +223,41 @@ def read_long(
     )
 
 
-def _read_parquet(path: Path, spec: ColumnSpec, what: str) -> pa.Table:
-    """The columns of a Parquet file or folder that the roles use, text columns dictionary-encoded."""
+# Lines per batch read from Parquet; a batch's columns, parsed, take about 100 bytes a line.
+BATCH_LINES = 65_536
+
+
+class _WholeFile(Exception):
+    """A Parquet folder whose files lack a used column (a partition column): read as one table."""
+
+
+def _parquet_batches(path: Path, spec: ColumnSpec, what: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    """The columns the roles use, and the batches of a Parquet file or folder, text columns
+    dictionary-encoded."""
     import pyarrow.parquet as pq
 
-    schema = pq.ParquetDataset(path).schema if path.is_dir() else pq.read_schema(path)
+    if path.is_dir():
+        dataset = pq.ParquetDataset(path)
+        schema, files = dataset.schema, [str(file) for file in dataset.files]
+    else:
+        schema, files = pq.read_schema(path), [str(path)]
+    used, text = _parquet_columns(schema, spec, what)
+    if any(not set(used) <= set(pq.read_schema(file).names) for file in files):
+        raise _WholeFile
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for file in files:
+            handle = pq.ParquetFile(file, read_dictionary=text)
+            try:
+                yield from handle.iter_batches(batch_size=BATCH_LINES, columns=used)
+            finally:
+                handle.close()
+
+    return used, batches()
+
+
+def _parquet_columns(schema: pa.Schema, spec: ColumnSpec, what: str) -> tuple[list[str], list[str]]:
+    """The columns the roles use, and those of them that hold text."""
     # Columns pandas wrote from a frame's index are not columns of the table (pandas.read_parquet).
     index_columns = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
     names = [name for name in schema.names if name not in index_columns]
@@ -226,43 +266,66 @@ def _read_parquet(path: Path, spec: ColumnSpec, what: str) -> pa.Table:
     text = [
         c for c in used if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)
     ]
+    return used, text
+
+
+def _read_parquet(path: Path, spec: ColumnSpec, what: str) -> pa.Table:
+    """The columns of a Parquet file or folder that the roles use, text columns dictionary-encoded."""
+    import pyarrow.parquet as pq
+
+    schema = pq.ParquetDataset(path).schema if path.is_dir() else pq.read_schema(path)
+    used, text = _parquet_columns(schema, spec, what)
     return pq.read_table(path, columns=used, read_dictionary=text)
 
 
-def _read_csv(path: Path, spec: ColumnSpec, what: str) -> pa.Table:
-    """The columns of a CSV that the roles use, every one as dictionary-encoded text, with the
-    missing values pandas knows (``NA``, ``NULL``, blanks, ...).
+def _csv_batches(path: Path, spec: ColumnSpec, what: str) -> tuple[list[str], Iterator[pa.RecordBatch]]:
+    """The columns of a CSV that the roles use, and its batches (a block of the file each), every
+    column as dictionary-encoded text, with the missing values pandas knows (``NA``, ``NULL``,
+    blanks, ...).
 
     A file pyarrow refuses (rows of uneven lengths, line ends inside quotes, header names
-    repeated or blank) is read by pandas instead, with its messages and its rules for such
-    files, so that every file reads as it did before.
+    repeated or blank) raises :class:`_PandasReads`, even after some batches: pandas then reads
+    it whole, with its messages and its rules for such files, so that every file reads as it
+    did before.
     """
     import pyarrow.csv as pacsv
 
-    encoding = file_encoding(path)
-    read_options = pacsv.ReadOptions(encoding=encoding, block_size=_CSV_BLOCK_BYTES)
+    read_options = pacsv.ReadOptions(encoding=file_encoding(path), block_size=_CSV_BLOCK_BYTES)
     parse_options = pacsv.ParseOptions(delimiter=_separator(path))
     try:
         with open_binary(path) as raw:
             names = pacsv.open_csv(raw, read_options=read_options, parse_options=parse_options).schema.names
-        if len(set(names)) != len(names) or "" in names:
-            raise _PandasReads
-        role = _resolve(names, spec, what)
-        used = list(dict.fromkeys(c for c in role.values() if c is not None))
-        convert = pacsv.ConvertOptions(
-            column_types={name: _DICTIONARY_TEXT for name in used},
-            include_columns=used,
-            null_values=list(PANDAS_NA_TEXT),
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        )
+    except pa.ArrowInvalid:
+        raise _PandasReads from None
+    if len(set(names)) != len(names) or "" in names:
+        raise _PandasReads
+    role = _resolve(names, spec, what)
+    used = list(dict.fromkeys(c for c in role.values() if c is not None))
+    convert = pacsv.ConvertOptions(
+        column_types={name: _DICTIONARY_TEXT for name in used},
+        include_columns=used,
+        null_values=list(PANDAS_NA_TEXT),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+
+    def batches() -> Iterator[pa.RecordBatch]:
         with open_binary(path) as raw:
-            return pacsv.read_csv(raw, read_options=read_options, parse_options=parse_options, convert_options=convert)
-    except (pa.ArrowInvalid, _PandasReads):
-        pass
+            try:
+                reader = pacsv.open_csv(
+                    raw, read_options=read_options, parse_options=parse_options, convert_options=convert
+                )
+                yield from reader
+            except pa.ArrowInvalid:
+                raise _PandasReads from None
+
+    return used, batches()
+
+
+def _read_csv_by_pandas(path: Path) -> pa.Table:
     # Strings everywhere: ids such as StockCode 85123A or CustomerID 17850.0 must not be turned
     # into numbers; numeric columns are converted later with clear errors.
-    frame = pd.read_csv(path, dtype=str, sep=_separator(path), encoding=encoding)
+    frame = pd.read_csv(path, dtype=str, sep=_separator(path), encoding=file_encoding(path))
     return pa.Table.from_pandas(frame.set_axis([str(c) for c in frame.columns], axis=1), preserve_index=False)
 
 
@@ -280,8 +343,8 @@ class _PandasReads(Exception):
 
 # Text read as one integer code per line into the distinct values.
 _DICTIONARY_TEXT = pa.dictionary(pa.int32(), pa.string())
-# pyarrow's block of a CSV: each block holds its own dictionaries, so larger blocks hold fewer copies.
-_CSV_BLOCK_BYTES = 16 << 20
+# pyarrow's block of a CSV, one batch of lines: tens of thousands of lines of a usual export.
+_CSV_BLOCK_BYTES = 2 << 20
 
 
 def _separator(path: Path) -> str:
@@ -371,156 +434,288 @@ def _long_from_columns(
     header_rows: int,
     non_products: NonProductOptions | None,
 ) -> Baskets:
-    """The reading rules on coded columns: each rule that looks at a value looks at each
-    distinct value once, and lines only through their codes."""
+    """The reading rules on coded columns holding every line: one batch."""
     names = list(coded)
     if not names or len(next(iter(coded.values())).codes) == 0:
         raise InputError(f"{what} has no rows; pass a table with one row per order line.")
-    role = _resolve(names, columns, what)
-    rows_read = len(coded[names[0]].codes)
-
-    order = _text_coded(coded[str(role["order"])])
-    item = _text_coded(coded[str(role["item"])])
-    keep = (item.codes >= 0) & (order.codes >= 0)
-    missing_item = int((~keep).sum())
-
-    quantity = _number(coded, role["quantity"], what, header_rows)
-    price = _number(coded, role["price"], what, header_rows)
-    line_total = _number(coded, role["line_total"], what, header_rows)
-
-    # Online Retail's convention: an invoice number starting with C is a cancellation.
-    cancelled = order.take(order.values.str.match(r"^[Cc]\d").to_numpy(dtype=bool), False) & keep
-    # A negative quantity (or, without one, a negative line total) is a return.
-    signed = quantity if quantity is not None else line_total
-    returned = ~cancelled & keep & (signed < 0) if signed is not None else np.zeros(rows_read, dtype=bool)
-    keep &= ~cancelled & ~returned
-
-    unit_price = price
-    if unit_price is None and line_total is not None:
-        qty = quantity if quantity is not None else np.ones(rows_read)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            unit_price = line_total / np.where(qty != 0, qty, np.nan)
-    descriptions = _text_coded(coded[role["name"]]) if role["name"] else None
-    left_out, non_products_left = _non_product_lines(
-        item, keep, options=non_products or NonProductOptions(), names=descriptions, unit_price=unit_price,
-        quantity=quantity, line_total=line_total,
-    )  # fmt: skip
-    keep &= ~left_out
-
-    customers = _text_coded(coded[role["customer"]]) if role["customer"] else None
-    if customers is not None:
-        # IDs exported through a float column read like 17850.0.
-        customers = _Coded(customers.codes, customers.values.str.replace(r"^(\d+)\.0$", r"\1", regex=True))
-    times = _times(coded, role["time"], what, header_rows)
-
-    # Baskets numbered in the order of their first kept line.
-    codes, first_order = pd.factorize(order.codes[keep], sort=False)
-    codes = codes.astype(np.int32)
-    n_baskets = len(first_order)
-    basket_ids = tuple(str(u) for u in order.values.to_numpy(dtype=object)[first_order])
-    basket_customers: tuple[str | None, ...] | None = None
-    basket_times: np.ndarray | None = None
-    if customers is not None:
-        # The first line of the basket that names a customer.
-        customer_codes = customers.codes[keep]
-        named = customer_codes >= 0
-        first = pd.Series(customer_codes[named]).groupby(codes[named]).first().reindex(range(n_baskets))
-        labels = customers.values.to_numpy(dtype=object)
-        basket_customers = tuple(
-            None if pd.isna(c) or pd.isna(labels[int(c)]) else str(labels[int(c)]) for c in first.tolist()
-        )
-    if times is not None:
-        basket_times = pd.Series(times[keep]).groupby(codes).min().reindex(range(n_baskets)).to_numpy()
-
-    item_kept = item.codes[keep]
-    catalog = None
-    if descriptions is not None or unit_price is not None:
-        catalog = catalog_from_lines(
-            _categorical(item, keep),
-            names=_categorical(descriptions, keep) if descriptions is not None else None,
-            prices=pd.Series(unit_price[keep]) if unit_price is not None else None,
-        )
-
-    return baskets_from_codes(
-        codes,
-        item_kept,
-        item.values.to_numpy(dtype=object),
-        rows_read=rows_read,
-        source=source or SourceInfo(name=what, kind="dataframe", sha256=""),
-        what=what,
-        basket_ids=basket_ids,
-        customers=basket_customers,
-        timestamps=basket_times,
-        catalog=catalog,
-        extra_summary={
-            "cancelled_rows": int(cancelled.sum()),
-            "returned_rows": int(returned.sum()),
-            "missing_item_rows": missing_item,
-            "non_product_rows": int(left_out.sum()),
-        },
-        non_products=non_products_left,
-    )
+    reading = _Reading(names, columns=columns, what=what, header_rows=header_rows, non_products=non_products)
+    reading.add(coded)
+    return reading.finish(source)
 
 
-def _categorical(column: _Coded, rows: np.ndarray) -> pd.Series:
-    """The values of ``rows`` as a categorical Series: a code per line, each value once."""
-    return pd.Series(pd.Categorical.from_codes(column.codes[rows], categories=pd.Index(column.values, dtype=object)))
+class _Ids:
+    """The distinct ids seen so far, each once, coded in the order first seen: ids stripped,
+    blanks missing; values equal once stripped share one code."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, int] = {}
+
+    def encode(self, column: _Coded) -> tuple[np.ndarray, pd.Series]:
+        """The lines' codes (int32, ``-1`` missing), and the column's distinct values stripped."""
+        text = _text(column.values)
+        used = np.flatnonzero(np.bincount(column.codes[column.codes >= 0], minlength=len(text)))
+        used = used[~text.isna().to_numpy(dtype=bool)[used]]
+        mapping = np.full(len(text) + 1, -1, dtype=np.int32)  # the last for the missing lines' -1
+        code = self.code
+        for j, value in zip(used.tolist(), text.iloc[used].tolist()):
+            mapping[j] = code.setdefault(value, len(code))
+        return mapping[column.codes], text
+
+    def labels(self) -> np.ndarray:
+        return np.asarray(list(self.code), dtype=object)
 
 
-def _non_product_lines(
-    item: _Coded,
-    keep: np.ndarray,
-    *,
-    options: NonProductOptions,
-    names: _Coded | None,
-    unit_price: np.ndarray | None,
-    quantity: np.ndarray | None,
-    line_total: np.ndarray | None,
-) -> tuple[np.ndarray, tuple[LeftOut, ...]]:
-    """Which kept lines are of items that are not merchandise, and those items with their
-    line counts and reasons (most lines first)."""
-    reasons: dict[str, str] = {}
-    # Without descriptions, prices or quantities no rule applies: the lines are not looked at.
-    if options.detect and (
-        names is not None or unit_price is not None or line_total is not None or quantity is not None
-    ):
-        rows = np.flatnonzero(keep)
-        nothing_sold = None
-        if quantity is not None or unit_price is not None or line_total is not None:
+class _Reading:
+    """The reading rules applied batch by batch of lines: what is kept of a batch is the codes
+    of its kept lines (order, item; the customer, time, description and price when the table
+    has them) and per-item tallies; every rule that looks at a value looks at each distinct
+    value of the batch once, and lines only through their codes.
+
+    Whatever the batches, the result is that of one batch holding every line.
+    """
+
+    def __init__(
+        self,
+        names: list[str],
+        *,
+        columns: ColumnSpec,
+        what: str,
+        header_rows: int,
+        non_products: NonProductOptions | None,
+    ) -> None:
+        self.role = _resolve(names, columns, what)
+        self.what, self.header_rows = what, header_rows
+        self.options = non_products or NonProductOptions()
+        self.orders, self.items = _Ids(), _Ids()
+        self.customers = _Ids() if self.role["customer"] else None
+        self.names = _Ids() if self.role["name"] else None
+        self.rows = 0
+        self.counts = {"cancelled_rows": 0, "returned_rows": 0, "missing_item_rows": 0}
+        self.kept: dict[str, list[np.ndarray]] = {}
+        # Non-product rules on descriptions or prices look at the kept lines' values; without
+        # them the one rule left (never sold) needs each item's lines and lines selling nothing.
+        self.by_line = bool(self.role["name"] or self.role["price"] or self.role["line_total"])
+        # Baskets are numbered in the order of their first kept line: each order's basket, -1
+        # while no line of it is kept.
+        self.basket_of = np.zeros(0, dtype=np.int32)
+        self.n_baskets = 0
+        self.lines = np.zeros(0, dtype=np.int64)
+        self.nothing_sold = np.zeros(0, dtype=np.int64)
+        # The first unparsable value of each numeric column by the order the columns are checked.
+        self.errors: dict[int, str] = {}
+
+    def add(self, coded: dict[str, _Coded]) -> None:
+        """Apply the rules to a batch of lines (its columns coded), the lines after those added before."""
+        role = self.role
+        rows = len(coded[str(role["order"])].codes)
+        offset, self.rows = self.rows, self.rows + rows
+        if rows == 0:
+            return
+        parsed: dict[str, np.ndarray | None] = {}
+        for rank, name in enumerate(_CHECKED):
+            if self.errors and rank >= min(self.errors):
+                continue  # a value of this column, or of one checked before it, failed on an earlier line
+            parse = _times if name == "time" else _number
+            try:
+                parsed[name] = parse(coded, role[name], self.what, self.header_rows, offset)
+            except InputError as error:
+                self.errors[rank] = str(error)
+        if self.errors:
+            return
+
+        order, order_text = self.orders.encode(coded[str(role["order"])])
+        item, _ = self.items.encode(coded[str(role["item"])])
+        keep = (item >= 0) & (order >= 0)
+        self.counts["missing_item_rows"] += int(rows - keep.sum())
+        quantity, price, line_total = parsed["quantity"], parsed["price"], parsed["line_total"]
+        # Online Retail's convention: an invoice number starting with C is a cancellation.
+        cancelling = order_text.str.match(r"^[Cc]\d").fillna(False).to_numpy(dtype=bool)
+        cancelled = coded[str(role["order"])].take(cancelling, False) & keep
+        # A negative quantity (or, without one, a negative line total) is a return.
+        signed = quantity if quantity is not None else line_total
+        returned = ~cancelled & keep & (signed < 0) if signed is not None else np.zeros(rows, dtype=bool)
+        keep &= ~cancelled & ~returned
+        self.counts["cancelled_rows"] += int(cancelled.sum())
+        self.counts["returned_rows"] += int(returned.sum())
+
+        unit_price = price
+        if unit_price is None and line_total is not None:
+            qty = quantity if quantity is not None else np.ones(rows)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                unit_price = line_total / np.where(qty != 0, qty, np.nan)
+        self._keep("basket", self._baskets(order[keep]))
+        self._keep("item", item[keep])
+        if self.names is not None:
+            self._keep("name", self.names.encode(coded[str(role["name"])])[0][keep])
+        if unit_price is not None:
+            self._keep("price", unit_price[keep])
+        if quantity is not None or unit_price is not None:
             value = line_total if line_total is not None else unit_price
-            none = np.zeros(len(keep), dtype=bool)
+            none = np.zeros(rows, dtype=bool)
             if quantity is not None:
                 none |= quantity == 0
             if value is not None:
                 none |= value == 0
-            nothing_sold = pd.Series(none[rows])
-        reasons = find_non_products(
-            _categorical(item, rows),
-            names=_categorical(names, rows) if names is not None else None,
-            unit_prices=pd.Series(unit_price[rows]) if unit_price is not None else None,
-            nothing_sold=nothing_sold,
+            if self.by_line:
+                self._keep("none", none[keep])
+            else:
+                n = len(self.items.code)
+                self.lines = _grown(self.lines, n) + np.bincount(item[keep], minlength=n)
+                self.nothing_sold = _grown(self.nothing_sold, n) + np.bincount(item[keep & none], minlength=n)
+        if self.customers is not None:
+            self._keep("customer", self.customers.encode(coded[str(role["customer"])])[0][keep])
+        if parsed["time"] is not None:
+            self._keep("time", parsed["time"][keep])
+
+    def _baskets(self, orders: np.ndarray) -> np.ndarray:
+        """The basket of each kept line of a batch, given its order; an order's first kept line
+        gives it the next basket number."""
+        if len(self.basket_of) < len(self.orders.code):
+            grown = np.full(max(len(self.orders.code), 2 * len(self.basket_of)), -1, dtype=np.int32)
+            grown[: len(self.basket_of)] = self.basket_of
+            self.basket_of = grown
+        first_seen = pd.unique(orders)
+        fresh = first_seen[self.basket_of[first_seen] < 0]
+        self.basket_of[fresh] = np.arange(self.n_baskets, self.n_baskets + len(fresh), dtype=np.int32)
+        self.n_baskets += len(fresh)
+        return self.basket_of[orders]
+
+    def _keep(self, name: str, values: np.ndarray) -> None:
+        self.kept.setdefault(name, []).append(values)
+
+    def _column(self, name: str) -> np.ndarray | None:
+        """A kept column of every batch's kept lines, its batches let go."""
+        parts = self.kept.pop(name, None)
+        if parts is None:
+            return None
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def finish(self, source: SourceInfo | None) -> Baskets:
+        """The baskets of every line added."""
+        if self.rows == 0:
+            raise InputError(f"{self.what} has no rows; pass a table with one row per order line.")
+        if self.errors:
+            raise InputError(self.errors[min(self.errors)])
+        basket = self._column("basket")
+        item = self._column("item")
+        basket = np.zeros(0, dtype=np.int32) if basket is None else basket
+        item = np.zeros(0, dtype=np.int32) if item is None else item
+        names, prices, none = self._column("name"), self._column("price"), self._column("none")
+        customers, times = self._column("customer"), self._column("time")
+        labels = self.items.labels()
+
+        left_out, found = self._non_products(item, labels, names=names, prices=prices, none=none)
+        if left_out is not None:
+            rest = ~left_out
+            basket, item = basket[rest], item[rest]
+            names = names[rest] if names is not None else None
+            prices = prices[rest] if prices is not None else None
+            customers = customers[rest] if customers is not None else None
+            times = times[rest] if times is not None else None
+        non_product_rows = sum(left.lines for left in found)
+
+        # Baskets numbered in the order of their first kept line: numbered again when lines left
+        # out were the first of their basket.
+        order_of = np.empty(self.n_baskets, dtype=np.int64)
+        assigned = np.flatnonzero(self.basket_of >= 0)
+        order_of[self.basket_of[assigned]] = assigned
+        if left_out is None:
+            codes, n_baskets = basket, self.n_baskets
+        else:
+            numbered, first = pd.factorize(basket, sort=False)
+            codes, n_baskets, order_of = numbered.astype(np.int32), len(first), order_of[first]
+            del numbered
+        del basket
+        basket_ids = tuple(str(u) for u in self.orders.labels()[order_of])
+        basket_customers: tuple[str | None, ...] | None = None
+        basket_times: np.ndarray | None = None
+        if customers is not None and self.customers is not None:
+            # The first line of the basket that names a customer; IDs exported through a float
+            # column read like 17850.0.
+            who = pd.Series(self.customers.labels(), dtype="string").str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+            named = customers >= 0
+            first = pd.Series(customers[named]).groupby(codes[named]).first().reindex(range(n_baskets))
+            values = who.to_numpy(dtype=object)
+            basket_customers = tuple(
+                None if pd.isna(c) or pd.isna(values[int(c)]) else str(values[int(c)]) for c in first.tolist()
+            )
+        if times is not None:
+            basket_times = pd.Series(times).groupby(codes).min().reindex(range(n_baskets)).to_numpy()
+
+        catalog = None
+        if names is not None or prices is not None:
+            catalog = catalog_from_lines(
+                _categorical(item, labels),
+                names=_categorical(names, self.names.labels()) if names is not None and self.names else None,
+                prices=pd.Series(prices) if prices is not None else None,
+            )
+        return baskets_from_codes(
+            codes,
+            item,
+            labels,
+            rows_read=self.rows,
+            source=source or SourceInfo(name=self.what, kind="dataframe", sha256=""),
+            what=self.what,
+            basket_ids=basket_ids,
+            customers=basket_customers,
+            timestamps=basket_times,
+            catalog=catalog,
+            extra_summary={**self.counts, "non_product_rows": non_product_rows},
+            non_products=found,
         )
-    for excluded in options.exclude:
-        reasons.setdefault(excluded, "listed to exclude")
-    for kept in options.keep:
-        reasons.pop(kept, None)
-    if not reasons:
-        return np.zeros(len(keep), dtype=bool), ()
-    listed = item.values.isin(list(reasons)).to_numpy(dtype=bool)
-    left_out = keep & item.take(listed, False)
-    lines = np.bincount(item.codes[left_out], minlength=len(item.values))
-    labels = item.values.tolist()
-    found = tuple(
-        LeftOut(item=str(labels[j]), lines=int(lines[j]), reason=reasons[str(labels[j])])
-        for j in sorted(np.flatnonzero(lines).tolist(), key=lambda j: (-lines[j], str(labels[j])))
-    )
-    return left_out, found
+
+    def _non_products(
+        self,
+        item: np.ndarray,
+        labels: np.ndarray,
+        *,
+        names: np.ndarray | None,
+        prices: np.ndarray | None,
+        none: np.ndarray | None,
+    ) -> tuple[np.ndarray | None, tuple[LeftOut, ...]]:
+        """Which kept lines are of items that are not merchandise (None: no line), and those
+        items with their line counts and reasons (most lines first)."""
+        role, options = self.role, self.options
+        reasons: dict[str, str] = {}
+        # Without descriptions, prices or quantities no rule applies: the lines are not looked at.
+        if options.detect and self.by_line:
+            reasons = find_non_products(
+                _categorical(item, labels),
+                names=_categorical(names, self.names.labels()) if names is not None and self.names else None,
+                unit_prices=pd.Series(prices) if prices is not None else None,
+                nothing_sold=pd.Series(none) if none is not None else None,
+            )
+        elif options.detect and role["quantity"]:
+            n = len(labels)
+            reasons = never_sold(labels, _grown(self.lines, n), _grown(self.nothing_sold, n))
+        for excluded in options.exclude:
+            reasons.setdefault(excluded, "listed to exclude")
+        for kept in options.keep:
+            reasons.pop(kept, None)
+        if not reasons:
+            return None, ()
+        listed = np.isin(labels, list(reasons))
+        left_out = listed[item]
+        lines = np.bincount(item[left_out], minlength=len(labels))
+        found = tuple(
+            LeftOut(item=str(labels[j]), lines=int(lines[j]), reason=reasons[str(labels[j])])
+            for j in sorted(np.flatnonzero(lines).tolist(), key=lambda j: (-lines[j], str(labels[j])))
+        )
+        return (left_out if left_out.any() else None), found
 
 
-def _text_coded(column: _Coded) -> _Coded:
-    """Ids as stripped strings, blanks missing; values equal once stripped share one code."""
-    codes, values = pd.factorize(_text(column.values), use_na_sentinel=True)
-    return _Coded(column.take(codes.astype(np.int32), -1), pd.Series(values, dtype="string"))
+# The columns parsed, in the order their first unparsable value is reported.
+_CHECKED = ("quantity", "price", "line_total", "time")
+
+
+def _grown(counts: np.ndarray, n: int) -> np.ndarray:
+    """Per-item counts extended with zeros to ``n`` items."""
+    return counts if len(counts) >= n else np.concatenate([counts, np.zeros(n - len(counts), dtype=counts.dtype)])
+
+
+def _categorical(codes: np.ndarray, labels: np.ndarray) -> pd.Series:
+    """Lines as a categorical Series: a code per line (``-1`` missing), each value once."""
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object)))
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -529,8 +724,11 @@ def _text(column: pd.Series) -> pd.Series:
     return values.mask(values == "")
 
 
-def _number(coded: dict[str, _Coded], column: str | None, what: str, header_rows: int) -> np.ndarray | None:
-    """The column's numbers per line (NaN where missing), each distinct value parsed once."""
+def _number(
+    coded: dict[str, _Coded], column: str | None, what: str, header_rows: int, offset: int = 0
+) -> np.ndarray | None:
+    """The column's numbers per line (NaN where missing), each distinct value parsed once; the
+    lines are those after ``offset`` others."""
     if column is None:
         return None
     raw = coded[column]
@@ -538,7 +736,7 @@ def _number(coded: dict[str, _Coded], column: str | None, what: str, header_rows
         return raw.take(raw.values.astype(float).to_numpy(), np.nan)
     text = raw.values.astype("string").str.strip()
     values = pd.to_numeric(text, errors="coerce")
-    bad = _first_unparsed(values, text, raw.codes, header_rows)
+    bad = _first_unparsed(values, text, raw.codes, header_rows, offset)
     if bad is not None:
         raise InputError(
             f"{what}: column {column!r} must hold numbers, but {bad[0]} has {bad[1]!r}; fix that value "
@@ -547,7 +745,9 @@ def _number(coded: dict[str, _Coded], column: str | None, what: str, header_rows
     return raw.take(values.astype(float).to_numpy(), np.nan)
 
 
-def _first_unparsed(parsed: pd.Series, text: pd.Series, codes: np.ndarray, header_rows: int) -> tuple[str, str] | None:
+def _first_unparsed(
+    parsed: pd.Series, text: pd.Series, codes: np.ndarray, header_rows: int, offset: int
+) -> tuple[str, str] | None:
     """Where (line of the file, or row of the frame) and what the first value was that was
     written but could not be parsed; None when every written value parsed. ``parsed`` and
     ``text`` hold the distinct values, ``codes`` the line's value."""
@@ -555,11 +755,14 @@ def _first_unparsed(parsed: pd.Series, text: pd.Series, codes: np.ndarray, heade
     if not bad.any():
         return None
     position = int(np.flatnonzero(np.append(bad, False)[codes])[0])
-    where = f"line {position + 1 + header_rows}" if header_rows else f"row {position}"
+    row = offset + position
+    where = f"line {row + 1 + header_rows}" if header_rows else f"row {row}"
     return where, str(text.iloc[int(codes[position])])
 
 
-def _times(coded: dict[str, _Coded], column: str | None, what: str, header_rows: int) -> np.ndarray | None:
+def _times(
+    coded: dict[str, _Coded], column: str | None, what: str, header_rows: int, offset: int = 0
+) -> np.ndarray | None:
     """The column's times per line (``datetime64[ns]``, UTC, NaT where missing), each distinct
     value parsed once."""
     if column is None:
@@ -570,7 +773,7 @@ def _times(coded: dict[str, _Coded], column: str | None, what: str, header_rows:
     else:
         text = raw.values.astype("string").str.strip()
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
-        bad = _first_unparsed(parsed, text, raw.codes, header_rows)
+        bad = _first_unparsed(parsed, text, raw.codes, header_rows, offset)
         if bad is not None:
             raise InputError(
                 f"{what}: column {column!r} must hold dates, but {bad[0]} has {bad[1]!r}; write dates as "

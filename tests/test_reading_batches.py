@@ -1,0 +1,179 @@
+"""Reading a long order file batch by batch gives exactly what reading it in one batch gives.
+
+The reader applies its rules to each batch of lines (a block of a CSV, a record batch of a
+Parquet file) and keeps only the kept lines' codes and per-item tallies. Batches of a few
+lines split orders, customers, times, repeated lines and an item's lines across batches; the
+baskets, summary, catalog and non-product lines must not change. Real files: the start of
+Online Retail and of the Complete Journey sample (every reading rule has lines there).
+"""
+
+from __future__ import annotations
+
+import gzip
+import lzma
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+import recommender.io.orders as orders
+from recommender.exceptions import InputError
+from recommender.io import read_baskets
+
+from .conftest import data_file
+from .test_reading_columnar import _orders
+from .test_reading_columnar import _same as _same_with_catalog
+
+ONE_BATCH_SIZES = {"lines": 1 << 30, "block_bytes": 1 << 30}
+
+
+def _same(a, b) -> None:
+    """Equal baskets, ids, customers, times, summaries and catalogs (or neither has one)."""
+    if a.catalog is None or b.catalog is None:
+        assert a.catalog is None and b.catalog is None
+        a, b = replace(a, catalog=pd.DataFrame()), replace(b, catalog=pd.DataFrame())
+    _same_with_catalog(a, b)
+
+
+def _read(monkeypatch, path, *, lines: int, block_bytes: int, **options):
+    """The baskets of ``path`` read in batches of ``lines`` (Parquet) or blocks of ``block_bytes``
+    (CSV), and how many batches that was."""
+    monkeypatch.setattr(orders, "BATCH_LINES", lines)
+    monkeypatch.setattr(orders, "_CSV_BLOCK_BYTES", block_bytes)
+    batches = []
+    add = orders._Reading.add
+
+    def counted(self, coded):
+        batches.append(len(next(iter(coded.values())).codes))
+        return add(self, coded)
+
+    monkeypatch.setattr(orders._Reading, "add", counted)
+    try:
+        return read_baskets(path, **options), batches
+    finally:
+        monkeypatch.setattr(orders._Reading, "add", add)
+
+
+def _both(monkeypatch, path, *, lines: int = 3, block_bytes: int = 200, **options):
+    whole, one = _read(monkeypatch, path, **ONE_BATCH_SIZES, **options)
+    small, many = _read(monkeypatch, path, lines=lines, block_bytes=block_bytes, **options)
+    assert len(one) == 1 and max(many) <= max(lines, block_bytes // 10) and len(many) > 20
+    return whole, small
+
+
+def _head(source, opener, lines: int, target) -> None:
+    with opener(source, "rb") as handle:
+        target.write_bytes(b"".join(line for _, line in zip(range(lines + 1), handle)))
+
+
+@pytest.mark.parametrize(
+    "name, opener", [("online_retail.csv.xz", lzma.open), ("completejourney/transactions_sample.csv.gz", gzip.open)]
+)
+def test_real_files_in_batches_of_a_few_lines(monkeypatch, tmp_path, name, opener):
+    csv = tmp_path / "orders.csv"
+    _head(data_file(name), opener, 1_000, csv)
+    whole, small = _both(monkeypatch, csv)
+    _same(small, whole)
+    assert whole.summary.rows_read == 1_000 and len(whole) > 20
+    if name.startswith("online"):
+        # The start of Online Retail holds cancellations, returns, repeated lines and postage.
+        s = whole.summary
+        assert s.cancelled_rows and s.repeated_item_rows and s.non_products[0].item == "POST"
+        assert whole.catalog is not None and whole.customers is not None and whole.timestamps is not None
+    # The same lines as Parquet, its columns typed as pandas reads them.
+    pd.read_csv(csv).to_parquet(tmp_path / "orders.parquet", index=False)
+    whole_pq, small_pq = _both(monkeypatch, tmp_path / "orders.parquet", lines=4)
+    _same(small_pq, whole_pq)
+    assert whole_pq.content_sha256() == whole.content_sha256()
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_generated_edge_cases_in_batches(monkeypatch, tmp_path, seed):
+    """Cancellations, returns, blank and missing ids, ids with blanks around them, repeated lines,
+    postage, float-exported customers and times (see test_reading_columnar)."""
+    frame = _orders(seed, lines=300)
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    frame.assign(Quantity=frame["Quantity"].astype(int), UnitPrice=frame["UnitPrice"].astype(float)).to_parquet(
+        tmp_path / "orders.parquet", index=False
+    )
+    for path, lines in (
+        (tmp_path / "orders.csv", 1),
+        (tmp_path / "orders.parquet", 1),
+        (tmp_path / "orders.parquet", 7),
+    ):
+        whole, small = _both(monkeypatch, path, lines=lines, block_bytes=300)
+        _same(small, whole)
+    # Without descriptions and prices the never-sold rule works on tallies kept batch by batch.
+    lean = frame[["InvoiceNo", "StockCode", "Quantity", "CustomerID", "InvoiceDate"]].copy()
+    lean.loc[lean.index[::15], "StockCode"] = "COUPON"
+    lean.loc[lean["StockCode"] == "COUPON", "Quantity"] = "0"
+    lean.to_csv(tmp_path / "lean.csv", index=False)
+    whole, small = _both(monkeypatch, tmp_path / "lean.csv", block_bytes=150)
+    _same(small, whole)
+    assert whole.summary.non_products[0].item == "COUPON" and whole.catalog is None
+
+
+def test_an_order_across_batches(monkeypatch, tmp_path):
+    """Basket 1's customer is named on its second line and its earliest time is on its third."""
+    text = (
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,CustomerID\n"
+        "1,A,1,2024-01-02 10:00:00,\n"
+        "2,B,1,2024-01-05 10:00:00,5.0\n"
+        "1,B,1,2024-01-03 10:00:00,7.0\n"
+        "C3,A,1,2024-01-01 10:00:00,\n"
+        "1, A ,2,2024-01-01 09:00:00,8\n"
+        "2,C,-1,2024-01-01 10:00:00,5.0\n"
+    )
+    (tmp_path / "orders.csv").write_text(text)
+    pd.read_csv(tmp_path / "orders.csv", dtype=str).to_parquet(tmp_path / "orders.parquet", index=False)
+    for path in (tmp_path / "orders.csv", tmp_path / "orders.parquet"):
+        for lines in (1, 2):
+            b, batches = _read(monkeypatch, path, lines=lines, block_bytes=60)
+            assert len(batches) >= 3
+            assert [b.basket(i) for i in range(len(b))] == [("A", "B"), ("B",)]
+            assert b.basket_ids == ("1", "2") and b.customers == ("7", "5")
+            assert [pd.Timestamp(t) for t in b.timestamps] == [
+                pd.Timestamp("2024-01-01 09:00"),
+                pd.Timestamp("2024-01-05 10:00"),
+            ]
+            s = b.summary
+            assert (s.rows_read, s.cancelled_rows, s.returned_rows, s.repeated_item_rows) == (6, 1, 1, 1)
+
+
+def test_the_first_bad_value_is_named_whatever_the_batches(monkeypatch, tmp_path):
+    """Quantities are checked before prices: a bad quantity late in the file is named, not the
+    bad price of an earlier batch, and by its line of the file."""
+    rows = [f"{k // 3},I{k % 5}{k},{'x' if k == 40 else 1},{'y' if k == 4 else 2.5}" for k in range(50)]
+    (tmp_path / "orders.csv").write_text("order,item,quantity,price\n" + "\n".join(rows) + "\n")
+    for lines, block_bytes in ((1 << 30, 1 << 30), (2, 64)):
+        monkeypatch.setattr(orders, "BATCH_LINES", lines)
+        monkeypatch.setattr(orders, "_CSV_BLOCK_BYTES", block_bytes)
+        with pytest.raises(InputError, match=r"column 'quantity' must hold numbers, but line 42 has 'x'"):
+            read_baskets(tmp_path / "orders.csv")
+    (tmp_path / "empty.csv").write_text("order,item\n")
+    with pytest.raises(InputError, match="has no rows"):
+        read_baskets(tmp_path / "empty.csv")
+
+
+def test_a_csv_pyarrow_refuses_late_is_read_by_pandas_whole(monkeypatch, tmp_path):
+    rows = [f"{k // 4},item{k % 7}" for k in range(60)]
+    rows[50] = "12"  # a short line: pyarrow refuses it, pandas reads a missing item
+    (tmp_path / "orders.csv").write_text("order,item\n" + "\n".join(rows) + "\n")
+    whole, _ = _read(monkeypatch, tmp_path / "orders.csv", **ONE_BATCH_SIZES)
+    small, _ = _read(monkeypatch, tmp_path / "orders.csv", lines=2, block_bytes=40)
+    _same(small, whole)
+    assert whole.summary.rows_read == 60 and whole.summary.missing_item_rows == 1
+
+
+def test_a_parquet_folder_is_read_file_by_file(monkeypatch, tmp_path):
+    frame = _orders(5, lines=300)
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    frame.iloc[:200].to_parquet(folder / "part-0.parquet", index=False)
+    frame.iloc[200:].to_parquet(folder / "part-1.parquet", index=False)
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    whole, files = _read(monkeypatch, folder, **ONE_BATCH_SIZES)
+    small, batches = _read(monkeypatch, folder, lines=5, block_bytes=200)
+    assert len(files) == 2 and len(batches) == 40 + 23
+    _same(small, whole)
+    _same(small, read_baskets(tmp_path / "orders.csv"))
