@@ -145,11 +145,14 @@ def test_the_first_bad_value_is_named_whatever_the_batches(monkeypatch, tmp_path
     bad price of an earlier batch, and by its line of the file."""
     rows = [f"{k // 3},I{k % 5}{k},{'x' if k == 40 else 1},{'y' if k == 4 else 2.5}" for k in range(50)]
     (tmp_path / "orders.csv").write_text("order,item,quantity,price\n" + "\n".join(rows) + "\n")
-    for lines, block_bytes in ((1 << 30, 1 << 30), (2, 64)):
-        monkeypatch.setattr(orders, "BATCH_LINES", lines)
-        monkeypatch.setattr(orders, "_CSV_BLOCK_BYTES", block_bytes)
-        with pytest.raises(InputError, match=r"column 'quantity' must hold numbers, but line 42 has 'x'"):
-            read_baskets(tmp_path / "orders.csv")
+    # As Parquet, text columns: each batch of the row group carries the values of all its lines.
+    pd.read_csv(tmp_path / "orders.csv", dtype=str).to_parquet(tmp_path / "orders.parquet", index=False)
+    for path in (tmp_path / "orders.csv", tmp_path / "orders.parquet"):
+        for lines, block_bytes in ((1 << 30, 1 << 30), (2, 64)):
+            monkeypatch.setattr(orders, "BATCH_LINES", lines)
+            monkeypatch.setattr(orders, "_CSV_BLOCK_BYTES", block_bytes)
+            with pytest.raises(InputError, match=r"column 'quantity' must hold numbers, but line 42 has 'x'"):
+                read_baskets(path)
     (tmp_path / "empty.csv").write_text("order,item\n")
     with pytest.raises(InputError, match="has no rows"):
         read_baskets(tmp_path / "empty.csv")

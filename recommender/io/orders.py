@@ -203,7 +203,7 @@ def read_long(
                 names, batches = _csv_batches(path, columns, what)
             reading = _Reading(names, columns=columns, what=what, header_rows=1, non_products=non_products)
             for batch in batches:
-                reading.add({name: _code_arrow(pa.chunked_array([batch.column(name)])) for name in names})
+                reading.add({name: _code_batch(batch.column(name)) for name in names})
             return reading.finish(source)
         except _WholeFile:
             table = _read_parquet(path, columns, what)
@@ -387,6 +387,20 @@ def _code_arrow(column: pa.ChunkedArray) -> _Coded:
     encoded = combined if pa.types.is_dictionary(combined.type) else combined.dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
     return _Coded(codes, encoded.dictionary.to_pandas())
+
+
+def _code_batch(column: pa.Array) -> _Coded:
+    """Codes of a batch's column into the distinct values its lines use: a batch of a Parquet
+    row group carries the whole row group's dictionary, which is cut to those values."""
+    encoded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    values = encoded.dictionary
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values)))
+    if len(used) < len(values):
+        renumber = np.full(len(values) + 1, -1, dtype=np.int32)  # the last for the missing lines' -1
+        renumber[used] = np.arange(len(used), dtype=np.int32)
+        codes, values = renumber[codes], values.take(pa.array(used))
+    return _Coded(codes, values.to_pandas())
 
 
 def _table_columns(table: pa.Table) -> dict[str, _Coded]:
