@@ -4,7 +4,7 @@ shown, and the decision trace for what was considered."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from .candidates import Candidate
 from .cart import Cart
@@ -15,6 +15,8 @@ from .results import Considered, Suggestion
 
 __all__ = [
     "Explainer",
+    "LearnedPair",
+    "pair_evidence",
     "text_for",
     "cross_sell_text",
     "category_text",
@@ -83,6 +85,33 @@ def text_for(table: ItemTable, kind: str, item: int, reason: Mapping[str, Any]) 
     return popular_text(reason["share"], reason.get("category"))
 
 
+class LearnedPair(NamedTuple):
+    """A suggestion of the learned weights (:mod:`.learned`) and the mined pair that explains it:
+    the cart item ``source`` with the largest ``weight`` to ``item``, and the ``baskets`` that held
+    both."""
+
+    item: int
+    likelihood: float
+    score: float
+    source: int
+    weight: float
+    baskets: int
+
+
+def pair_evidence(table: ItemTable, pair: LearnedPair) -> dict[str, Any]:
+    """The numbers of a learned suggestion's reason: its pair's cart item, confidence, lift and
+    baskets, and the learned score."""
+    confidence = pair.baskets / table.counts[pair.source]
+    support = table.support[pair.item]
+    return {
+        "because": [table.ids[pair.source]],
+        "confidence": confidence,
+        "lift": confidence / support if support else 0.0,
+        "baskets": pair.baskets,
+        "learned_score": pair.likelihood,
+    }
+
+
 class Explainer:
     """Turns chosen candidates into suggestions with their reasons, and decisions into the trace.
 
@@ -125,6 +154,19 @@ class Explainer:
             shown.append(
                 Suggestion(ids[item], "cross_sell", rule.confidence, self._rule_reason(rule), names[item], prices[item])
             )
+        return tuple(shown)
+
+    def pair_suggestions(self, pairs: Sequence[LearnedPair]) -> tuple[Suggestion, ...]:
+        """The suggestions of learned pairs, as :meth:`suggestions` makes them of their
+        candidates (unpinned, not bridging), without the candidates."""
+        table = self.table
+        ids, names, prices = table.ids, table.names, table.prices
+        shown = []
+        for pair in pairs:
+            reason = pair_evidence(table, pair)
+            reason["text"] = self._pair_text(pair.item, reason)
+            item = pair.item
+            shown.append(Suggestion(ids[item], "cross_sell", pair.score, reason, names[item], prices[item]))
         return tuple(shown)
 
     def reason(self, candidate: Candidate, shipping: tuple[float, float] | None = None) -> dict[str, Any]:

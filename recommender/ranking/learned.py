@@ -21,6 +21,7 @@ import numpy as np
 from ..model_data import WeightTerms
 from .candidates import Candidate
 from .cart import Cart
+from .explain import LearnedPair, pair_evidence
 from .items import ItemTable
 from .scores import value
 
@@ -100,14 +101,38 @@ class LearnedWeights:
         objective: str,
         wanted: int | None,
     ) -> tuple[list[Candidate], bool]:
-        """One candidate per item a cart item carries a positive weight to (only items for sale
+        """The candidates of :meth:`best`'s pairs (and whether that is all of them), each with
+        its pair's evidence."""
+        pairs, complete = self.best(
+            terms, cart, skip=skip, sellable_only=sellable_only, objective=objective, wanted=wanted
+        )
+        found = []
+        for pair in pairs:
+            # Positional (faster than keywords): item, kind, source, likelihood, strength, count, score.
+            candidate = Candidate(pair.item, "cross_sell", "weights", pair.likelihood, pair.weight, pair.baskets,
+                                  pair.score)  # fmt: skip
+            candidate.evidence = pair_evidence(self.table, pair)
+            found.append(candidate)
+        return found, complete
+
+    def best(
+        self,
+        terms: WeightTerms,
+        cart: Cart,
+        *,
+        skip: Collection[int],
+        sellable_only: bool,
+        objective: str,
+        wanted: int | None,
+    ) -> tuple[list[LearnedPair], bool]:
+        """One suggestion per item a cart item carries a positive weight to (only items for sale
         with ``sellable_only``, none in ``skip``) whose learned score is above 0, the ``wanted``
         best (all for None) in the answer's order, and whether that is all of them.
 
         The order is the score under ``objective`` (see :func:`.scores.value`), then the
-        strongest pair's weight and baskets, then the id. Each candidate is explained by its
-        strongest pair: the first cart item with the largest weight to it, with the baskets,
-        confidence and lift of the two together.
+        strongest pair's weight and baskets, then the id. Each is explained by its strongest
+        pair: the first cart item with the largest weight to it, with the baskets of the two
+        together.
         """
         if not cart.items or not self.reach:
             return [], True
@@ -178,33 +203,19 @@ class LearnedWeights:
         likelihood: np.ndarray,
         score: np.ndarray,
         strongest: np.ndarray,
-    ) -> list[Candidate]:
-        """The candidates of ``items`` in the answer's order, each explained by its strongest
+    ) -> list[LearnedPair]:
+        """The pairs of ``items`` in the answer's order, each item explained by its strongest
         pair: the cart item of row ``strongest // reach`` (of the cart's ``rows``), with the
         weight ``strengths[strongest]``."""
-        table = self.table
+        ids = self.table.ids
         ranked = []
         for item, p, s, position in zip(items.tolist(), likelihood.tolist(), score.tolist(), strongest.tolist()):
             row, column = divmod(position, self.reach)
-            baskets = int(self.baskets[rows[row], column])
-            ranked.append((-s, -float(strengths[position]), -baskets, table.ids[item], item, p, cart.items[row]))
+            source, baskets = cart.items[row], int(self.baskets[rows[row], column])
+            pair = LearnedPair(item, p, s, source, float(strengths[position]), baskets)
+            ranked.append(((-s, -pair.weight, -pair.baskets, ids[item]), pair))
         ranked.sort()
-        found = []
-        for negative_score, negative_weight, negative_baskets, _, item, p, source in ranked:
-            baskets = -negative_baskets
-            confidence = baskets / table.counts[source]
-            evidence = {
-                "because": [table.ids[source]],
-                "confidence": confidence,
-                "lift": confidence / table.support[item] if table.support[item] else 0.0,
-                "baskets": baskets,
-                "learned_score": p,
-            }
-            # Positional (faster than keywords): item, kind, source, likelihood, strength, count, score.
-            candidate = Candidate(item, "cross_sell", "weights", p, -negative_weight, baskets, -negative_score)
-            candidate.evidence = evidence
-            found.append(candidate)
-        return found
+        return [pair for _, pair in ranked]
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:

@@ -198,7 +198,7 @@ class Recommender:
             # Nothing downstream can turn a candidate away or move one (see __init__): the
             # `limit` best are the answer, when there are that many.
             if self.weights is not None:
-                best, _ = self.weights.candidates(
+                best, _ = self.weights.best(
                     self.data.weight_terms,
                     basket,
                     skip=basket.blocked,
@@ -207,7 +207,7 @@ class Recommender:
                     wanted=limit,
                 )
                 if len(best) == limit or "popular" not in wanted_kinds:
-                    suggestions = self.explainer.suggestions(best, shipping=None)
+                    suggestions = self.explainer.pair_suggestions(best)
                     return Recommendations(suggestions, basket.unknown, None, self.model_info, None)
             elif objective == "confidence":
                 rules, _ = strongest_rules(self.rules, self.table, basket, skip=basket.blocked, wanted=limit)
