@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 RULE_REASONS_KEPT = 100_000  # reasons of rules kept for the next answers, cleared when full
-PAIR_TEXTS_KEPT = 100_000  # sentences of learned weights' pairs kept likewise
+PAIR_REASONS_KEPT = 100_000  # reasons of learned weights' pairs kept likewise
 
 
 def _names(table: ItemTable, items: Sequence[int]) -> str:
@@ -126,7 +126,7 @@ class Explainer:
         self.min_count = min_count
         self.combined_key = "combined_confidence" if combine == "noisy_or" else "cumulative_score"
         self._rule_reasons: dict[int, dict[str, Any]] = {}
-        self._pair_texts: dict[tuple[str, int], str] = {}
+        self._pair_reasons: dict[tuple[int, int], dict[str, Any]] = {}
 
     def suggestions(
         self, chosen: Sequence[Candidate], *, shipping: tuple[float, float] | None
@@ -163,10 +163,10 @@ class Explainer:
         ids, names, prices = table.ids, table.names, table.prices
         shown = []
         for pair in pairs:
-            reason = pair_evidence(table, pair)
-            reason["text"] = self._pair_text(pair.item, reason)
             item = pair.item
-            shown.append(Suggestion(ids[item], "cross_sell", pair.score, reason, names[item], prices[item]))
+            shown.append(
+                Suggestion(ids[item], "cross_sell", pair.score, self._pair_reason(pair), names[item], prices[item])
+            )
         return tuple(shown)
 
     def reason(self, candidate: Candidate, shipping: tuple[float, float] | None = None) -> dict[str, Any]:
@@ -177,13 +177,12 @@ class Explainer:
             if candidate.rules_combined:
                 reason["rules"] = candidate.rules_combined
                 reason[self.combined_key] = candidate.likelihood
+        elif candidate.pinned_for is None and candidate.source == "weights":
+            c, because = candidate, table.index[(candidate.evidence or {})["because"][0]]
+            reason = self._pair_reason(LearnedPair(item, c.likelihood, c.score, because, c.strength, c.count))
         elif candidate.pinned_for is None:
             reason = dict(candidate.evidence or {})
-            reason["text"] = (
-                self._pair_text(item, reason)
-                if candidate.source == "weights"
-                else text_for(table, candidate.kind, item, reason)
-            )
+            reason["text"] = text_for(table, candidate.kind, item, reason)
             if candidate.source == "cobought" and reason["baskets"] < self.min_count:
                 reason["text"] += f" (only {reason['baskets']} baskets)"
         else:
@@ -198,15 +197,22 @@ class Explainer:
             reason["text"] += "; " + free_shipping_text(threshold, round(missing, 2))
         return reason
 
-    def _pair_text(self, item: int, reason: Mapping[str, Any]) -> str:
-        """The sentence of a learned weights' suggestion: that of its pair, the same each time."""
-        key = (reason["because"][0], item)
-        text = self._pair_texts.get(key)
-        if text is None:
-            if len(self._pair_texts) >= PAIR_TEXTS_KEPT:
-                self._pair_texts.clear()
-            text = self._pair_texts[key] = text_for(self.table, "cross_sell", item, reason)
-        return text
+    def _pair_reason(self, pair: LearnedPair) -> dict[str, Any]:
+        """A learned suggestion's reason: its pair's numbers and sentence, the same each time the
+        pair explains a suggestion (kept, as a rule's reason is), and its learned score."""
+        key = (pair.source, pair.item)
+        kept = self._pair_reasons.get(key)
+        if kept is None:
+            if len(self._pair_reasons) >= PAIR_REASONS_KEPT:
+                self._pair_reasons.clear()
+            kept = pair_evidence(self.table, pair)
+            kept["text"] = text_for(self.table, "cross_sell", pair.item, kept)
+            kept["because"] = tuple(kept["because"])
+            self._pair_reasons[key] = kept
+        reason = dict(kept)
+        reason["because"] = list(kept["because"])
+        reason["learned_score"] = pair.likelihood
+        return reason
 
     def _rule_reason(self, rule: Rule) -> dict[str, Any]:
         """A rule's reason: the cart items of its antecedent, observed confidence, lift, baskets, sentence."""
