@@ -23,16 +23,14 @@ items anew (the time split does not depend on the seed).
 
 from __future__ import annotations
 
-import platform
 import sys
 import time
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import emit, preset_parser, read_dataset
+from common import read_dataset, run_over_datasets
 
 LIMIT = 3
 DATASETS: dict[str, dict[str, Any]] = {
@@ -138,16 +136,7 @@ def run_dataset(name: str, data: Path, settings: dict[str, Any]) -> dict[str, An
 
 
 def main() -> None:
-    args = preset_parser(__doc__ or "", PRESETS).parse_args()
-    settings = PRESETS[args.preset]
-    result = {
-        "preset": args.preset,
-        "limit": LIMIT,
-        "datasets": [run_dataset(name, args.data, settings) for name in settings["datasets"]],
-        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
-        "date": date.today().isoformat(),
-    }
-    emit(result, args.json)
+    run_over_datasets(__doc__ or "", PRESETS, run_dataset, LIMIT)
 
 
 if __name__ == "__main__":

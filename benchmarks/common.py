@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import re
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,21 @@ def preset_parser(doc: str, presets: dict[str, Any]) -> argparse.ArgumentParser:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the shared data sets")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     return parser
+
+
+def run_over_datasets(doc: str, presets: dict[str, Any], run_dataset: Callable[..., Any], limit: int) -> None:
+    """The main of a benchmark run on each of its preset's data sets: ``run_dataset(name, data
+    folder, settings)`` for each, the results with the machine and the date, printed as JSON."""
+    args = preset_parser(doc, presets).parse_args()
+    settings = presets[args.preset]
+    result = {
+        "preset": args.preset,
+        "limit": limit,
+        "datasets": [run_dataset(name, args.data, settings) for name in settings["datasets"]],
+        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine()},
+        "date": date.today().isoformat(),
+    }
+    emit(result, args.json)
 
 
 def emit(result: dict[str, Any], path: Path | None) -> None:
