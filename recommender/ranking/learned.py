@@ -136,13 +136,16 @@ class LearnedWeights:
         """
         if not cart.items or not self.reach:
             return [], True
-        rows = self.row_at.take(cart.items)
+        in_cart = np.fromiter(cart.items, np.intp, len(cart.items))
+        rows = self.row_at[in_cart]
         targets, weights = self.targets.take(rows, axis=0), self.weights.take(rows, axis=0)
         # Summed in the order a loop over the cart's rows adds them: the same sums to the last bit.
         total = np.bincount(targets.ravel(), weights=weights.ravel(), minlength=len(self.support))
         if skip:
-            total[np.fromiter(skip, np.intp, len(skip))] = -np.inf  # never a candidate
-        reached = targets[:, : self.reach].ravel()  # a candidate needs a positive weight
+            # Never a candidate: usually the cart's own items, whose array is at hand.
+            skipped = in_cart if skip is cart.blocked and not cart.excluded else np.fromiter(skip, np.intp, len(skip))
+            total[skipped] = -np.inf
+        reached = targets[:, : self.reach]  # a candidate needs a positive weight
         items = _distinct(reached)
         # The support term; -inf for the padding's slot and, when only items for sale are asked
         # for, for the others.
@@ -162,10 +165,12 @@ class LearnedWeights:
             # are broken on the full key, with the strongest pairs.
             cut = len(score) - wanted  # type: ignore[operator]
             taken = score >= np.partition(score, cut)[cut]
-            items, likelihood, score = items[taken], likelihood[taken], score[taken]
+            items, likelihood = items[taken], likelihood[taken]
+            score = likelihood if objective == "confidence" else score[taken]
         # Where each item has its largest weight; argmax keeps the first, the earliest cart item.
-        strengths = weights[:, : self.reach].ravel()
-        strongest = np.where(reached == items[:, None], strengths, -np.inf).argmax(axis=1)
+        strengths = weights[:, : self.reach]
+        found_at = np.where(reached == items[:, None, None], strengths, -np.inf)
+        strongest = found_at.reshape(len(items), -1).argmax(axis=1)
         found = self._explained(cart, rows, strengths, items, likelihood, score, strongest)
         return (found, True) if complete else (found[:wanted], False)
 
@@ -205,23 +210,24 @@ class LearnedWeights:
         strongest: np.ndarray,
     ) -> list[LearnedPair]:
         """The pairs of ``items`` in the answer's order, each item explained by its strongest
-        pair: the cart item of row ``strongest // reach`` (of the cart's ``rows``), with the
-        weight ``strengths[strongest]``."""
+        pair: the cart item of row ``strongest // reach`` (of the cart's ``rows``), with its
+        weight in the cart's positive ``strengths`` at that row and column."""
         ids = self.table.ids
         ranked = []
         for item, p, s, position in zip(items.tolist(), likelihood.tolist(), score.tolist(), strongest.tolist()):
             row, column = divmod(position, self.reach)
             source, baskets = cart.items[row], int(self.baskets[rows[row], column])
-            pair = LearnedPair(item, p, s, source, float(strengths[position]), baskets)
+            pair = LearnedPair(item, p, s, source, float(strengths[row, column]), baskets)
             ranked.append(((-s, -pair.weight, -pair.baskets, ids[item]), pair))
         ranked.sort()
         return [pair for _, pair in ranked]
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted: what numpy's ``unique`` does, without its general machinery,
-    which costs more than the rest of a cart's scoring on a few hundred item indices."""
-    values = np.sort(values)
+    """The distinct values of an array of any shape, sorted: what numpy's ``unique`` does,
+    without its general machinery, which costs more than the rest of a cart's scoring on a few
+    hundred item indices."""
+    values = np.sort(values, axis=None)
     first = np.ones(len(values), dtype=bool)
     np.not_equal(values[1:], values[:-1], out=first[1:])
     return values[first]
