@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("RECOMMENDER_DATA", REPO.parent / "shared" / "data"))
+
+
+def run_benchmark(script: str, out: Path, *extra: str, env: dict[str, str] | None = None) -> dict:
+    """Run ``benchmarks/SCRIPT --preset small --json OUT EXTRA...`` as its own process and return
+    its JSON results (``env`` added to the environment)."""
+    subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), "--preset", "small", "--json", str(out), *extra],
+        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        timeout=900,
+    )  # fmt: skip
+    return json.loads(out.read_text())
 
 
 def data_file(name: str) -> Path:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import DATA, REPO, data_file
+from .conftest import DATA, REPO, data_file, run_benchmark
 
 
 @pytest.mark.slow
@@ -41,19 +41,10 @@ def test_mining_benchmark_small_preset(tmp_path):
     assert result["ours"]["peak_mb"] >= 0 and result["tutorial"]["peak_mb"] > 0
 
 
-def _run_benchmark(script: str, out, *extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / script), "--preset", "small", "--json", str(out), *extra],
-        check=True, capture_output=True, text=True, env=env, timeout=900,
-    )  # fmt: skip
-    return json.loads(out.read_text())
-
-
 @pytest.mark.slow
 def test_recommend_benchmark_small_preset(tmp_path):
     data_file("groceries.csv")
-    result = _run_benchmark("bench_recommend.py", tmp_path / "recommend.json", "--data", str(DATA))
+    result = run_benchmark("bench_recommend.py", tmp_path / "recommend.json", "--data", str(DATA))
     agreed, total = map(int, result["same_answers"].split("/"))
     assert total == 100 and agreed == total  # every answer equals the pandas approach's
     assert result["rules"] > 5000 and result["ours_us"]["p50"] > 0 and result["load"]["seconds"] > 0
@@ -62,7 +53,7 @@ def test_recommend_benchmark_small_preset(tmp_path):
 @pytest.mark.slow
 def test_service_benchmark_small_preset(tmp_path):
     pytest.importorskip("uvicorn")
-    result = _run_benchmark("bench_service.py", tmp_path / "service.json")
+    result = run_benchmark("bench_service.py", tmp_path / "service.json")
     assert result["errors"] == 0 and result["requests"] > 100
     assert result["p50_ms"] <= result["p99_ms"] and result["server_rss_mb"]["after"] > 0
 
@@ -70,7 +61,7 @@ def test_service_benchmark_small_preset(tmp_path):
 @pytest.mark.slow
 def test_quality_benchmark_small_preset(tmp_path):
     data_file("groceries.csv")
-    result = _run_benchmark("bench_quality.py", tmp_path / "quality.json", "--data", str(DATA))
+    result = run_benchmark("bench_quality.py", tmp_path / "quality.json", "--data", str(DATA))
     (table,) = result["tables"]
     systems = table["systems"]
     assert table["counts"]["cases"] == 500 and {"rules", "popular", "cooccurrence", "ease", "random"} <= set(systems)
@@ -94,7 +85,7 @@ def test_quality_benchmark_small_preset(tmp_path):
 @pytest.mark.slow
 def test_scale_benchmark_small_preset(tmp_path):
     pytest.importorskip("pyspark")
-    result = _run_benchmark("bench_scale.py", tmp_path / "scale.json", "--workdir", str(tmp_path / "work"))
+    result = run_benchmark("bench_scale.py", tmp_path / "scale.json", "--workdir", str(tmp_path / "work"))
     assert [row["baskets"] for row in result["runs"]] == [5_000, 10_000]
     for row in result["runs"]:
         assert row["same_rules"] is True  # both engines, the same rules with the same counts
@@ -107,7 +98,7 @@ def test_scale_benchmark_small_preset(tmp_path):
 
 @pytest.mark.slow
 def test_database_benchmark_small_preset(tmp_path, postgres_url):
-    result = _run_benchmark("bench_database.py", tmp_path / "database.json", "--postgres", postgres_url)
+    result = run_benchmark("bench_database.py", tmp_path / "database.json", "--postgres", postgres_url)
     assert result["rows"] == 31_446 and result["same_baskets"] is True  # every source, the same baskets
     assert result["summary"].startswith("31,446 rows read: 12,259 baskets of 87 distinct items")
     assert set(result["read"]) == {
@@ -120,7 +111,7 @@ def test_database_benchmark_small_preset(tmp_path, postgres_url):
 @pytest.mark.slow
 def test_service_benchmark_events_sqlite(tmp_path):
     pytest.importorskip("uvicorn")
-    result = _run_benchmark(
+    result = run_benchmark(
         "bench_service.py", tmp_path / "events.json", "--events", "sqlite", "--duration", "2",
         "--connections", "2", "--event-connections", "2",
     )  # fmt: skip
@@ -134,7 +125,7 @@ def test_service_benchmark_events_sqlite(tmp_path):
 
 @pytest.mark.slow
 def test_reading_benchmark_small_preset(tmp_path):
-    result = _run_benchmark("bench_reading.py", tmp_path / "reading.json", "--workdir", str(tmp_path / "work"))
+    result = run_benchmark("bench_reading.py", tmp_path / "reading.json", "--workdir", str(tmp_path / "work"))
     assert [(run["lines"], run["format"]) for run in result["runs"]] == [
         (20_000, "csv"), (20_000, "parquet"), (60_000, "csv"), (60_000, "parquet"),
     ]  # fmt: skip

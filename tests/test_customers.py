@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import replace
 
@@ -24,7 +21,7 @@ from recommender.mining.customers import CUSTOMER_KEY_ENV, VITAL_SHARE, hash_cus
 from recommender.model_data import SEGMENTS, check_model
 from recommender.sample_shop import generate_sample_shop
 
-from .conftest import REPO
+from .conftest import run_benchmark
 
 KEY = "a-secret-key-of-the-shop-0123456789"
 
@@ -140,12 +137,7 @@ def test_a_short_key_is_refused(monkeypatch):
 
 
 def test_customers_benchmark_small_preset(tmp_path):
-    out = tmp_path / "customers.json"
-    subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_customers.py"), "--preset", "small", "--json", str(out)],
-        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
-    )  # fmt: skip
-    (result,) = json.loads(out.read_text())["datasets"]
+    (result,) = run_benchmark("bench_customers.py", tmp_path / "customers.json")["datasets"]
     assert 0 < result["vital_customers"] < result["customers"]
     assert set(result["summary"]) == {"none", "again 1", "again 2", "history 0.25"}
     assert result["summary"]["none"]["difference"] == 0.0
@@ -235,13 +227,7 @@ def test_the_service_takes_customer_id_and_history(again_model, tmp_path):
 
 def test_service_benchmark_with_known_customers(tmp_path):
     pytest.importorskip("uvicorn")
-    out = tmp_path / "service.json"
-    subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_service.py"), "--preset", "small", "--customers", "0.5",
-         "--duration", "1", "--json", str(out)],
-        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
-    )  # fmt: skip
-    result = json.loads(out.read_text())
+    result = run_benchmark("bench_service.py", tmp_path / "service.json", "--customers", "0.5", "--duration", "1")
     assert result["customers_share"] == 0.5 and result["errors"] == 0 and result["requests"] > 100
 
 

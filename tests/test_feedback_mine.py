@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +30,8 @@ from recommender.exceptions import StoreUnavailableError
 from recommender.feedback import Event, EventStore, Served
 from recommender.feedback.learn import public_url
 from recommender.ranking import Recommender
+
+from .conftest import run_benchmark
 
 BASKETS = [["tea", "cup"]] * 16 + [["tea", "jam"]] * 10 + [["tea"]] * 4 + [["mug", "cup"]] * 4 + [["bread", "jam"]] * 2
 BASKETS += [["bread"]] * 4
@@ -218,13 +218,7 @@ def test_mine_feedback_from_postgresql(shop, postgres_events, tmp_path, capsys):
 def test_the_feedback_benchmark_runs(tmp_path):
     """bench_feedback.py's small preset (the sample shop): counts for the pairs its answers
     showed, and a time per answer with and without them (never asserted)."""
-    repo = Path(__file__).resolve().parents[1]
-    out = tmp_path / "feedback.json"
-    subprocess.run(
-        [sys.executable, str(repo / "benchmarks" / "bench_feedback.py"), "--preset", "small", "--json", str(out)],
-        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)}, timeout=600,
-    )  # fmt: skip
-    result = json.loads(out.read_text())
+    result = run_benchmark("bench_feedback.py", tmp_path / "feedback.json")
     assert result["carts"] == 200 and result["pairs"] > 100
     assert result["with_feedback_us_per_answer"] > 0 and result["without_feedback_us_per_answer"] > 0
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from dataclasses import replace
 from itertools import combinations
 
@@ -30,7 +27,7 @@ from recommender.model_data import check_model
 from recommender.ranking import Recommender
 from recommender.sample_shop import generate_sample_shop
 
-from .conftest import REPO
+from .conftest import run_benchmark
 
 MAX = RankingConfig(combine="max")
 
@@ -231,12 +228,7 @@ def test_evaluate_half_life_is_the_api_s():
 
 
 def test_recency_benchmark_small_preset(tmp_path):
-    out = tmp_path / "recency.json"
-    subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_recency.py"), "--preset", "small", "--json", str(out)],
-        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
-    )  # fmt: skip
-    (result,) = json.loads(out.read_text())["datasets"]
+    (result,) = run_benchmark("bench_recency.py", tmp_path / "recency.json")["datasets"]
     assert set(result["summary"]) == {"none", "30", "120"}
     assert result["summary"]["none"]["hit_rate_difference"] == 0.0
     for runs in result["runs"].values():

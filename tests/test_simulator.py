@@ -22,14 +22,9 @@ What is asserted and why those bounds:
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
-from .conftest import DATA, REPO, data_file
+from .conftest import DATA, data_file, run_benchmark
 
 pytestmark = pytest.mark.slow  # 15 to 25 s: a benchmark's small preset
 
@@ -38,13 +33,7 @@ pytestmark = pytest.mark.slow  # 15 to 25 s: a benchmark's small preset
 def simulation(tmp_path_factory) -> dict:
     data_file("groceries.csv")
     out = tmp_path_factory.mktemp("simulator") / "simulator.json"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
-    subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_simulator.py"), "--preset", "small", "--data", str(DATA),
-         "--json", str(out)],
-        check=True, capture_output=True, text=True, env=env, timeout=600,
-    )  # fmt: skip
-    return json.loads(out.read_text())
+    return run_benchmark("bench_simulator.py", out, "--data", str(DATA), env={"PYTHONWARNINGS": "ignore"})
 
 
 def test_feedback_lowers_the_regret_over_rounds(simulation):

@@ -5,9 +5,6 @@ Journey reads as a catalog."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -18,7 +15,7 @@ from recommender.exceptions import ConfigError
 from recommender.io.catalog import read_catalog
 from recommender.ranking.upgrades import customer_band
 
-from .conftest import REPO, data_file
+from .conftest import data_file, run_benchmark
 
 # Four teas of one family and category; the category's median price is (3 + 5) / 2 = 4.
 CATALOG = pd.DataFrame({
@@ -134,12 +131,7 @@ def test_the_complete_journey_product_master_reads_as_a_catalog():
 
 
 def test_upgrades_benchmark_small_preset(tmp_path):
-    out = tmp_path / "upgrades.json"
-    subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "bench_upgrades.py"), "--preset", "small", "--json", str(out)],
-        check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
-    )  # fmt: skip
-    result = json.loads(out.read_text())
+    result = run_benchmark("bench_upgrades.py", tmp_path / "upgrades.json")
     shop = result["datasets"][0]
     rows = shop["summary"]["all"]
     assert shop["dataset"] == "sample_shop" and rows["follows 0"]["cases"] > 100
