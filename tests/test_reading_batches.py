@@ -13,6 +13,7 @@ import gzip
 import lzma
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -180,3 +181,31 @@ def test_a_parquet_folder_is_read_file_by_file(monkeypatch, tmp_path):
     assert len(files) == 2 and len(batches) == 40 + 23
     _same(small, whole)
     _same(small, read_baskets(tmp_path / "orders.csv"))
+
+
+@pytest.mark.parametrize("clashing", [False, True])
+def test_ids_are_coded_in_the_order_first_seen(monkeypatch, clashing):
+    """The ids' table finds an id by its 64-bit hash and compares the id itself: with every
+    hash the same, every id still gets its own code."""
+    if clashing:
+        monkeypatch.setattr(orders, "_hash", lambda values: np.zeros(len(values), dtype=np.int64))
+    ids = orders._Ids()
+    first = ids._codes(np.array(["b", "a", "b", ""], dtype=object))
+    second = ids._codes(np.array(["c", "a", "é", "b"], dtype=object))
+    assert first.tolist() == [0, 1, 0, 2] and second.tolist() == [3, 1, 4, 0]
+    assert ids.labels().tolist() == ["b", "a", "", "c", "é"] and len(ids) == 5
+    assert ids.take(np.array([4, 0])).tolist() == ["é", "b"]
+
+
+def test_ids_sharing_hashes_read_as_with_the_real_hash(monkeypatch, tmp_path):
+    """A hash of three values: nearly every order, item and customer id shares its hash with
+    others, in the same batch and across batches; the baskets are those of the real hash."""
+    frame = _orders(6, lines=300)
+    frame.to_csv(tmp_path / "orders.csv", index=False)
+    whole, small = _both(monkeypatch, tmp_path / "orders.csv", block_bytes=300)
+    real = orders._hash
+    monkeypatch.setattr(orders, "_hash", lambda values: real(values) % 3)
+    clashing_whole, clashing_small = _both(monkeypatch, tmp_path / "orders.csv", block_bytes=300)
+    _same(clashing_whole, whole)
+    _same(clashing_small, small)
+    assert whole.customers is not None and len(set(whole.basket_ids)) == len(whole) > 20

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+from pandas._libs.hashtable import Int64HashTable
 
 from ..exceptions import InputError
 from .baskets import Baskets, SourceInfo, baskets_from_codes
@@ -459,10 +461,26 @@ def _long_from_columns(
 
 class _Ids:
     """The distinct ids seen so far, each once, coded in the order first seen: ids stripped,
-    blanks missing; values equal once stripped share one code."""
+    blanks missing; values equal once stripped share one code.
+
+    Held without a Python object per id, since order ids grow with the lines: the ids' UTF-8
+    bytes one after another in a growing buffer (read as an Arrow string array, without a
+    copy), and pandas' hash table of 64-bit integers from each id's 64-bit hash to its code
+    (pandas has no public table that grows batch by batch; a dict of strings costs some 170
+    bytes an id). An id found by its hash is compared with the id stored under that code, so
+    that two ids sharing a hash never share a code: the later ones (not met in practice) are
+    coded through a small dictionary.
+    """
 
     def __init__(self) -> None:
-        self.code: dict[str, int] = {}
+        self.by_hash = Int64HashTable()
+        self.count = 0
+        self.data = np.zeros(1 << 12, dtype=np.uint8)  # the ids' UTF-8 bytes
+        self.ends = np.zeros(1 << 8, dtype=np.int64)  # id k is data[ends[k]:ends[k + 1]]
+        self.collided: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return self.count
 
     def encode(self, column: _Coded) -> tuple[np.ndarray, pd.Series]:
         """The lines' codes (int32, ``-1`` missing), and the column's distinct values stripped."""
@@ -470,13 +488,79 @@ class _Ids:
         used = np.flatnonzero(np.bincount(column.codes[column.codes >= 0], minlength=len(text)))
         used = used[~text.isna().to_numpy(dtype=bool)[used]]
         mapping = np.full(len(text) + 1, -1, dtype=np.int32)  # the last for the missing lines' -1
-        code = self.code
-        for j, value in zip(used.tolist(), text.iloc[used].tolist()):
-            mapping[j] = code.setdefault(value, len(code))
+        mapping[used] = self._codes(text.iloc[used].to_numpy(dtype=object))
         return mapping[column.codes], text
 
+    def _codes(self, values: np.ndarray) -> np.ndarray:
+        """The code of each id (strings, perhaps repeated), new ids coded in the order given."""
+        hashes = _hash(values)
+        codes = self.by_hash.lookup(hashes).astype(np.int64)  # -1: a hash not seen before
+        clash = np.zeros(len(values), dtype=bool)
+        known = np.flatnonzero(codes >= 0)
+        if len(known):
+            stored = self.strings().take(pa.array(codes[known]))
+            same = pc.equal(stored, pa.array(values[known], type=pa.large_string()))
+            clash[known] = ~same.to_numpy(zero_copy_only=False)
+        new = np.flatnonzero(codes < 0)
+        if len(new):
+            # The first id of each new hash is coded by it; another id with that hash is the
+            # same id or a clash.
+            _, first, group = np.unique(hashes[new], return_index=True, return_inverse=True)
+            rank = np.empty(len(first), dtype=np.int64)
+            rank[np.argsort(first)] = np.arange(len(first))
+            codes[new] = self.count + rank[group]
+            owners = new[np.sort(first)]
+            self.by_hash.map_keys_to_values(hashes[owners], np.arange(self.count, self.count + len(owners)))
+            self._append(values[owners])
+            clash[new] = values[new] != values[new[first[group]]]
+        for k in np.flatnonzero(clash).tolist():
+            value = values[k]
+            if value not in self.collided:
+                self.collided[value] = self.count
+                self._append(values[k : k + 1])
+            codes[k] = self.collided[value]
+        return codes.astype(np.int32)
+
+    def _append(self, values: np.ndarray) -> None:
+        """Store ids after those stored, coded from ``self.count`` on."""
+        array = pa.array(values, type=pa.large_string())
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64, count=len(array) + 1)
+        size = int(offsets[-1])
+        data = np.frombuffer(array.buffers()[2], dtype=np.uint8, count=size) if size else np.zeros(0, np.uint8)
+        start, end = int(self.ends[self.count]), int(self.ends[self.count]) + size
+        if end > len(self.data):
+            self.data = _resized(self.data, end)
+        if self.count + len(array) + 1 > len(self.ends):
+            self.ends = _resized(self.ends, self.count + len(array) + 1)
+        self.data[start:end] = data
+        self.ends[self.count + 1 : self.count + len(array) + 1] = start + offsets[1:]
+        self.count += len(array)
+
+    def strings(self) -> pa.LargeStringArray:
+        """Every id stored, by code: a view of the buffers, valid until ids are added."""
+        ends = self.ends[: self.count + 1]
+        return pa.LargeStringArray.from_buffers(
+            self.count, pa.py_buffer(ends), pa.py_buffer(self.data[: int(ends[-1])])
+        )
+
+    def take(self, codes: np.ndarray) -> np.ndarray:
+        """The ids of ``codes``, as Python strings."""
+        return self.strings().take(pa.array(codes)).to_numpy(zero_copy_only=False)
+
     def labels(self) -> np.ndarray:
-        return np.asarray(list(self.code), dtype=object)
+        return self.strings().to_numpy(zero_copy_only=False)
+
+
+def _hash(values: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each string (int64; pandas' SipHash of its UTF-8 bytes)."""
+    return pd.util.hash_array(values, categorize=False).view(np.int64)
+
+
+def _resized(array: np.ndarray, needed: int) -> np.ndarray:
+    """``array``'s values in an array of at least ``needed`` places, grown by half at a time."""
+    grown = np.zeros(max(needed, len(array) + len(array) // 2), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 class _Reading:
@@ -573,7 +657,7 @@ class _Reading:
             if self.by_line:
                 self._keep("none", none[keep])
             else:
-                n = len(self.items.code)
+                n = len(self.items)
                 self.lines = _grown(self.lines, n) + np.bincount(item[keep], minlength=n)
                 self.nothing_sold = _grown(self.nothing_sold, n) + np.bincount(item[keep & none], minlength=n)
         if self.customers is not None:
@@ -584,8 +668,8 @@ class _Reading:
     def _baskets(self, orders: np.ndarray) -> np.ndarray:
         """The basket of each kept line of a batch, given its order; an order's first kept line
         gives it the next basket number."""
-        if len(self.basket_of) < len(self.orders.code):
-            grown = np.full(max(len(self.orders.code), 2 * len(self.basket_of)), -1, dtype=np.int32)
+        if len(self.basket_of) < len(self.orders):
+            grown = np.full(max(len(self.orders), 2 * len(self.basket_of)), -1, dtype=np.int32)
             grown[: len(self.basket_of)] = self.basket_of
             self.basket_of = grown
         first_seen = pd.unique(orders)
@@ -640,7 +724,7 @@ class _Reading:
             codes, n_baskets, order_of = numbered.astype(np.int32), len(first), order_of[first]
             del numbered
         del basket
-        basket_ids = tuple(str(u) for u in self.orders.labels()[order_of])
+        basket_ids = tuple(self.orders.take(order_of))
         basket_customers: tuple[str | None, ...] | None = None
         basket_times: np.ndarray | None = None
         if customers is not None and self.customers is not None:
