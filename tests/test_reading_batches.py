@@ -209,3 +209,38 @@ def test_ids_sharing_hashes_read_as_with_the_real_hash(monkeypatch, tmp_path):
     _same(clashing_whole, whole)
     _same(clashing_small, small)
     assert whole.customers is not None and len(set(whole.basket_ids)) == len(whole) > 20
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_basket_matrix_from_parts_is_scipys_from_all_lines(seed):
+    """The counting sort over parts gives scipy's COO-to-CSR of the joined lines: baskets
+    spread over parts and unsorted, items repeated within and across parts, basket codes no
+    line uses (left out), items no line uses (not in the vocabulary)."""
+    import scipy.sparse as sp
+
+    from recommender.io.baskets import SourceInfo, baskets_from_code_parts
+
+    rng = np.random.default_rng(seed)
+    lines, n_codes, n_labels = 2_000, 300, 60
+    rows = rng.integers(0, n_codes, lines).astype(np.int32)
+    rows[rows % 7 == 3] = 0  # codes 3, 10, 17, ... used by no line
+    items = rng.integers(0, n_labels - 5, lines).astype(np.int32)
+    labels = np.asarray([f"i{k:03d}" for k in rng.permutation(n_labels)], dtype=object)
+    cuts = np.sort(rng.choice(np.arange(1, lines), 12, replace=False))
+    b = baskets_from_code_parts(
+        np.split(rows, cuts), np.split(items, cuts), labels, n_codes=n_codes, rows_read=lines,
+        source=SourceInfo(name="t", kind="python", sha256=""), what="t", basket_ids=[f"o{k}" for k in range(n_codes)],
+    )  # fmt: skip
+    vocabulary = np.sort(labels[np.unique(items)])
+    column = {label: j for j, label in enumerate(vocabulary)}
+    expected = sp.csr_matrix(
+        (np.ones(lines, dtype=bool), (rows, [column[label] for label in labels[items]])),
+        shape=(n_codes, len(vocabulary)),
+    )
+    kept = np.flatnonzero(np.diff(expected.indptr))
+    expected = expected[kept]
+    assert b.items == tuple(vocabulary) and len(vocabulary) <= n_labels - 5
+    assert b.indptr.tolist() == expected.indptr.tolist() and b.indices.tolist() == expected.indices.tolist()
+    assert b.indices.dtype == np.int32 and b.indptr.dtype == np.int64
+    assert b.basket_ids == tuple(f"o{k}" for k in kept) and len(kept) < n_codes
+    assert b.summary.repeated_item_rows == lines - expected.nnz > 0

@@ -302,7 +302,37 @@ def baskets_from_codes(
     out of the vocabulary). As :func:`baskets_from_pairs` otherwise: no Python object is made
     per row.
     """
-    if len(order_codes) == 0:
+    n_codes = int(order_codes.max()) + 1 if len(order_codes) else 0
+    return baskets_from_code_parts(
+        [order_codes], [item_codes], labels, n_codes=n_codes, rows_read=rows_read, source=source, what=what,
+        basket_ids=basket_ids, customers=customers, timestamps=timestamps, catalog=catalog,
+        extra_summary=extra_summary, non_products=non_products,
+    )  # fmt: skip
+
+
+def baskets_from_code_parts(
+    order_parts: list[np.ndarray],
+    item_parts: list[np.ndarray],
+    labels: np.ndarray,
+    *,
+    n_codes: int,
+    rows_read: int,
+    source: SourceInfo,
+    what: str,
+    basket_ids: Sequence[str] | None = None,
+    customers: Sequence[str | None] | None = None,
+    timestamps: np.ndarray | None = None,
+    catalog: pd.DataFrame | None = None,
+    extra_summary: dict[str, int] | None = None,
+    non_products: tuple[LeftOut, ...] = (),
+) -> Baskets:
+    """As :func:`baskets_from_codes`, the rows given in parts (``order_parts[k]`` with
+    ``item_parts[k]``; basket codes below ``n_codes``), as a reader batch by batch keeps them.
+
+    The parts are not joined: the basket matrix is laid out from them by a counting sort, and
+    each part is let go (taken out of the lists, which are emptied) once placed.
+    """
+    if sum(len(part) for part in order_parts) == 0:
         dropped = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in (extra_summary or {}).items() if v)
         raise InputError(
             f"{what} holds no purchases"
@@ -310,27 +340,23 @@ def baskets_from_codes(
             + "; check that it is the right file and that its order and item columns are filled."
         )
     # Sort only the distinct labels in use, then renumber the rows' codes by that order.
-    used = np.flatnonzero(np.bincount(item_codes, minlength=len(labels)))
+    in_use = np.zeros(len(labels), dtype=bool)
+    for part in item_parts:
+        in_use[part] = True
+    used = np.flatnonzero(in_use)
+    del in_use
     items = np.asarray([str(label) for label in labels[used]], dtype=object)
     order = np.argsort(items, kind="stable")
     rank = np.full(len(labels), -1, dtype=np.int32)
     rank[used[order]] = np.arange(len(order), dtype=np.int32)
     items = items[order]
     n_items = len(items)
-    # scipy's COO to CSR conversion groups the lines by basket in one counting pass, merges the
-    # repeated lines of an item and sorts each basket's items: several times faster than
-    # sorting one key per line.
-    n_codes = int(order_codes.max()) + 1
-    matrix = sp.csr_matrix(
-        (np.ones(len(order_codes), dtype=bool), (order_codes, rank[item_codes])), shape=(n_codes, n_items)
-    )
-    repeated = len(order_codes) - matrix.nnz
-    lengths = np.diff(matrix.indptr)
+    indptr, cols, repeated = _rows_of_parts(order_parts, item_parts, rank, n_rows=n_codes, n_cols=n_items)
+    lengths = np.diff(indptr)
     present = np.flatnonzero(lengths)
-    indptr = np.zeros(len(present) + 1, dtype=np.int64)
-    np.cumsum(lengths[present], out=indptr[1:])
-    cols = matrix.indices
-    del matrix
+    if len(present) < len(lengths):  # codes no row uses (baskets whose rows were all dropped)
+        indptr = np.zeros(len(present) + 1, dtype=np.int64)
+        np.cumsum(lengths[present], out=indptr[1:])
 
     def pick(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
         if values is None:
@@ -349,8 +375,8 @@ def baskets_from_codes(
     )
     return Baskets(
         items=tuple(str(item) for item in items),
-        indptr=indptr,
-        indices=cols.astype(np.int32, copy=False),
+        indptr=indptr.astype(np.int64, copy=False),
+        indices=cols,
         summary=summary,
         source=source,
         basket_ids=pick(basket_ids),
@@ -358,6 +384,48 @@ def baskets_from_codes(
         timestamps=None if timestamps is None else np.asarray(timestamps)[present],
         catalog=catalog,
     )
+
+
+def _rows_of_parts(
+    order_parts: list[np.ndarray], item_parts: list[np.ndarray], rank: np.ndarray, *, n_rows: int, n_cols: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """``indptr`` and ``indices`` (int32) of the rows' distinct columns, sorted, and how many
+    (row, column) pairs repeated one before; the pairs are ``order_parts[k]`` with
+    ``rank[item_parts[k]]``, and the lists are emptied as the parts are placed.
+
+    A counting sort: each row's length, then each part's pairs written at their rows' next
+    free places (a part's lines grouped by row with a stable sort, cheap on the lines of
+    orders that come together); scipy then sorts each row's columns and merges repeats in
+    place. Joining the parts, then scipy's COO-to-CSR, held the lines two or three times over.
+    """
+    lengths = np.zeros(n_rows, dtype=np.int64)
+    for rows in order_parts:
+        if len(rows):
+            low = int(rows.min())
+            counted = np.bincount(rows - low)
+            lengths[low : low + len(counted)] += counted
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    del lengths
+    free = indptr[:-1].copy()  # each row's next place
+    indices = np.empty(int(indptr[-1]), dtype=np.int32)
+    # The last parts first: the memory a reader took last is given back first.
+    while order_parts:
+        rows, items = order_parts.pop(), item_parts.pop()
+        by_row = np.argsort(rows, kind="stable")
+        rows = rows[by_row]
+        starts = np.flatnonzero(np.diff(rows, prepend=-1))
+        sizes = np.diff(starts, append=len(rows))
+        within = np.arange(len(rows)) - np.repeat(starts, sizes)
+        indices[free[rows] + within] = rank[items[by_row]]
+        free[rows[starts]] += sizes
+        del rows, items, by_row, starts, sizes, within
+    del free
+    matrix = sp.csr_matrix((np.ones(len(indices), dtype=bool), indices, indptr), shape=(n_rows, n_cols))
+    del indices
+    matrix.sum_duplicates()  # sorts each row's columns, merges repeated ones, in place
+    repeated = int(indptr[-1]) - matrix.nnz
+    return matrix.indptr, matrix.indices.astype(np.int32, copy=False), repeated
 
 
 def without_items(baskets: Baskets, items: Iterable[str], *, reason: str = "listed to exclude") -> Baskets:

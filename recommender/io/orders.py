@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from pandas._libs.hashtable import Int64HashTable
 
 from ..exceptions import InputError
-from .baskets import Baskets, SourceInfo, baskets_from_codes
+from .baskets import Baskets, SourceInfo, baskets_from_code_parts
 from .catalog import catalog_from_lines
 from .non_products import LeftOut, NonProductOptions, find_non_products, never_sold
 from .source import file_encoding, open_binary, undecodable_line
@@ -694,22 +694,27 @@ class _Reading:
             raise InputError(f"{self.what} has no rows; pass a table with one row per order line.")
         if self.errors:
             raise InputError(self.errors[min(self.errors)])
-        basket = self._column("basket")
-        item = self._column("item")
-        basket = np.zeros(0, dtype=np.int32) if basket is None else basket
-        item = np.zeros(0, dtype=np.int32) if item is None else item
+        # The basket and item codes stay in their batches' parts: joined, they would be held twice.
+        basket_parts, item_parts = self.kept.pop("basket", []), self.kept.pop("item", [])
         names, prices, none = self._column("name"), self._column("price"), self._column("none")
         customers, times = self._column("customer"), self._column("time")
         labels = self.items.labels()
 
-        left_out, found = self._non_products(item, labels, names=names, prices=prices, none=none)
-        if left_out is not None:
-            rest = ~left_out
-            basket, item = basket[rest], item[rest]
-            names = names[rest] if names is not None else None
-            prices = prices[rest] if prices is not None else None
-            customers = customers[rest] if customers is not None else None
-            times = times[rest] if times is not None else None
+        listed, found = self._non_products(item_parts, labels, names=names, prices=prices, none=none)
+        if listed is not None:
+            rests = []
+            for k, part in enumerate(item_parts):
+                rest = ~listed[part]
+                basket_parts[k], item_parts[k] = basket_parts[k][rest], part[rest]
+                if names is not None or prices is not None or customers is not None or times is not None:
+                    rests.append(rest)
+            if rests:
+                rest = np.concatenate(rests)
+                names = names[rest] if names is not None else None
+                prices = prices[rest] if prices is not None else None
+                customers = customers[rest] if customers is not None else None
+                times = times[rest] if times is not None else None
+            del rests
         non_product_rows = sum(left.lines for left in found)
 
         # Baskets numbered in the order of their first kept line: numbered again when lines left
@@ -717,17 +722,24 @@ class _Reading:
         order_of = np.empty(self.n_baskets, dtype=np.int64)
         assigned = np.flatnonzero(self.basket_of >= 0)
         order_of[self.basket_of[assigned]] = assigned
-        if left_out is None:
-            codes, n_baskets = basket, self.n_baskets
-        else:
-            numbered, first = pd.factorize(basket, sort=False)
-            codes, n_baskets, order_of = numbered.astype(np.int32), len(first), order_of[first]
-            del numbered
-        del basket
+        n_baskets = self.n_baskets
+        if listed is not None:
+            number = np.full(self.n_baskets, -1, dtype=np.int32)
+            firsts, n_baskets = [], 0
+            for k, part in enumerate(basket_parts):
+                seen = pd.unique(part)
+                fresh = seen[number[seen] < 0]
+                number[fresh] = np.arange(n_baskets, n_baskets + len(fresh), dtype=np.int32)
+                n_baskets += len(fresh)
+                firsts.append(fresh)
+                basket_parts[k] = number[part]
+            order_of = order_of[np.concatenate(firsts)] if firsts else order_of[:0]
+            del number, firsts
         basket_ids = tuple(self.orders.take(order_of))
         basket_customers: tuple[str | None, ...] | None = None
         basket_times: np.ndarray | None = None
-        if customers is not None and self.customers is not None:
+        codes = _joined(basket_parts) if customers is not None or times is not None else None
+        if codes is not None and customers is not None and self.customers is not None:
             # The first line of the basket that names a customer; IDs exported through a float
             # column read like 17850.0.
             who = pd.Series(self.customers.labels(), dtype="string").str.replace(r"^(\d+)\.0$", r"\1", regex=True)
@@ -737,20 +749,22 @@ class _Reading:
             basket_customers = tuple(
                 None if pd.isna(c) or pd.isna(values[int(c)]) else str(values[int(c)]) for c in first.tolist()
             )
-        if times is not None:
+        if codes is not None and times is not None:
             basket_times = pd.Series(times).groupby(codes).min().reindex(range(n_baskets)).to_numpy()
+        del codes
 
         catalog = None
         if names is not None or prices is not None:
             catalog = catalog_from_lines(
-                _categorical(item, labels),
+                _categorical(_joined(item_parts), labels),
                 names=_categorical(names, self.names.labels()) if names is not None and self.names else None,
                 prices=pd.Series(prices) if prices is not None else None,
             )
-        return baskets_from_codes(
-            codes,
-            item,
+        return baskets_from_code_parts(
+            basket_parts,
+            item_parts,
             labels,
+            n_codes=n_baskets,
             rows_read=self.rows,
             source=source or SourceInfo(name=self.what, kind="dataframe", sha256=""),
             what=self.what,
@@ -764,21 +778,21 @@ class _Reading:
 
     def _non_products(
         self,
-        item: np.ndarray,
+        item_parts: list[np.ndarray],
         labels: np.ndarray,
         *,
         names: np.ndarray | None,
         prices: np.ndarray | None,
         none: np.ndarray | None,
     ) -> tuple[np.ndarray | None, tuple[LeftOut, ...]]:
-        """Which kept lines are of items that are not merchandise (None: no line), and those
-        items with their line counts and reasons (most lines first)."""
+        """Which items are not merchandise (a flag per label; None when no kept line is of one),
+        and those items with their line counts and reasons (most lines first)."""
         role, options = self.role, self.options
         reasons: dict[str, str] = {}
         # Without descriptions, prices or quantities no rule applies: the lines are not looked at.
         if options.detect and self.by_line:
             reasons = find_non_products(
-                _categorical(item, labels),
+                _categorical(_joined(item_parts), labels),
                 names=_categorical(names, self.names.labels()) if names is not None and self.names else None,
                 unit_prices=pd.Series(prices) if prices is not None else None,
                 nothing_sold=pd.Series(none) if none is not None else None,
@@ -793,17 +807,23 @@ class _Reading:
         if not reasons:
             return None, ()
         listed = np.isin(labels, list(reasons))
-        left_out = listed[item]
-        lines = np.bincount(item[left_out], minlength=len(labels))
+        lines = np.zeros(len(labels), dtype=np.int64)
+        for part in item_parts:
+            lines += np.bincount(part[listed[part]], minlength=len(labels))
         found = tuple(
             LeftOut(item=str(labels[j]), lines=int(lines[j]), reason=reasons[str(labels[j])])
             for j in sorted(np.flatnonzero(lines).tolist(), key=lambda j: (-lines[j], str(labels[j])))
         )
-        return (left_out if left_out.any() else None), found
+        return (listed if lines.any() else None), found
 
 
 # The columns parsed, in the order their first unparsable value is reported.
 _CHECKED = ("quantity", "price", "line_total", "time")
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts one after another (int32 codes; none: empty)."""
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
 
 
 def _grown(counts: np.ndarray, n: int) -> np.ndarray:
