@@ -426,6 +426,7 @@ def _learned_line(scores: Scores) -> str:
         f"rules: learned weights, lambda {d['lambda']:g}, confidence term {d['confidence_term']:g}, popularity term "
         f"{d['popularity_term']:g} (chosen at mining time on a validation split of the train orders); "
         f"{d['weights']:,} weights over {d['items_modelled']:,} items"
+        + ("" if d.get("weights_per_item") is None else f", at most {d['weights_per_item']} per item")
     )
 
 
