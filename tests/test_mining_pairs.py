@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from itertools import combinations
 
 import numpy as np
@@ -20,11 +21,30 @@ from recommender.mining.pairs import BYTES_PER_PAIR, count_pairs
 basket_lists = st.lists(st.sets(st.sampled_from("abcdefgh"), min_size=1, max_size=6), min_size=1, max_size=40)
 
 
-@settings(max_examples=40, deadline=None)
-@given(baskets=basket_lists, min_count=st.integers(1, 4), budget=st.sampled_from([1, 3, 10, 10_000]))
-def test_pairs_in_any_budget_equal_brute_force(baskets, min_count, budget):
+# Which rows are counted in tables: none (0), those in many baskets (1), all (64, the default).
+table_ratios = st.sampled_from([0, 1, pairs.TABLE_OCCURRENCE_RATIO])
+
+
+@contextmanager
+def tables_for(ratio):
+    default, pairs.TABLE_OCCURRENCE_RATIO = pairs.TABLE_OCCURRENCE_RATIO, ratio
+    try:
+        yield
+    finally:
+        pairs.TABLE_OCCURRENCE_RATIO = default
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    baskets=basket_lists,
+    min_count=st.integers(1, 4),
+    budget=st.sampled_from([1, 3, 10, 10_000]),
+    ratio=table_ratios,
+)
+def test_pairs_in_any_budget_equal_brute_force(baskets, min_count, budget, ratio):
     b = Baskets.from_lists([sorted(x) for x in baskets])
-    counted = count_pairs(b, min_count=min_count, per_item=2, top_min_count=2, memory_bytes=budget * BYTES_PER_PAIR)
+    with tables_for(ratio):
+        counted = count_pairs(b, min_count=min_count, per_item=2, top_min_count=2, memory_bytes=budget * BYTES_PER_PAIR)
     together = Counter(pair for basket in baskets for pair in combinations(sorted(basket), 2))
     index = {item: j for j, item in enumerate(b.items)}
     expected = {
@@ -41,9 +61,9 @@ def test_pairs_in_any_budget_equal_brute_force(baskets, min_count, budget):
         assert got == partners
 
 
-@settings(max_examples=30, deadline=None)
-@given(baskets=basket_lists, budget=st.sampled_from([1, 3, 10_000]), data=st.data())
-def test_the_dense_counts_are_the_gram_matrix_of_the_items_asked_for(baskets, budget, data):
+@settings(max_examples=40, deadline=None)
+@given(baskets=basket_lists, budget=st.sampled_from([1, 3, 10_000]), ratio=table_ratios, data=st.data())
+def test_the_dense_counts_are_the_gram_matrix_of_the_items_asked_for(baskets, budget, ratio, data):
     """Every count among the items asked for (any subset, any order), each item's baskets on
     the diagonal, whatever the blocks: X^T X of the baskets over those items."""
     b = Baskets.from_lists([sorted(x) for x in baskets])
@@ -53,9 +73,10 @@ def test_the_dense_counts_are_the_gram_matrix_of_the_items_asked_for(baskets, bu
     chunk = data.draw(st.sampled_from([1, 3, pairs.DENSE_CHUNK]))  # entries written at a time
     default, pairs.DENSE_CHUNK = pairs.DENSE_CHUNK, chunk
     try:
-        counted = count_pairs(
-            b, min_count=2, per_item=2, top_min_count=2, memory_bytes=budget * BYTES_PER_PAIR, dense_items=asked
-        )
+        with tables_for(ratio):
+            counted = count_pairs(
+                b, min_count=2, per_item=2, top_min_count=2, memory_bytes=budget * BYTES_PER_PAIR, dense_items=asked
+            )
     finally:
         pairs.DENSE_CHUNK = default
     x = np.zeros((len(b), b.n_items), dtype=np.int64)

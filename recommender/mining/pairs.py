@@ -1,11 +1,12 @@
 """Pair counts within a memory budget: one pass that serves the rules and the co-bought pairs.
 
-The count of a pair of items is an entry of the Gram matrix ``XᵀX`` of the baskets. It is
-computed as blocked sparse products, rows of items at a time: a block's product holds at most
-as many entries as the pair occurrences of its items (the sizes of their baskets summed), so
-blocks are cut to keep that within a byte budget whatever the popular items. From each block
-two things are kept, never the block itself: the frequent pairs (at least the support's count:
-the input of mining) and each item's most co-bought items (at least two baskets: the
+The count of a pair of items is an entry of the Gram matrix ``XᵀX`` of the baskets, computed
+a block of rows (items) at a time. Rows of items in many baskets are counted in dense tables
+(a cell per item of the vocabulary, small enough for the processor's cache) by ``np.bincount``
+over the items of the baskets holding them; the rest as blocked sparse products. Blocks are
+cut to keep their work arrays within a byte budget whatever the popular items. From each
+block two things are kept, never the block itself: the frequent pairs (at least the support's
+count: the input of mining) and each item's most co-bought items (at least two baskets: the
 ranking's item-level back-off, :mod:`.cobought`); and, when asked, every count among a few
 thousand items as a dense matrix (the Gram matrix the learned weights solve, :mod:`.weights`).
 """
@@ -13,7 +14,7 @@ thousand items as a dense matrix (the Gram matrix the learned weights solve, :mo
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +33,21 @@ DEFAULT_MEMORY_SHARE = 0.25
 DEFAULT_MAX_BYTES = 1 << 30
 # Entries of a block written into the dense counts at a time (9 bytes of work arrays each).
 DENSE_CHUNK = 1 << 22
+# An item's row of counts is counted in a table (a cell per item of the vocabulary to clear
+# and read) when its pair occurrences are at least the vocabulary's size over this ratio;
+# below it, scipy's sparse product, whose cost follows the occurrences alone (and is several
+# times a table's per occurrence), costs less. On 3 million baskets of 50,000 items, tables
+# for every row and for those over 1/64 took the same time, and 1/32 (scipy for a third of
+# the rows) 30% more (benchmarks/README.md).
+TABLE_OCCURRENCE_RATIO = 64
+# Cells of one block's table (8 bytes each, 4 MB): it stays in the processor's cache while
+# counted (2 and 8 MB were no faster there).
+TABLE_CELLS = 1 << 19
+# Keys counted at once at most (8 bytes each): beyond this, larger buffers count no faster.
+KEYS_AT_ONCE = 1 << 24
+# The widths baskets are padded to, each this factor above the last: at most a quarter of a
+# padded basket is padding, and one fancy index gathers every basket of a width.
+PADDING_GROWTH = 1.25
 # Never cut blocks finer than this budget: below it the per-block overhead dominates.
 MIN_BUDGET_BYTES = 64 << 20
 
@@ -105,6 +121,13 @@ def count_pairs(
     :func:`default_memory_budget`); keep the frequent pairs and each item's top partners, and
     every count among ``dense_items`` (vocabulary indices) as an int32 matrix in their order.
 
+    The items in many baskets (their pair occurrences at least a share of the vocabulary's
+    size) are counted in tables, a block of items at a time: each item's row of counts is a
+    dense array over the vocabulary, small enough to stay in the processor's cache, filled by
+    ``np.bincount`` from the baskets holding the item (padded to a few widths, so that one
+    fancy index gathers them all). The other items, whose rows would be mostly empty, are
+    counted by scipy's sparse product ``XᵀX`` over their rows.
+
     Examples
     --------
     >>> b = Baskets.from_lists([["tea", "kettle"], ["tea", "kettle"], ["tea", "mug"], ["mug", "tea"]])
@@ -119,35 +142,215 @@ def count_pairs(
     """
     budget = memory_bytes if memory_bytes is not None else default_memory_budget()
     n_items = baskets.n_items
-    by_basket = matrix if matrix is not None else basket_counts_matrix(baskets)
-    by_item = by_basket.T.tocsr()  # items x baskets: the one copy of the items the products need
     sizes = np.diff(baskets.indptr)
+    item_counts = np.bincount(baskets.indices, minlength=n_items)
     # The entries of item a's row of counts are at most its pair occurrences.
     occurrences = np.bincount(baskets.indices, weights=np.repeat(sizes, sizes), minlength=n_items)
-    bounds = _block_bounds(occurrences, max(1, budget // BYTES_PER_PAIR))
-    frequent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    top: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    wide = occurrences * TABLE_OCCURRENCE_RATIO >= n_items
     dense = None
+    position = np.full(n_items, -1, dtype=np.int64)
     if dense_items is not None:
         dense = np.zeros((len(dense_items), len(dense_items)), dtype=np.int32)
-        position = np.full(n_items, -1, dtype=np.int32)
-        position[dense_items] = np.arange(len(dense_items), dtype=np.int32)
+        position[dense_items] = np.arange(len(dense_items))
+    found = _Found(min_count=min_count, top_min_count=top_min_count, per_item=per_item)
+    blocks = 0
+    if wide.any():
+        blocks += _count_in_tables(baskets, np.flatnonzero(wide), found, budget=budget, dense=dense, position=position)
+    if not wide.all():
+        blocks += _count_in_products(
+            baskets, np.flatnonzero(~wide), occurrences, found, budget=budget, matrix=matrix, dense=dense,
+            position=position,
+        )  # fmt: skip
+    if dense is not None:  # each item with itself: its baskets
+        dense[np.diag_indices(len(dense))] = item_counts[dense_items]
+    frequent, top = found.results()
+    return PairCounts(frequent=frequent, top=top, min_count=min_count, blocks=blocks, dense=dense)
+
+
+@dataclass(kw_only=True)
+class _Found:
+    """What the blocks keep of their counts: the frequent pairs and each row's top partners."""
+
+    min_count: int
+    top_min_count: int
+    per_item: int
+    frequent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    top: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    @property
+    def least(self) -> int:
+        """The least count either selection keeps (never 0: pairs never seen are no pairs)."""
+        wanted = self.min_count if self.per_item <= 0 else min(self.min_count, self.top_min_count)
+        return max(1, wanted)
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, items_of_rows: np.ndarray) -> None:
+        """Keep from a block's counts ``(rows, cols, counts)``, rows ascending and local to the
+        block (``items_of_rows`` their items), every pair of two distinct items."""
+        other = items_of_rows[rows] != cols
+        rows, cols, counts = rows[other], cols[other], counts[other]
+        strong = counts >= self.min_count
+        self.frequent.append(
+            (
+                items_of_rows[rows[strong]].astype(np.int32),
+                cols[strong].astype(np.int32),
+                counts[strong].astype(np.int64),
+            )
+        )
+        candidate = counts >= self.top_min_count
+        local, partner, count = _top_per_row(rows[candidate], cols[candidate], counts[candidate], self.per_item)
+        self.top.append((items_of_rows[local].astype(np.int32), partner, count))
+
+    def results(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The frequent pairs by ``a``, and the top partners by ``a`` then rank."""
+        frequent, top = _concatenate(self.frequent), _concatenate(self.top)
+        by_item = np.argsort(frequent[0], kind="stable")
+        ranked = np.argsort(top[0], kind="stable")  # each row's partners are together, in rank order
+        a, b, counts = frequent
+        top_a, top_b, top_counts = top
+        return (a[by_item], b[by_item], counts[by_item]), (top_a[ranked], top_b[ranked], top_counts[ranked])
+
+
+def _count_in_tables(
+    baskets: Baskets,
+    rows: np.ndarray,
+    found: _Found,
+    *,
+    budget: int,
+    dense: np.ndarray | None,
+    position: np.ndarray,
+) -> int:
+    """Count the rows of ``rows`` (item indices) in dense tables, blocks of rows at a time;
+    returns the number of blocks."""
+    n_items = baskets.n_items
+    width = n_items + 1  # a column more for the padding of baskets
+    padded = _PaddedBaskets.of(baskets, rows)
+    per_block = max(1, min(TABLE_CELLS, budget // (4 * 8)) // width)
+    # Keys gathered before a table counts them: 8 bytes each, a quarter of the budget.
+    buffer = np.empty(max(max(padded.widths, default=1), min(budget // (4 * 8), KEYS_AT_ONCE)), dtype=np.int64)
+    dense_columns = None if dense is None else _dense_columns(position, dense)
+    blocks = 0
+    for start in range(0, len(rows), per_block):
+        block_items = rows[start : start + per_block]
+        table = padded.table(start, start + len(block_items), width=width, buffer=buffer)
+        blocks += 1
+        counts = table.reshape(len(block_items), width)
+        if dense is not None and dense_columns is not None:
+            inside = np.flatnonzero(position[block_items] >= 0)
+            dense[position[block_items[inside]]] = counts[np.ix_(inside, dense_columns)]
+        hits = np.flatnonzero(table >= found.least)
+        local, cols = np.divmod(hits, width)
+        keep = cols < n_items
+        found.add(local[keep], cols[keep], table[hits[keep]], block_items)
+    return blocks
+
+
+def _add_counts(table: np.ndarray | None, keys: np.ndarray, cells: int) -> np.ndarray:
+    """``table`` (None: zeros) plus the counts of ``keys`` over ``cells`` cells."""
+    counted = np.bincount(keys, minlength=cells)
+    return counted if table is None else table + counted
+
+
+def _dense_columns(position: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """The items of the dense counts in their order (``position``'s inverse)."""
+    columns = np.empty(len(dense), dtype=np.int64)
+    inside = np.flatnonzero(position >= 0)
+    columns[position[inside]] = inside
+    return columns
+
+
+def _count_in_products(
+    baskets: Baskets,
+    rows: np.ndarray,
+    occurrences: np.ndarray,
+    found: _Found,
+    *,
+    budget: int,
+    matrix: sp.csr_matrix | None,
+    dense: np.ndarray | None,
+    position: np.ndarray,
+) -> int:
+    """Count the rows of ``rows`` (item indices, ascending) as blocked sparse products of those
+    rows of ``XᵀX``; returns the number of blocks."""
+    by_basket = matrix if matrix is not None else basket_counts_matrix(baskets)
+    by_item = by_basket[:, rows].T.tocsr()  # those items x baskets: the one copy the products need
+    bounds = _block_bounds(occurrences[rows], max(1, budget // BYTES_PER_PAIR))
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        block = by_item[start:stop] @ by_basket  # rows start..stop of XᵀX, columns in no order
-        rows = np.repeat(np.arange(start, stop, dtype=np.int32), np.diff(block.indptr))
+        block = by_item[start:stop] @ by_basket  # those rows of XᵀX, columns in no order
+        local = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(block.indptr))
         cols, counts = block.indices, block.data
         del block
         if dense is not None:
-            _scatter(dense, position, rows, cols, counts)
-        other = cols != rows
-        strong = other & (counts >= min_count)
-        frequent.append((rows[strong], cols[strong].astype(np.int32), counts[strong].astype(np.int64)))
-        candidate = other & (counts >= top_min_count)
-        top.append(_top_per_row(rows[candidate], cols[candidate], counts[candidate], per_item))
-    return PairCounts(
-        frequent=_concatenate(frequent), top=_concatenate(top), min_count=min_count, blocks=len(bounds) - 1,
-        dense=dense,
-    )  # fmt: skip
+            _scatter(dense, position, rows[start:stop][local], cols, counts)
+        hit = counts >= found.least
+        found.add(local[hit], cols[hit], counts[hit], rows[start:stop])
+    return len(bounds) - 1
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class _PaddedBaskets:
+    """The baskets of two or more items, grouped by width and padded (with the vocabulary's
+    size, a column no item has) into one int32 array per width; and for each row of the
+    tables, its baskets in each width (``by_row[k]``: rows x baskets of width ``widths[k]``)."""
+
+    widths: tuple[int, ...]
+    padded: tuple[np.ndarray, ...]
+    by_row: tuple[sp.csr_matrix, ...]
+
+    @classmethod
+    def of(cls, baskets: Baskets, rows: np.ndarray) -> _PaddedBaskets:
+        n_items = baskets.n_items
+        sizes = np.diff(baskets.indptr)
+        # Each item's row of the tables; items that are not rows, and the padding, go to a
+        # column past them, which is left out.
+        row_of = np.full(n_items + 1, len(rows), dtype=np.int32)
+        row_of[rows] = np.arange(len(rows), dtype=np.int32)
+        widths, padded, by_row = [], [], []
+        largest = int(sizes.max(initial=0))
+        width = 2
+        low = 2
+        while low <= largest:
+            members = np.flatnonzero((sizes >= low) & (sizes <= width))
+            if len(members):
+                offsets = np.arange(width)
+                filled = offsets < sizes[members][:, None]
+                at = np.minimum(baskets.indptr[members][:, None] + offsets, len(baskets.indices) - 1)
+                items = np.where(filled, baskets.indices[at], n_items).astype(np.int32)
+                del at, filled
+                # Baskets x rows, every basket ``width`` entries: its transpose lists each row's baskets.
+                pattern = sp.csr_matrix(
+                    (np.ones(items.size, dtype=bool), row_of[items].ravel(), np.arange(0, items.size + 1, width)),
+                    shape=(len(members), len(rows) + 1),
+                )
+                widths.append(width)
+                padded.append(items)
+                by_row.append(pattern.tocsc())
+            low, width = width + 1, max(width + 1, int(width * PADDING_GROWTH))
+        return cls(widths=tuple(widths), padded=tuple(padded), by_row=tuple(by_row))
+
+    def table(self, start: int, stop: int, *, width: int, buffer: np.ndarray) -> np.ndarray:
+        """The counts of rows ``start..stop``: cell ``row * width + item`` holds the baskets
+        with both (the row's own item and the padding column included). The keys are written
+        into ``buffer`` and counted each time it is full."""
+        cells = (stop - start) * width
+        table = None
+        filled = 0
+        for padded, by_row in zip(self.padded, self.by_row):
+            indptr = by_row.indptr
+            if indptr[start] == indptr[stop]:
+                continue
+            members = by_row.indices[indptr[start] : indptr[stop]]
+            row_keys = np.repeat(np.arange(stop - start, dtype=np.int64) * width, np.diff(indptr[start : stop + 1]))
+            basket_width = padded.shape[1]
+            step = max(1, len(buffer) // basket_width)
+            for at in range(0, len(members), step):
+                chunk = members[at : at + step]
+                if filled + len(chunk) * basket_width > len(buffer):
+                    table = _add_counts(table, buffer[:filled], cells)
+                    filled = 0
+                out = buffer[filled : filled + len(chunk) * basket_width].reshape(len(chunk), basket_width)
+                np.add(row_keys[at : at + step, None], np.take(padded, chunk, axis=0), out=out)
+                filled += out.size
+        return _add_counts(table, buffer[:filled], cells)
 
 
 def _scatter(dense: np.ndarray, position: np.ndarray, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> None:
