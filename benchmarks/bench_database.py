@@ -8,9 +8,10 @@ fresh process, so that its peak resident memory is its own:
 - ``read``: the whole reader, order lines to baskets (``recommender.io.read_baskets``, the
   path of ``recommender mine``), from each source; PostgreSQL at several chunk sizes, to show
   the memory staying flat in the chunk size (the server-side cursor holds one chunk);
-- ``fetch``: the driver part alone, the rows of the reader's columns into one DataFrame: our
-  SQLAlchemy Core chunked read against ADBC (``adbc-driver-postgresql``, Arrow record
-  batches; measured when installed, not a dependency).
+- ``fetch``: the driver part alone, the rows of the reader's columns: our SQLAlchemy Core
+  chunked read (each chunk as Arrow columns, one chunk held at a time, as the reader takes
+  them) against ADBC into one DataFrame (``adbc-driver-postgresql``, Arrow record batches;
+  measured when installed, not a dependency).
 
 Rows/s is lines read per second of wall time, from the start of the reading (the imports and
 the process start are not counted); every source must give the same baskets (a digest of each
@@ -124,8 +125,8 @@ def run_task(task: dict[str, Any]) -> dict[str, Any]:
         rows, digest = baskets.summary.rows_read, basket_digest(baskets)
         summary = baskets.summary.describe()
     elif task["kind"] == "fetch_sqlalchemy":
-        frame = fetch_sqlalchemy(task["source"], task["columns"], task["chunk_rows"])
-        seconds, rows, digest, summary = time.perf_counter() - started, len(frame), "", ""
+        rows = fetch_sqlalchemy(task["source"], task["columns"], task["chunk_rows"])
+        seconds, digest, summary = time.perf_counter() - started, "", ""
     elif task["kind"] == "fetch_adbc":
         frame = fetch_adbc(task["source"], task["columns"])
         seconds, rows, digest, summary = time.perf_counter() - started, len(frame), "", ""
@@ -153,20 +154,24 @@ def peak_resident() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
 
 
-def fetch_sqlalchemy(url: str, columns: list[str], chunk_rows: int) -> Any:
-    """The columns' rows into a DataFrame as the reader fetches them (its own fetch: SQLAlchemy
-    Core, psycopg 3, a server-side cursor, ``chunk_rows`` at a time, column by column)."""
+def fetch_sqlalchemy(url: str, columns: list[str], chunk_rows: int) -> int:
+    """The columns' rows as the reader fetches them (its own fetch: SQLAlchemy Core, psycopg 3,
+    a server-side cursor, ``chunk_rows`` at a time, each chunk as Arrow columns, one chunk held
+    at a time); returns the rows."""
     import sqlalchemy as sa
 
-    from recommender.io.database import _fetch  # the reader's driver part, without the cleaning after it
+    from recommender.io.database import _chunks  # the reader's driver part, without the cleaning after it
     from recommender.io.orders import ColumnSpec
 
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    rows = 0
     with engine.connect() as connection:
         statement = sa.select(*(sa.column(c) for c in columns)).select_from(sa.table(TABLE))
-        frame = _fetch(connection, statement, what=TABLE, columns=ColumnSpec(), chunk_rows=chunk_rows)
+        names, _, chunks = _chunks(connection, statement, what=TABLE, columns=ColumnSpec(), chunk_rows=chunk_rows)
+        for chunk in chunks:
+            rows += len(chunk[names[0]])
     engine.dispose()
-    return frame
+    return rows
 
 
 def fetch_adbc(url: str, columns: list[str]) -> Any:

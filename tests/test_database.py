@@ -236,3 +236,69 @@ def test_named_columns_and_a_table_in_a_schema(tmp_path: Path, postgres_url: str
         assert baskets.summary == expected.summary and _by_order(baskets) == _by_order(expected)
     with pytest.raises(InputError, match="has no column 'nope' \\(given as the order column\\)"):
         read_baskets(sqlite, table="lines", columns={"order": "nope"})
+
+
+def test_chunks_are_read_as_batches_and_give_the_csv_baskets(
+    shop: dict[str, object], pg_shop: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk goes through the reader on its own (never one frame of every row). SQLite
+    returns the rows in the CSV's order: the baskets, ids, customers, times, catalog and summary
+    are the CSV export's, byte for byte; PostgreSQL returns them in another order (baskets are
+    numbered by their first line): the same per order, and the same catalog and summary."""
+    import recommender.io.orders as orders
+
+    from .test_reading_columnar import _same
+
+    from_csv = read_baskets(shop["csv"])
+    sizes: list[int] = []
+    add = orders._Reading.add
+
+    def counted(self: object, coded: dict[str, object]) -> None:
+        sizes.append(len(next(iter(coded.values())).codes))  # type: ignore[attr-defined]
+        add(self, coded)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(orders._Reading, "add", counted)
+    rows = from_csv.summary.rows_read
+    from_sqlite = read_database(str(shop["sqlite"]), table="order_lines", chunk_rows=997)
+    assert sizes == [997] * (rows // 997) + [rows % 997]
+    _same(from_sqlite, from_csv)
+    assert from_csv.catalog is not None and from_csv.customers is not None and from_csv.timestamps is not None
+    sizes.clear()
+    from_postgres = read_database(pg_shop, table=TABLE, chunk_rows=997)
+    assert sizes == [997] * (rows // 997) + [rows % 997]
+    assert _per_order(from_postgres) == _per_order(from_csv)
+    assert from_postgres.summary == from_csv.summary
+    pd.testing.assert_frame_equal(from_postgres.catalog, from_csv.catalog)
+
+
+def _per_order(baskets: object) -> dict[str, tuple[object, ...]]:
+    """Order id -> its items, customer and time."""
+    items = _by_order(baskets)
+    return {
+        order: (items[order], customer, time)
+        for order, customer, time in zip(
+            baskets.basket_ids,  # type: ignore[attr-defined]
+            baskets.customers,  # type: ignore[attr-defined]
+            baskets.timestamps.tolist(),  # type: ignore[attr-defined]
+        )
+    }
+
+
+def test_a_null_or_a_mixed_type_in_one_chunk_changes_no_id(tmp_path: Path) -> None:
+    """An integer column with a NULL in one chunk keeps its ids (1, not 1.0, as a pandas column
+    would make them); a SQLite column holding text and numbers reads as text, as in a CSV."""
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE lines (order_id INTEGER, item_id, quantity)")
+        db.executemany(
+            "INSERT INTO lines VALUES (?, ?, ?)",
+            [(1, "tea", 1), (1, 7, 2), (2, "tea", 1), (None, "mug", 1), (3, 7.5, "2"), (3, "mug", None)],
+        )
+    csv = tmp_path / "orders.csv"
+    csv.write_text("order_id,item_id,quantity\n1,tea,1\n1,7,2\n2,tea,1\n,mug,1\n3,7.5,2\n3,mug,\n")
+    expected = read_baskets(csv)
+    for chunk_rows in (1, 2, 4, 100):
+        baskets = read_database(f"sqlite:///{path}", table="lines", chunk_rows=chunk_rows)
+        assert baskets.basket_ids == ("1", "2", "3") == expected.basket_ids
+        assert [baskets.basket(i) for i in range(3)] == [("7", "tea"), ("tea",), ("7.5", "mug")]
+        assert baskets.summary == expected.summary and baskets.summary.missing_item_rows == 1

@@ -9,7 +9,7 @@ is kept.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from .catalog import catalog_from_lines
 from .non_products import LeftOut, NonProductOptions, find_non_products, never_sold
 from .source import file_encoding, open_binary, undecodable_line
 
-__all__ = ["ColumnSpec", "read_long", "long_from_frame", "header_names_orders"]
+__all__ = ["ColumnSpec", "read_long", "long_from_frame", "long_from_batches", "header_names_orders"]
 
 # Known names, compared after lower-casing and dropping everything but letters and digits.
 CANDIDATES: dict[str, tuple[str, ...]] = {
@@ -203,10 +203,10 @@ def read_long(
                 names, batches = _parquet_batches(path, columns, what)
             else:
                 names, batches = _csv_batches(path, columns, what)
-            reading = _Reading(names, columns=columns, what=what, header_rows=1, non_products=non_products)
-            for batch in batches:
-                reading.add({name: _code_batch(batch.column(name)) for name in names})
-            return reading.finish(source)
+            columns_of = ({name: batch.column(name) for name in names} for batch in batches)
+            return long_from_batches(
+                names, columns_of, columns=columns, what=what, source=source, header_rows=1, non_products=non_products
+            )
         except _WholeFile:
             table = _read_parquet(path, columns, what)
         except _PandasReads:
@@ -439,6 +439,29 @@ def long_from_frame(
     return _long_from_columns(
         coded, columns=spec, what=what, source=source, header_rows=header_rows, non_products=non_products
     )
+
+
+def long_from_batches(
+    names: list[str],
+    batches: Iterable[Mapping[str, pa.Array]],
+    *,
+    columns: ColumnSpec,
+    what: str,
+    source: SourceInfo | None,
+    header_rows: int = 0,
+    non_products: NonProductOptions | None = None,
+) -> Baskets:
+    """Baskets from a long order table given a batch of lines at a time: each batch an Arrow
+    array per column of ``names`` (a CSV's block, a Parquet record batch, a database's chunk).
+
+    Each batch's ids become codes into dictionaries that grow, the reading rules are applied
+    to it, and only its kept lines' codes are kept: whatever the batches, the baskets of one
+    batch holding every line.
+    """
+    reading = _Reading(names, columns=columns, what=what, header_rows=header_rows, non_products=non_products)
+    for batch in batches:
+        reading.add({name: _code_batch(batch[name]) for name in names})
+    return reading.finish(source)
 
 
 def _long_from_columns(
