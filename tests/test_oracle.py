@@ -130,3 +130,34 @@ def test_batches_are_split_and_mined_in_processes(monkeypatch):
             if count >= 3:
                 expected[itemset] = count
     assert got == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shops(min_baskets=4))
+def test_conditional_batches_hold_only_what_can_be_frequent_and_need_no_table(shop):
+    """Every row of a batch has two members or more and every column (a member of its owner's
+    database) is in min_count rows or more; the batches are the same whether the frequent pairs
+    are looked up in a table or searched among sorted keys, and the members counted or sorted."""
+    import numpy as np
+
+    from recommender.io import read_baskets
+    from recommender.mining import encode, partition
+
+    baskets, min_support, _, _ = shop
+    parsed = read_baskets(baskets)
+    min_count = max(1, int(np.ceil(min_support * len(parsed) - 1e-9)))
+    reduced = encode.reduce_for_mining(parsed, parsed.item_counts(), min_count)
+    batches = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
+    for batch in batches:
+        assert np.diff(batch.matrix.indptr).min() >= 2
+        assert np.bincount(batch.matrix.indices, minlength=batch.matrix.shape[1]).min() >= min_count
+    table_cells, dense_keys = encode.PAIR_TABLE_CELLS, partition.DENSE_KEYS
+    encode.PAIR_TABLE_CELLS = partition.DENSE_KEYS = 0
+    try:
+        searched = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
+    finally:
+        encode.PAIR_TABLE_CELLS, partition.DENSE_KEYS = table_cells, dense_keys
+    assert len(searched) == len(batches)
+    for one, other in zip(batches, searched):
+        assert (one.matrix != other.matrix).nnz == 0
+        assert np.array_equal(one.owner, other.owner) and np.array_equal(one.member, other.member)

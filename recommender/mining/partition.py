@@ -19,9 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .encode import is_frequent_pair, within_basket_pairs
+from .encode import frequent_pair_table, is_frequent_pair, within_basket_pairs
 
 __all__ = ["ConditionalBatch", "conditional_batches"]
+
+# Keys of (owner, member) below this are counted in an array rather than sorted (8 bytes each).
+DENSE_KEYS = 1 << 24
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -55,6 +58,9 @@ def conditional_batches(
     frequent itemset and are left out. ``max_cells`` bounds rows x columns of a batch.
     """
     width = matrix.shape[1]
+    if not matrix.has_sorted_indices:
+        matrix = matrix.sorted_indices()
+    table = frequent_pair_table(pair_keys, width)
     counts = np.asarray(matrix.sum(axis=0)).ravel()
     # Rank: more frequent first, ties by column, as FP-growth orders its tree.
     order = np.lexsort((np.arange(width), -counts))
@@ -67,7 +73,7 @@ def conditional_batches(
     for first, second, basket in within_basket_pairs(matrix):
         x = matrix.indices[first].astype(np.int64)
         y = matrix.indices[second].astype(np.int64)
-        keep = (rank[y] < rank[x]) & is_frequent_pair(x * width + y, pair_keys)
+        keep = (rank[y] < rank[x]) & is_frequent_pair(x * width + y, pair_keys, table)
         owners.append(x[keep])
         baskets.append(basket[keep])
         members.append(y[keep])
@@ -77,24 +83,28 @@ def conditional_batches(
     basket = np.concatenate(baskets)
     member = np.concatenate(members)
 
-    # Rows of a database are (owner, basket) with at least two members.
-    sort = np.lexsort((member, basket, owner))
+    # Grouped by owner, then basket, then member: the pairs came basket by basket and each
+    # basket's members in column order, so a stable sort by owner (a radix sort below 65,536
+    # columns) is enough.
+    sort = np.argsort(owner.astype(np.uint16) if width <= 1 << 16 else owner, kind="stable")
     owner, basket, member = owner[sort], basket[sort], member[sort]
-    row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-    row_id = np.cumsum(row_start) - 1
-    row_size = np.bincount(row_id)
-    keep = row_size[row_id] >= 2
-    owner, basket, member, row_id = owner[keep], basket[keep], member[keep], row_id[keep]
+    del sort
+    # Rows of a database are (owner, basket) with at least two members; a member in fewer than
+    # min_count rows of its owner's database is in no frequent itemset of it. Dropping such
+    # members can leave rows of one member, and those rows members below the count: again,
+    # until nothing changes. (On 3 million baskets: a fifth fewer rows for mlxtend.)
+    while len(owner):
+        row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
+        row_id = np.cumsum(row_start) - 1
+        keep = np.bincount(row_id)[row_id] >= 2
+        column_keys, column_of_entry, column_rows = _distinct(owner[keep] * width + member[keep], width * width)
+        keep[keep] = column_rows[column_of_entry] >= min_count
+        if keep.all():
+            break
+        owner, basket, member = owner[keep], basket[keep], member[keep]
     if len(owner) == 0:
         return []
-    _, row_id = np.unique(row_id, return_inverse=True)
-    row_owner = np.zeros(row_id.max() + 1, dtype=np.int64)
-    row_owner[row_id] = owner
-    rows_per_owner = np.bincount(row_owner, minlength=width)
-
-    # Columns of a database: its distinct members.
-    column_key = owner * width + member
-    column_keys, column_of_entry = np.unique(column_key, return_inverse=True)
+    rows_per_owner = np.bincount(owner[row_start], minlength=width)
     column_owner, column_member = np.divmod(column_keys, width)
     columns_per_owner = np.bincount(column_owner, minlength=width)
 
@@ -126,3 +136,16 @@ def conditional_batches(
         block.sort_indices()
         batches.append(ConditionalBatch(matrix=block, owner=column_owner[used_cols], member=column_member[used_cols]))
     return batches
+
+
+def _distinct(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True, return_counts=True)`` for keys in ``[0, size)``,
+    by counting when ``size`` is at most ``DENSE_KEYS`` (no sort)."""
+    if size > DENSE_KEYS:
+        distinct, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        return distinct, inverse, counts
+    tally = np.bincount(keys, minlength=size)
+    distinct = np.flatnonzero(tally)
+    code = np.zeros(size, dtype=np.int64)
+    code[distinct] = np.arange(len(distinct))
+    return distinct, code[keys], tally[distinct]
