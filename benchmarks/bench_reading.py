@@ -9,6 +9,10 @@ reading adds); ``growth`` is the bytes each further line costs between the small
 largest file. With a fixed number of distinct items, what reading holds per line is the kept
 lines' integer codes (an order and an item code, 8 bytes) and, since there is an order per 10
 lines here, the orders' ids; the rest (the items, each once; a batch of lines) does not grow.
+Of the peak, each run also gives the resident size after the first batch (the file's reader
+set up), the peak before the end (the basket matrix laid out, the order ids made Python
+strings), and the size of what reading returns, its ``output`` (the matrix's int32 item per
+kept line and its offsets, the order ids, the item ids): the peak beyond it is the reader's own.
 
     python benchmarks/bench_reading.py --preset small   # seconds; run by the tests
     python benchmarks/bench_reading.py --preset full    # 1M, 3M, 10M lines
@@ -41,17 +45,34 @@ CHILD = """
 import json, re, sys, time
 from pathlib import Path
 import recommender.io
+import recommender.io.orders as orders
 from recommender.io import read_baskets
-def high_water():  # VmHWM: the peak resident size of this program (ru_maxrss counts the parent's before exec)
-    return int(re.search(r"VmHWM:\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1))
-imported = high_water()
+def status(key):  # VmHWM: the peak resident size of this program (ru_maxrss counts the parent's before exec)
+    return int(re.search(key + r":\\s+(\\d+)", Path("/proc/self/status").read_text()).group(1))
+# Where reading stands (kB): resident after the first batch (the file's reader set up, its
+# first block or row group), and the peak before the end (the basket matrix, the ids).
+marks = {}
+add, finish = orders._Reading.add, orders._Reading.finish
+def first_batch(self, coded):
+    add(self, coded)
+    marks.setdefault("first_batch_rss_kb", status("VmRSS"))
+def at_end(self, source):
+    marks["before_end_hwm_kb"] = status("VmHWM")
+    return finish(self, source)
+orders._Reading.add, orders._Reading.finish = first_batch, at_end
+imported = status("VmHWM")
 print("imported", flush=True)
 sys.stdin.readline()
 started = time.perf_counter()
 baskets = read_baskets(sys.argv[1])
-print(json.dumps({"seconds": time.perf_counter() - started, "baskets": len(baskets), "items": baskets.n_items,
-                  "rows": baskets.summary.rows_read, "imports_rss_kb": imported,
-                  "peak_rss_kb": high_water()}), flush=True)
+seconds = time.perf_counter() - started
+peak = status("VmHWM")
+ids = baskets.basket_ids or ()
+output = (baskets.indptr.nbytes + baskets.indices.nbytes + sys.getsizeof(ids) + sum(map(sys.getsizeof, ids))
+          + sum(map(sys.getsizeof, baskets.items)))
+print(json.dumps({"seconds": seconds, "baskets": len(baskets), "items": baskets.n_items,
+                  "rows": baskets.summary.rows_read, "imports_rss_kb": imported, "peak_rss_kb": peak,
+                  "output_kb": output // 1024, **marks}), flush=True)
 """
 
 
@@ -121,6 +142,8 @@ def read_in_child(path: Path) -> dict[str, Any]:
     result = json.loads(out.strip().splitlines()[-1])
     read_seconds = result.pop("seconds")
     imports_rss, peak_rss = result.pop("imports_rss_kb") / 2**10, result.pop("peak_rss_kb") / 2**10
+    first_batch, before_end = result.pop("first_batch_rss_kb") / 2**10, result.pop("before_end_hwm_kb") / 2**10
+    output = result.pop("output_kb") / 2**10
     return {
         **result,
         "wall_seconds": round(seconds, 2),
@@ -130,6 +153,12 @@ def read_in_child(path: Path) -> dict[str, Any]:
         # The kernel's own peak resident size of the reading process (no sampling), and its rise.
         "peak_rss_mb": round(peak_rss),
         "peak_rss_rise_mb": round(peak_rss - imports_rss),
+        # Of that rise: resident after the first batch, the peak before the end, and the size of
+        # what reading returns (basket matrix, order ids, item ids); the rest is beyond the output.
+        "first_batch_rise_mb": round(first_batch - imports_rss),
+        "before_end_rise_mb": round(before_end - imports_rss),
+        "output_mb": round(output, 1),
+        "beyond_output_mb": round(peak_rss - imports_rss - output),
     }
 
 

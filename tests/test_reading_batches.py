@@ -38,9 +38,11 @@ def _same(a, b) -> None:
 
 def _read(monkeypatch, path, *, lines: int, block_bytes: int, **options):
     """The baskets of ``path`` read in batches of ``lines`` (Parquet) or blocks of ``block_bytes``
-    (CSV), and how many batches that was."""
+    (CSV), the kept codes in blocks of 5 when batches are small, and how many batches that was."""
     monkeypatch.setattr(orders, "BATCH_LINES", lines)
     monkeypatch.setattr(orders, "_CSV_BLOCK_BYTES", block_bytes)
+    # The kept codes in blocks of 5: a batch's codes across blocks, and many blocks.
+    monkeypatch.setattr(orders, "CODE_BLOCK", 5 if lines < ONE_BATCH_SIZES["lines"] else 1 << 20)
     batches = []
     add = orders._Reading.add
 
@@ -211,14 +213,18 @@ def test_ids_sharing_hashes_read_as_with_the_real_hash(monkeypatch, tmp_path):
     assert whole.customers is not None and len(set(whole.basket_ids)) == len(whole) > 20
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_basket_matrix_from_parts_is_scipys_from_all_lines(seed):
+@pytest.mark.parametrize("seed, placed", [(0, 1 << 16), (1, 7), (2, 1)])
+def test_basket_matrix_from_parts_is_scipys_from_all_lines(monkeypatch, seed, placed):
     """The counting sort over parts gives scipy's COO-to-CSR of the joined lines: baskets
     spread over parts and unsorted, items repeated within and across parts, basket codes no
-    line uses (left out), items no line uses (not in the vocabulary)."""
+    line uses (left out), items no line uses (not in the vocabulary); parts placed whole or
+    a few lines at a time."""
     import scipy.sparse as sp
 
+    import recommender.io.baskets as baskets
     from recommender.io.baskets import SourceInfo, baskets_from_code_parts
+
+    monkeypatch.setattr(baskets, "_PLACED_LINES", placed)
 
     rng = np.random.default_rng(seed)
     lines, n_codes, n_labels = 2_000, 300, 60
@@ -244,3 +250,14 @@ def test_basket_matrix_from_parts_is_scipys_from_all_lines(seed):
     assert b.indices.dtype == np.int32 and b.indptr.dtype == np.int64
     assert b.basket_ids == tuple(f"o{k}" for k in kept) and len(kept) < n_codes
     assert b.summary.repeated_item_rows == lines - expected.nnz > 0
+
+
+def test_kept_codes_in_blocks(monkeypatch):
+    monkeypatch.setattr(orders, "CODE_BLOCK", 5)
+    codes = orders._Codes()
+    assert codes.parts() == []
+    for start, stop in ((0, 3), (3, 3), (3, 12), (12, 13)):
+        codes.append(np.arange(start, stop, dtype=np.int32))
+    parts = codes.parts()
+    assert [part.tolist() for part in parts] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11, 12]]
+    assert codes.parts() == []

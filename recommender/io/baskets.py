@@ -386,6 +386,10 @@ def baskets_from_code_parts(
     )
 
 
+# Lines placed at a time when the basket matrix is laid out.
+_PLACED_LINES = 1 << 16
+
+
 def _rows_of_parts(
     order_parts: list[np.ndarray], item_parts: list[np.ndarray], rank: np.ndarray, *, n_rows: int, n_cols: int
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -411,15 +415,18 @@ def _rows_of_parts(
     indices = np.empty(int(indptr[-1]), dtype=np.int32)
     # The last parts first: the memory a reader took last is given back first.
     while order_parts:
-        rows, items = order_parts.pop(), item_parts.pop()
-        by_row = np.argsort(rows, kind="stable")
-        rows = rows[by_row]
-        starts = np.flatnonzero(np.diff(rows, prepend=-1))
-        sizes = np.diff(starts, append=len(rows))
-        within = np.arange(len(rows)) - np.repeat(starts, sizes)
-        indices[free[rows] + within] = rank[items[by_row]]
-        free[rows[starts]] += sizes
-        del rows, items, by_row, starts, sizes, within
+        part_rows, part_items = order_parts.pop(), item_parts.pop()
+        # A slice of lines at a time: the sort's arrays stay small whatever the parts.
+        for start in range(0, len(part_rows), _PLACED_LINES):
+            lines = slice(start, start + _PLACED_LINES)
+            by_row = np.argsort(part_rows[lines], kind="stable")
+            rows = part_rows[lines][by_row]
+            starts = np.flatnonzero(np.diff(rows, prepend=-1))
+            sizes = np.diff(starts, append=len(rows))
+            within = np.arange(len(rows)) - np.repeat(starts, sizes)
+            indices[free[rows] + within] = rank[part_items[lines][by_row]]
+            free[rows[starts]] += sizes
+        del part_rows, part_items
     del free
     matrix = sp.csr_matrix((np.ones(len(indices), dtype=bool), indices, indptr), shape=(n_rows, n_cols))
     del indices

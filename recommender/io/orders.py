@@ -8,9 +8,10 @@ is kept.
 
 from __future__ import annotations
 
+import mmap
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -496,7 +497,7 @@ class _Ids:
     """
 
     def __init__(self) -> None:
-        self.by_hash = Int64HashTable()
+        self.by_hash: Int64HashTable | None = Int64HashTable()
         self.count = 0
         self.data = np.zeros(1 << 12, dtype=np.uint8)  # the ids' UTF-8 bytes
         self.ends = np.zeros(1 << 8, dtype=np.int64)  # id k is data[ends[k]:ends[k + 1]]
@@ -504,6 +505,10 @@ class _Ids:
 
     def __len__(self) -> int:
         return self.count
+
+    def close(self) -> None:
+        """No more ids will be coded: the hash table is let go, the ids kept."""
+        self.by_hash = None
 
     def encode(self, column: _Coded) -> tuple[np.ndarray, pd.Series]:
         """The lines' codes (int32, ``-1`` missing), and the column's distinct values stripped."""
@@ -516,6 +521,8 @@ class _Ids:
 
     def _codes(self, values: np.ndarray) -> np.ndarray:
         """The code of each id (strings, perhaps repeated), new ids coded in the order given."""
+        if self.by_hash is None:
+            raise RuntimeError("ids are coded after the reading ended")
         hashes = _hash(values)
         codes = self.by_hash.lookup(hashes).astype(np.int64)  # -1: a hash not seen before
         clash = np.zeros(len(values), dtype=bool)
@@ -574,6 +581,41 @@ class _Ids:
         return self.strings().to_numpy(zero_copy_only=False)
 
 
+class _Codes:
+    """An int32 column growing batch by batch, held in blocks of anonymous memory mapped one
+    by one: a block let go is given back to the system at once. (Arrays from malloc, freed in
+    the middle of its heap, stay resident: the memory the lines' codes took would still count
+    when the basket matrix and the order ids are made.) Pages of a block not yet written take
+    no memory.
+    """
+
+    def __init__(self) -> None:
+        self.blocks: list[np.ndarray] = []
+        self.filled = 0  # values in the last block
+
+    def append(self, values: np.ndarray) -> None:
+        start = 0
+        while start < len(values):
+            if not self.blocks or self.filled == CODE_BLOCK:
+                self.blocks.append(np.frombuffer(mmap.mmap(-1, CODE_BLOCK * 4), dtype=np.int32))
+                self.filled = 0
+            end = min(len(values), start + CODE_BLOCK - self.filled)
+            self.blocks[-1][self.filled : self.filled + end - start] = values[start:end]
+            self.filled += end - start
+            start = end
+
+    def parts(self) -> list[np.ndarray]:
+        """The values, a view of each block: the blocks are then held by those alone."""
+        blocks, self.blocks = self.blocks, []
+        if blocks:
+            blocks[-1] = blocks[-1][: self.filled]
+        return blocks
+
+
+# Codes per block of a kept column (4 MB): the lines' codes are let go block by block.
+CODE_BLOCK = 1 << 20
+
+
 def _hash(values: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each string (int64; pandas' SipHash of its UTF-8 bytes)."""
     return pd.util.hash_array(values, categorize=False).view(np.int64)
@@ -613,6 +655,8 @@ class _Reading:
         self.rows = 0
         self.counts = {"cancelled_rows": 0, "returned_rows": 0, "missing_item_rows": 0}
         self.kept: dict[str, list[np.ndarray]] = {}
+        # The kept lines' basket and item codes, the two columns every table has.
+        self.baskets, self.items_kept = _Codes(), _Codes()
         # Non-product rules on descriptions or prices look at the kept lines' values; without
         # them the one rule left (never sold) needs each item's lines and lines selling nothing.
         self.by_line = bool(self.role["name"] or self.role["price"] or self.role["line_total"])
@@ -664,8 +708,8 @@ class _Reading:
             qty = quantity if quantity is not None else np.ones(rows)
             with np.errstate(divide="ignore", invalid="ignore"):
                 unit_price = line_total / np.where(qty != 0, qty, np.nan)
-        self._keep("basket", self._baskets(order[keep]))
-        self._keep("item", item[keep])
+        self.baskets.append(self._baskets(order[keep]))
+        self.items_kept.append(item[keep])
         if self.names is not None:
             self._keep("name", self.names.encode(coded[str(role["name"])])[0][keep])
         if unit_price is not None:
@@ -717,8 +761,11 @@ class _Reading:
             raise InputError(f"{self.what} has no rows; pass a table with one row per order line.")
         if self.errors:
             raise InputError(self.errors[min(self.errors)])
+        for ids in (self.orders, self.items, self.customers, self.names):
+            if ids is not None:
+                ids.close()
         # The basket and item codes stay in their batches' parts: joined, they would be held twice.
-        basket_parts, item_parts = self.kept.pop("basket", []), self.kept.pop("item", [])
+        basket_parts, item_parts = self.baskets.parts(), self.items_kept.parts()
         names, prices, none = self._column("name"), self._column("price"), self._column("none")
         customers, times = self._column("customer"), self._column("time")
         labels = self.items.labels()
@@ -758,7 +805,6 @@ class _Reading:
                 basket_parts[k] = number[part]
             order_of = order_of[np.concatenate(firsts)] if firsts else order_of[:0]
             del number, firsts
-        basket_ids = tuple(self.orders.take(order_of))
         basket_customers: tuple[str | None, ...] | None = None
         basket_times: np.ndarray | None = None
         codes = _joined(basket_parts) if customers is not None or times is not None else None
@@ -783,7 +829,7 @@ class _Reading:
                 names=_categorical(names, self.names.labels()) if names is not None and self.names else None,
                 prices=pd.Series(prices) if prices is not None else None,
             )
-        return baskets_from_code_parts(
+        baskets = baskets_from_code_parts(
             basket_parts,
             item_parts,
             labels,
@@ -791,13 +837,15 @@ class _Reading:
             rows_read=self.rows,
             source=source or SourceInfo(name=self.what, kind="dataframe", sha256=""),
             what=self.what,
-            basket_ids=basket_ids,
             customers=basket_customers,
             timestamps=basket_times,
             catalog=catalog,
             extra_summary={**self.counts, "non_product_rows": non_product_rows},
             non_products=found,
         )
+        # Every basket number has a line, so the order ids are the baskets' own; made Python
+        # strings only now, once the lines' codes are let go.
+        return replace(baskets, basket_ids=tuple(self.orders.take(order_of)))
 
     def _non_products(
         self,
