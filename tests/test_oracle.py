@@ -135,9 +135,10 @@ def test_batches_are_split_and_mined_in_processes(monkeypatch):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(shops(min_baskets=4))
 def test_conditional_batches_hold_only_what_can_be_frequent_and_need_no_table(shop):
-    """Every row of a batch has two members or more and every column (a member of its owner's
-    database) is in min_count rows or more; the batches are the same whether the frequent pairs
-    are looked up in a table or searched among sorted keys, and the members counted or sorted."""
+    """Every row of a batch has two members or more, and pruned until nothing changes, every
+    column (a member of its owner's database) is in min_count rows or more; the batches are the
+    same whether the frequent pairs are looked up in a table or searched among sorted keys, and
+    the members counted or sorted."""
     import numpy as np
 
     from recommender.io import read_baskets
@@ -148,16 +149,19 @@ def test_conditional_batches_hold_only_what_can_be_frequent_and_need_no_table(sh
     min_count = max(1, int(np.ceil(min_support * len(parsed) - 1e-9)))
     reduced = encode.reduce_for_mining(parsed, parsed.item_counts(), min_count)
     batches = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
-    for batch in batches:
-        assert np.diff(batch.matrix.indptr).min() >= 2
-        assert np.bincount(batch.matrix.indices, minlength=batch.matrix.shape[1]).min() >= min_count
-    table_cells, dense_keys = encode.PAIR_TABLE_CELLS, partition.DENSE_KEYS
-    encode.PAIR_TABLE_CELLS = partition.DENSE_KEYS = 0
+    table_cells, dense_keys, prune_until = encode.PAIR_TABLE_CELLS, partition.DENSE_KEYS, partition.PRUNE_UNTIL
     try:
+        partition.PRUNE_UNTIL = 0
+        pruned = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
+        encode.PAIR_TABLE_CELLS = partition.DENSE_KEYS = 0
         searched = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
     finally:
-        encode.PAIR_TABLE_CELLS, partition.DENSE_KEYS = table_cells, dense_keys
-    assert len(searched) == len(batches)
-    for one, other in zip(batches, searched):
+        encode.PAIR_TABLE_CELLS, partition.DENSE_KEYS, partition.PRUNE_UNTIL = table_cells, dense_keys, prune_until
+    for batch in batches + pruned:
+        assert np.diff(batch.matrix.indptr).min() >= 2
+    for batch in pruned:
+        assert np.bincount(batch.matrix.indices, minlength=batch.matrix.shape[1]).min() >= min_count
+    assert len(searched) == len(pruned)
+    for one, other in zip(pruned, searched):
         assert (one.matrix != other.matrix).nnz == 0
         assert np.array_equal(one.owner, other.owner) and np.array_equal(one.member, other.member)

@@ -36,9 +36,15 @@ def basket_matrix(baskets: Baskets, columns: np.ndarray) -> sp.csr_matrix:
     position[columns] = np.arange(len(columns))
     mapped = position[baskets.indices]
     keep = mapped >= 0
-    rows = np.repeat(np.arange(len(baskets), dtype=np.int64), np.diff(baskets.indptr))[keep]
-    data = np.ones(int(keep.sum()), dtype=bool)
-    return sp.csr_matrix((data, (rows, mapped[keep])), shape=(len(baskets), len(columns)))
+    # Built as CSR directly (each basket's kept entries stay in place), not through COO.
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    matrix = sp.csr_matrix(
+        (np.ones(int(kept_before[-1]), dtype=bool), mapped[keep], kept_before[baskets.indptr]),
+        shape=(len(baskets), len(columns)),
+    )
+    if not matrix.has_sorted_indices:  # columns not in ascending order
+        matrix.sort_indices()
+    return matrix
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -61,7 +67,7 @@ class Reduced:
 
 
 def within_basket_pairs(
-    matrix: sp.csr_matrix, *, block: int = 4096
+    matrix: sp.csr_matrix, *, block: int = 1 << 15
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every ordered pair of distinct items within each basket, a block of baskets at a time.
 
@@ -114,15 +120,19 @@ def _keep_partnered(matrix: sp.csr_matrix, pair_keys: np.ndarray) -> sp.csr_matr
     for first, second, _ in within_basket_pairs(matrix):
         keys = matrix.indices[first].astype(np.int64) * width + matrix.indices[second]
         partnered[first[is_frequent_pair(keys, pair_keys, table)]] = True
-    entry_row = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    keep_rows = np.bincount(entry_row[partnered], minlength=matrix.shape[0]) >= 2
-    keep = partnered & keep_rows[entry_row]
-    new_rows = np.cumsum(keep_rows) - 1
+    partnered_before = np.concatenate(([0], np.cumsum(partnered)))
+    per_row = np.diff(partnered_before[matrix.indptr])
+    keep_rows = per_row >= 2
+    keep = partnered & np.repeat(keep_rows, np.diff(matrix.indptr))
+    # Built as CSR directly: each kept basket's entries stay in place and in order.
     reduced = sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=bool), (new_rows[entry_row[keep]], matrix.indices[keep])),
+        (
+            np.ones(int(keep.sum()), dtype=bool),
+            matrix.indices[keep],
+            np.concatenate(([0], np.cumsum(per_row[keep_rows]))),
+        ),
         shape=(int(keep_rows.sum()), width),
     )
-    reduced.sort_indices()
     return reduced
 
 

@@ -23,6 +23,8 @@ from .encode import frequent_pair_table, is_frequent_pair, within_basket_pairs
 
 __all__ = ["ConditionalBatch", "conditional_batches"]
 
+# Members are pruned again while a pass drops at least this share of the entries.
+PRUNE_UNTIL = 0.01
 # Keys of (owner, member) below this are counted in an array rather than sorted (8 bytes each).
 DENSE_KEYS = 1 << 24
 
@@ -83,27 +85,41 @@ def conditional_batches(
     basket = np.concatenate(baskets)
     member = np.concatenate(members)
 
+    # Rows of a database are (owner, basket) with at least two members; a member in fewer than
+    # min_count rows of its owner's database is in no frequent itemset of it. Dropping such
+    # members can leave rows of one member, and those rows members below the count: again,
+    # while a pass drops at least PRUNE_UNTIL of the entries (on 3 million baskets: 30% fewer
+    # entries for mlxtend in six passes; the last passes drop a few thousand each). A row's
+    # entries are together already: the pairs came basket by basket, an owner's at a time.
+    while len(owner):
+        row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
+        row_id = np.cumsum(row_start) - 1
+        keep = np.bincount(row_id)[row_id] >= 2
+        _, column_of_entry, column_rows = _distinct(owner[keep] * width + member[keep], width * width)
+        keep[keep] = column_rows[column_of_entry] >= min_count
+        dropped = len(keep) - int(keep.sum())
+        owner, basket, member = owner[keep], basket[keep], member[keep]
+        if dropped <= PRUNE_UNTIL * (len(owner) + dropped):
+            break
+    if len(owner) == 0:
+        return []
+    # The last pass may have left rows of one member: of no use, but harmless (the miner counts
+    # itemsets of two or more members only); dropped all the same.
+    row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
+    row_id = np.cumsum(row_start) - 1
+    keep = np.bincount(row_id)[row_id] >= 2
+    owner, basket, member = owner[keep], basket[keep], member[keep]
+    if len(owner) == 0:
+        return []
     # Grouped by owner, then basket, then member: the pairs came basket by basket and each
     # basket's members in column order, so a stable sort by owner (a radix sort below 65,536
     # columns) is enough.
     sort = np.argsort(owner.astype(np.uint16) if width <= 1 << 16 else owner, kind="stable")
     owner, basket, member = owner[sort], basket[sort], member[sort]
     del sort
-    # Rows of a database are (owner, basket) with at least two members; a member in fewer than
-    # min_count rows of its owner's database is in no frequent itemset of it. Dropping such
-    # members can leave rows of one member, and those rows members below the count: again,
-    # until nothing changes. (On 3 million baskets: a fifth fewer rows for mlxtend.)
-    while len(owner):
-        row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-        row_id = np.cumsum(row_start) - 1
-        keep = np.bincount(row_id)[row_id] >= 2
-        column_keys, column_of_entry, column_rows = _distinct(owner[keep] * width + member[keep], width * width)
-        keep[keep] = column_rows[column_of_entry] >= min_count
-        if keep.all():
-            break
-        owner, basket, member = owner[keep], basket[keep], member[keep]
-    if len(owner) == 0:
-        return []
+    row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
+    row_id = np.cumsum(row_start) - 1
+    column_keys, column_of_entry, _ = _distinct(owner * width + member, width * width)
     rows_per_owner = np.bincount(owner[row_start], minlength=width)
     column_owner, column_member = np.divmod(column_keys, width)
     columns_per_owner = np.bincount(column_owner, minlength=width)
