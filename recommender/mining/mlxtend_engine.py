@@ -87,7 +87,10 @@ def mine_batches(
     total = sum(batch.cost for batch in batches)
     if workers <= 1 or len(batches) < 2 or total < PARALLEL_MIN_ENTRIES:
         return [itemset for batch in batches for itemset in _mine_batch(batch, min_count, max_len)]
-    # fork shares the imported libraries with the children at no cost; spawn elsewhere.
+    # fork shares the imported libraries with the children at no cost (mlxtend imported here
+    # first, rather than once in each worker); spawn elsewhere.
+    from mlxtend.frequent_patterns import fpgrowth  # noqa: F401
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and os.name == "posix" else "spawn"
     context = multiprocessing.get_context(method)
     ordered = sorted(batches, key=lambda batch: -batch.cost)

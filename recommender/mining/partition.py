@@ -76,9 +76,11 @@ def conditional_batches(
         x = matrix.indices[first].astype(np.int64)
         y = matrix.indices[second].astype(np.int64)
         keep = (rank[y] < rank[x]) & is_frequent_pair(x * width + y, pair_keys, table)
-        owners.append(x[keep])
-        baskets.append(basket[keep])
-        members.append(y[keep])
+        # Kept as int32 (columns and baskets of a sparse matrix fit): half the memory of the
+        # entries, the largest arrays of the mining stage.
+        owners.append(x[keep].astype(np.int32))
+        baskets.append(basket[keep].astype(np.int32))
+        members.append(y[keep].astype(np.int32))
     if not owners:
         return []
     owner = np.concatenate(owners)
@@ -95,7 +97,7 @@ def conditional_batches(
         row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
         row_id = np.cumsum(row_start) - 1
         keep = np.bincount(row_id)[row_id] >= 2
-        _, column_of_entry, column_rows = _distinct(owner[keep] * width + member[keep], width * width)
+        _, column_of_entry, column_rows = _distinct(owner[keep].astype(np.int64) * width + member[keep], width * width)
         keep[keep] = column_rows[column_of_entry] >= min_count
         dropped = len(keep) - int(keep.sum())
         owner, basket, member = owner[keep], basket[keep], member[keep]
@@ -119,7 +121,7 @@ def conditional_batches(
     del sort
     row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
     row_id = np.cumsum(row_start) - 1
-    column_keys, column_of_entry, _ = _distinct(owner * width + member, width * width)
+    column_keys, column_of_entry, _ = _distinct(owner.astype(np.int64) * width + member, width * width)
     rows_per_owner = np.bincount(owner[row_start], minlength=width)
     column_owner, column_member = np.divmod(column_keys, width)
     columns_per_owner = np.bincount(column_owner, minlength=width)
