@@ -95,7 +95,7 @@ def conditional_batches(
     # entries are together already: the pairs came basket by basket, an owner's at a time.
     while len(owner):
         row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-        row_id = np.cumsum(row_start) - 1
+        row_id = np.cumsum(row_start, dtype=np.int64) - 1
         keep = np.bincount(row_id)[row_id] >= 2
         _, column_of_entry, column_rows = _distinct(owner[keep].astype(np.int64) * width + member[keep], width * width)
         keep[keep] = column_rows[column_of_entry] >= min_count
@@ -108,7 +108,7 @@ def conditional_batches(
     # The last pass may have left rows of one member: of no use, but harmless (the miner counts
     # itemsets of two or more members only); dropped all the same.
     row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-    row_id = np.cumsum(row_start) - 1
+    row_id = np.cumsum(row_start, dtype=np.int64) - 1
     keep = np.bincount(row_id)[row_id] >= 2
     owner, basket, member = owner[keep], basket[keep], member[keep]
     if len(owner) == 0:
@@ -120,7 +120,7 @@ def conditional_batches(
     owner, basket, member = owner[sort], basket[sort], member[sort]
     del sort
     row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-    row_id = np.cumsum(row_start) - 1
+    row_id = np.cumsum(row_start, dtype=np.int64) - 1
     column_keys, column_of_entry, _ = _distinct(owner.astype(np.int64) * width + member, width * width)
     rows_per_owner = np.bincount(owner[row_start], minlength=width)
     column_owner, column_member = np.divmod(column_keys, width)
