@@ -154,14 +154,24 @@ def test_conditional_batches_hold_only_what_can_be_frequent_and_need_no_table(sh
         partition.PRUNE_UNTIL = 0
         pruned = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
         encode.PAIR_TABLE_CELLS = partition.DENSE_KEYS = 0
+        unpadded = encode.reduce_for_mining(parsed, parsed.item_counts(), min_count)
         searched = partition.conditional_batches(reduced.matrix, reduced.pair_keys, min_count=min_count)
     finally:
         encode.PAIR_TABLE_CELLS, partition.DENSE_KEYS, partition.PRUNE_UNTIL = table_cells, dense_keys, prune_until
+    assert (unpadded.matrix != reduced.matrix).nnz == 0 and np.array_equal(unpadded.pair_keys, reduced.pair_keys)
     for batch in batches + pruned:
         assert np.diff(batch.matrix.indptr).min() >= 2
     for batch in pruned:
         assert np.bincount(batch.matrix.indices, minlength=batch.matrix.shape[1]).min() >= min_count
-    assert len(searched) == len(pruned)
-    for one, other in zip(pruned, searched):
-        assert (one.matrix != other.matrix).nnz == 0
-        assert np.array_equal(one.owner, other.owner) and np.array_equal(one.member, other.member)
+    # The same databases (rows in any order): each row as its (owner, member) pairs.
+    assert [_rows(batch) for batch in pruned] == [_rows(batch) for batch in searched]
+
+
+def _rows(batch):
+    matrix = batch.matrix
+    return sorted(
+        tuple(
+            (int(batch.owner[c]), int(batch.member[c])) for c in matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
+        )
+        for r in range(matrix.shape[0])
+    )

@@ -115,29 +115,40 @@ def is_frequent_pair(keys: np.ndarray, pair_keys: np.ndarray, table: np.ndarray 
     return hit
 
 
-def _partnered_by_width(matrix: sp.csr_matrix, table: np.ndarray) -> np.ndarray:
-    """Whether each entry of ``matrix`` has a frequent partner in its basket (``table``: the
-    frequent pairs over the columns and one more, the padding's).
-
-    Baskets of one width (padded to a few widths, each at most a quarter above the last) are
-    taken together as a rows x width array: every pair of its items is looked up at once.
+def baskets_by_width(matrix: sp.csr_matrix) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The baskets of two or more entries, those of about one width together: ``(rows,
+    entries)``, ``entries`` a rows x width array of positions in ``matrix.indices``, padded
+    with ``matrix.nnz`` (a position past them). Widths grow by a quarter at most, so that at
+    most a fifth of the array is padding; at most ``PAIRS_AT_ONCE`` width x width cells at a time.
     """
-    width = matrix.shape[1]
     sizes = np.diff(matrix.indptr)
-    columns = np.append(matrix.indices, width)  # position nnz: the padding
-    partnered = np.zeros(matrix.nnz + 1, dtype=bool)
     low, high = 2, 2
     largest = int(sizes.max(initial=0))
     while low <= largest:
         baskets = np.flatnonzero((sizes >= low) & (sizes <= high))
         step = max(1, PAIRS_AT_ONCE // (high * high))
+        offsets = np.arange(high)
         for start in range(0, len(baskets), step):
             rows = baskets[start : start + step]
-            offsets = np.arange(high)
-            entries = np.where(offsets < sizes[rows][:, None], matrix.indptr[rows][:, None] + offsets, matrix.nnz)
-            items = columns[entries]
-            partnered[entries] = table[items[:, :, None], items[:, None, :]].any(axis=2)
+            yield rows, np.where(offsets < sizes[rows][:, None], matrix.indptr[rows][:, None] + offsets, matrix.nnz)
         low, high = high + 1, max(high + 1, int(high * 1.25))
+
+
+def padded_pair_table(pair_keys: np.ndarray, width: int) -> np.ndarray | None:
+    """The frequent pairs (keys ``x * width + y``) as a ``(width + 1) x (width + 1)`` boolean
+    table, the last column and row the padding's (in no pair); None when too large."""
+    table = frequent_pair_table(pair_keys // width * (width + 1) + pair_keys % width, width + 1)
+    return None if table is None else table.reshape(width + 1, width + 1)
+
+
+def _partnered_by_width(matrix: sp.csr_matrix, table: np.ndarray) -> np.ndarray:
+    """Whether each entry of ``matrix`` has a frequent partner in its basket (``table``: the
+    :func:`padded_pair_table`): every pair of a padded basket's items is looked up at once."""
+    columns = np.append(matrix.indices, matrix.shape[1])  # position nnz: the padding
+    partnered = np.zeros(matrix.nnz + 1, dtype=bool)
+    for _, entries in baskets_by_width(matrix):
+        items = columns[entries]
+        partnered[entries] = table[items[:, :, None], items[:, None, :]].any(axis=2)
     return partnered[:-1]
 
 
@@ -145,10 +156,9 @@ def _keep_partnered(matrix: sp.csr_matrix, pair_keys: np.ndarray) -> sp.csr_matr
     """Baskets reduced to the items with a frequent partner in the same basket; baskets left
     with fewer than two items are dropped."""
     width = matrix.shape[1]
-    # A column more, the padding's, in no pair.
-    table = frequent_pair_table(pair_keys // width * (width + 1) + pair_keys % width, width + 1)
+    table = padded_pair_table(pair_keys, width)
     if table is not None:
-        partnered = _partnered_by_width(matrix, table.reshape(width + 1, width + 1))
+        partnered = _partnered_by_width(matrix, table)
     else:
         partnered = np.zeros(matrix.nnz, dtype=bool)
         for first, second, _ in within_basket_pairs(matrix):

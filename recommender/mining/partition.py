@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .encode import frequent_pair_table, is_frequent_pair, within_basket_pairs
+from .encode import baskets_by_width, is_frequent_pair, padded_pair_table, within_basket_pairs
 
 __all__ = ["ConditionalBatch", "conditional_batches"]
 
@@ -62,7 +62,6 @@ def conditional_batches(
     width = matrix.shape[1]
     if not matrix.has_sorted_indices:
         matrix = matrix.sorted_indices()
-    table = frequent_pair_table(pair_keys, width)
     counts = np.asarray(matrix.sum(axis=0)).ravel()
     # Rank: more frequent first, ties by column, as FP-growth orders its tree.
     order = np.lexsort((np.arange(width), -counts))
@@ -72,15 +71,30 @@ def conditional_batches(
     owners: list[np.ndarray] = []
     baskets: list[np.ndarray] = []
     members: list[np.ndarray] = []
-    for first, second, basket in within_basket_pairs(matrix):
-        x = matrix.indices[first].astype(np.int64)
-        y = matrix.indices[second].astype(np.int64)
-        keep = (rank[y] < rank[x]) & is_frequent_pair(x * width + y, pair_keys, table)
-        # Kept as int32 (columns and baskets of a sparse matrix fit): half the memory of the
-        # entries, the largest arrays of the mining stage.
-        owners.append(x[keep].astype(np.int32))
-        baskets.append(basket[keep].astype(np.int32))
-        members.append(y[keep].astype(np.int32))
+    # Kept as int32 (columns and baskets of a sparse matrix fit): half the memory of the
+    # entries, the largest arrays of the mining stage.
+    padded = padded_pair_table(pair_keys, width)
+    if padded is not None:
+        # Baskets of one width at a time: every (owner, member) of a basket found at once, by
+        # basket, then owner, then member.
+        columns = np.append(matrix.indices, width)  # the padding: in no pair
+        padded_rank = np.append(rank, width)
+        for rows, entries in baskets_by_width(matrix):
+            items = columns[entries]
+            ranks = padded_rank[items]
+            keep = padded[items[:, :, None], items[:, None, :]] & (ranks[:, None, :] < ranks[:, :, None])
+            row, owner_at, member_at = np.nonzero(keep)
+            owners.append(items[row, owner_at].astype(np.int32))
+            baskets.append(rows[row].astype(np.int32))
+            members.append(items[row, member_at].astype(np.int32))
+    else:
+        for first, second, basket in within_basket_pairs(matrix):
+            x = matrix.indices[first].astype(np.int64)
+            y = matrix.indices[second].astype(np.int64)
+            keep = (rank[y] < rank[x]) & is_frequent_pair(x * width + y, pair_keys)
+            owners.append(x[keep].astype(np.int32))
+            baskets.append(basket[keep].astype(np.int32))
+            members.append(y[keep].astype(np.int32))
     if not owners:
         return []
     owner = np.concatenate(owners)
@@ -113,9 +127,8 @@ def conditional_batches(
     owner, basket, member = owner[keep], basket[keep], member[keep]
     if len(owner) == 0:
         return []
-    # Grouped by owner, then basket, then member: the pairs came basket by basket and each
-    # basket's members in column order, so a stable sort by owner (a radix sort below 65,536
-    # columns) is enough.
+    # Grouped by owner, then basket: the pairs came basket by basket (within each width), so a
+    # stable sort by owner (a radix sort below 65,536 columns) is enough.
     sort = np.argsort(owner.astype(np.uint16) if width <= 1 << 16 else owner, kind="stable")
     owner, basket, member = owner[sort], basket[sort], member[sort]
     del sort
