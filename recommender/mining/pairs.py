@@ -48,6 +48,8 @@ KEYS_AT_ONCE = 1 << 24
 # The widths baskets are padded to, each this factor above the last: at most a quarter of a
 # padded basket is padding, and one fancy index gathers every basket of a width.
 PADDING_GROWTH = 1.25
+# Baskets tallied at a time (their entries copied to 64-bit integers by np.bincount).
+TALLY_BASKETS = 1 << 18
 # Never cut blocks finer than this budget: below it the per-block overhead dominates.
 MIN_BUDGET_BYTES = 64 << 20
 
@@ -142,10 +144,7 @@ def count_pairs(
     """
     budget = memory_bytes if memory_bytes is not None else default_memory_budget()
     n_items = baskets.n_items
-    sizes = np.diff(baskets.indptr)
-    item_counts = np.bincount(baskets.indices, minlength=n_items)
-    # The entries of item a's row of counts are at most its pair occurrences.
-    occurrences = np.bincount(baskets.indices, weights=np.repeat(sizes, sizes), minlength=n_items)
+    item_counts, occurrences = _tallies(baskets)
     wide = occurrences * TABLE_OCCURRENCE_RATIO >= n_items
     dense = None
     position = np.full(n_items, -1, dtype=np.int64)
@@ -208,6 +207,22 @@ class _Found:
         a, b, counts = frequent
         top_a, top_b, top_counts = top
         return (a[by_item], b[by_item], counts[by_item]), (top_a[ranked], top_b[ranked], top_counts[ranked])
+
+
+def _tallies(baskets: Baskets) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's baskets and its pair occurrences (the sizes of its baskets summed: its row
+    of counts has at most that many entries), a block of baskets at a time: ``np.bincount``
+    copies its input to 64-bit integers, 250 MB for all the entries of 3 million baskets."""
+    n_items = len(baskets.items)
+    counts = np.zeros(n_items, dtype=np.int64)
+    occurrences = np.zeros(n_items, dtype=np.float64)
+    for start in range(0, len(baskets), TALLY_BASKETS):
+        stop = min(start + TALLY_BASKETS, len(baskets))
+        items = baskets.indices[baskets.indptr[start] : baskets.indptr[stop]]
+        sizes = np.diff(baskets.indptr[start : stop + 1])
+        counts += np.bincount(items, minlength=n_items)
+        occurrences += np.bincount(items, weights=np.repeat(sizes, sizes), minlength=n_items)
+    return counts, occurrences
 
 
 def _count_in_tables(
@@ -300,8 +315,8 @@ class _PaddedBaskets:
     def of(cls, baskets: Baskets, rows: np.ndarray) -> _PaddedBaskets:
         n_items = baskets.n_items
         sizes = np.diff(baskets.indptr)
-        # Each item's row of the tables; items that are not rows, and the padding, go to a
-        # column past them, which is left out.
+        # Each item's row of the tables; items that are no row, and the padding, are marked
+        # past the rows, and left out of the rows' lists of baskets.
         row_of = np.full(n_items + 1, len(rows), dtype=np.int32)
         row_of[rows] = np.arange(len(rows), dtype=np.int32)
         widths, padded, by_row = [], [], []
@@ -316,11 +331,19 @@ class _PaddedBaskets:
                 at = np.minimum(baskets.indptr[members][:, None] + offsets, len(baskets.indices) - 1)
                 items = np.where(filled, baskets.indices[at], n_items).astype(np.int32)
                 del at, filled
-                # Baskets x rows, every basket ``width`` entries: its transpose lists each row's baskets.
+                # Baskets x rows (the padding and the items that are no row left out): its
+                # transpose lists each row's baskets.
+                row = row_of[items]
+                is_row = row < len(rows)
                 pattern = sp.csr_matrix(
-                    (np.ones(items.size, dtype=bool), row_of[items].ravel(), np.arange(0, items.size + 1, width)),
-                    shape=(len(members), len(rows) + 1),
+                    (
+                        np.ones(int(np.count_nonzero(is_row)), dtype=bool),
+                        row[is_row],
+                        np.concatenate(([0], np.cumsum(np.count_nonzero(is_row, axis=1)))),
+                    ),
+                    shape=(len(members), len(rows)),
                 )
+                del row, is_row
                 widths.append(width)
                 padded.append(items)
                 by_row.append(pattern.tocsc())
