@@ -310,6 +310,25 @@ def test_no_rules_kept_is_said_with_what_to_change_and_the_model_still_serves(tm
     assert mine(b2, min_support=0.02, min_confidence=0.2, workers=1).provenance["notes"] == []
 
 
+def test_dense_baskets_are_said_with_what_mines_them_fast(monkeypatch):
+    """Every basket holds 6 of 8 items: C(8, 3) = 56 itemsets of three, 70 of four, 56 of five
+    and 28 of six are frequent (max_len 6), 210 in all; above a threshold of 100 mine says the
+    baskets are dense and what mines them in seconds."""
+    import itertools
+
+    import recommender.mining as mining
+
+    items = "abcdefgh"
+    baskets = [list(kept) for kept in itertools.combinations(items, 6)] * 3
+    monkeypatch.setattr(mining, "DENSE_ITEMSETS", 100)
+    model = mine(baskets, min_support=0.01, min_confidence=0.5, max_len=6, workers=1)
+    assert len(model.data.itemsets) == 28 + 56  # pairs and threes: the bundles' itemsets
+    notes = model.provenance["notes"]
+    assert len(notes) == 1 and notes[0].startswith("210 itemsets of three items or more (")
+    assert "--max-len 2 or a higher --min-support mines in seconds" in notes[0]
+    assert mine(baskets, min_support=0.01, min_confidence=0.5, max_len=3, workers=1).provenance["notes"] == []
+
+
 # -- Online Retail: one mining run with no options --------------------------------------------------
 
 ONLINE_RETAIL_SERVICES = {"POST", "DOT", "M", "C2", "BANK CHARGES", "AMAZONFEE", "B", "S", "PADS", "23444", "23574"}
