@@ -80,10 +80,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "max_cases": 500,
     },
     "full": {
-        "tables": ("groceries", "online_retail", "retail", "completejourney", "completejourney_full", "quest"),
+        "tables": tuple(DATASETS),
         # Splits and cases drawn anew with each seed: how much of a difference is luck.
-        "seeds": {"groceries": 5, "online_retail": 5, "retail": 5, "completejourney": 5, "completejourney_full": 5,
-                  "quest": 5},
+        "seeds": dict.fromkeys(DATASETS, 5),
         "sweeps": SWEEPS,
         "max_cases": 5000,
     },
