@@ -17,7 +17,7 @@ from recommender import RankingConfig, Recommender, mine
 from recommender.artifact import read_model, write_model
 from recommender.config import OBJECTIVES
 from recommender.io.baskets import Baskets
-from recommender.mining.weights import LAMBDAS, fit_item_weights
+from recommender.mining.weights import fit_item_weights
 from recommender.model_data import WeightTerms
 from recommender.ranking.cart import read_cart
 from recommender.ranking.items import ItemTable
@@ -111,12 +111,9 @@ def test_more_weights_per_item_only_when_the_validation_cases_show_them_clearly_
     best = {n: max(sum(v) for s, v in fitted.validation.items() if s[3] == n) for n in (50, 100, 200, 400)}
     assert best[50] < best[100] < best[200] and fitted.per_item >= 200
     assert best[fitted.per_item] - best[50] > 0.05  # the hit rate alone: 0.70 to 0.74 on the whole set
-    # With 50 per item the best lambda was the grid's smallest (3): 1 was tried, then 0.3.
-    assert {s[0] for s in fitted.validation} == {0.3, 1.0, *LAMBDAS}
 
     groceries = fit_item_weights(read_baskets(data("groceries.csv")))
     assert groceries.per_item == 50 and {s[3] for s in groceries.validation} == {50, 100}
-    assert {s[0] for s in groceries.validation} == set(LAMBDAS)  # its best (30) is inside the grid
 
 
 def test_a_larger_number_of_weights_must_beat_the_smaller_by_twice_its_standard_error():
@@ -196,7 +193,7 @@ def test_the_weights_from_the_mined_pair_counts_equal_those_counted_alone(max_it
     gram = count_pairs(baskets, min_count=5, per_item=5, top_min_count=2, memory_bytes=1, dense_items=items).dense
     shared = fit_item_weights(baskets, gram=gram, max_items=max_items)
     alone = fit_item_weights(baskets, max_items=max_items)
-    assert len(shared.validation) % 9 == 0 and shared.validation == alone.validation
+    assert len(shared.validation) % 54 == 0 and shared.validation == alone.validation
     assert (shared.lambda_, shared.terms, shared.per_item) == (alone.lambda_, alone.terms, alone.per_item)
     assert shared.triples == alone.triples and shared.items_modelled == min(max_items, 40)
     with pytest.raises(ValueError, match="Gram matrix over 3 items"):

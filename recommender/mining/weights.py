@@ -65,11 +65,6 @@ MIN_PAIR_BASKETS = 2
 MAX_ITEMS = 6_000
 # The grid of lambda, in baskets: the ridge's pull toward no weight at all.
 LAMBDAS = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
-# Tried one at a time, in order, while the best lambda is the smallest (the largest) tried so
-# far: shops at either end of the grid (IBM Quest's synthetic baskets want almost no ridge:
-# EASE picks 0.37 to 10 there) without every shop paying for the wider grid.
-LAMBDAS_BELOW = (1.0, 0.3)
-LAMBDAS_ABOVE = (3000.0, 10000.0)
 # The grids of the two terms added to the weights' sum.
 CONFIDENCE_TERMS = (0.0, 0.1, 0.3)
 POPULARITY_TERMS = (0.0, 0.1, 0.3)
@@ -130,7 +125,7 @@ def fit_item_weights(
     per_item: int | Sequence[int] = PER_ITEM,
     min_count: int = MIN_PAIR_BASKETS,
     max_items: int = MAX_ITEMS,
-    lambdas: Sequence[float] | None = None,
+    lambdas: Sequence[float] = LAMBDAS,
     confidence_terms: Sequence[float] = CONFIDENCE_TERMS,
     popularity_terms: Sequence[float] = POPULARITY_TERMS,
     seed: int = 0,
@@ -140,8 +135,7 @@ def fit_item_weights(
 
     ``gram``, when given, is the baskets' Gram matrix over :func:`modelled_items` (``max_items``
     of them), as :func:`.pairs.count_pairs` counts it beside the rules' pairs; otherwise it is
-    counted here. ``lambdas`` are the values of lambda tried; by default ``LAMBDAS``, and
-    ``LAMBDAS_BELOW`` and ``LAMBDAS_ABOVE`` one at a time while the best is at an end.
+    counted here.
 
     Examples
     --------
@@ -162,9 +156,6 @@ def fit_item_weights(
     elif gram.shape != (len(modelled), len(modelled)):
         raise ValueError(f"a Gram matrix over {len(modelled)} items was expected, not one of shape {gram.shape}")
     choices = sorted({per_item} if isinstance(per_item, int) else set(per_item))
-    # A grid given is tried as it is; the default one is extended past an end the best is at.
-    beyond = (LAMBDAS_BELOW, LAMBDAS_ABOVE) if lambdas is None else ((), ())
-    lambdas = LAMBDAS if lambdas is None else lambdas
     grid = [(float(a), float(b), float(c)) for a, b, c in product(lambdas, confidence_terms, popularity_terms)]
     validation: dict[Setting, tuple[float, float, float]] = {}
     if len(grid) * len(choices) > 1:
@@ -181,7 +172,6 @@ def fit_item_weights(
             len(baskets) - int(held.sum()),
             grid,
             choices,
-            beyond=beyond,
             min_count=min_count,
             rng=rng,
         )
@@ -222,7 +212,6 @@ def _validate(
     grid: list[tuple[float, float, float]],
     per_item: Sequence[int],
     *,
-    beyond: tuple[Sequence[float], Sequence[float]] = ((), ()),
     min_count: int,
     rng: np.random.Generator,
 ) -> tuple[dict[Setting, tuple[float, float, float]], Setting]:
@@ -233,11 +222,8 @@ def _validate(
 
     Each number of weights per item (fewest first) has its best ``grid`` setting: the best sum
     of the three figures (a shop knows its best sellers: reaching past them is part of what a
-    suggestion is worth); among equals, the plainest: a larger lambda, smaller terms. With the
-    fewest, while the best lambda is the smallest (largest) tried, the next of ``beyond``'s
-    first (second) sequence is tried too; the larger numbers try the lambdas tried with it. The
-    next number is tried only while each one is clearly better than the one before it, case by
-    case.
+    suggestion is worth); among equals, the plainest: a larger lambda, smaller terms. The next
+    number is tried only while each one is clearly better than the one before it, case by case.
     """
     carts, hidden = _hide_one(carts_and_hidden, rng)
     counts = np.diag(gram).copy()
@@ -246,56 +232,35 @@ def _validate(
     confidence = gram / np.maximum(counts, 1.0)[:, None]
     in_cart = carts.toarray() > 0
     lambdas = sorted({setting[0] for setting in grid})
-    terms = sorted({setting[1:] for setting in grid})
     # Each lambda's weights at the most kept, in float32: half the work of float64, and on
     # Groceries and retail.dat the same figures for every setting (the stored weights are
     # solved in float64). Fewer per item are the largest of these.
-    widest: dict[float, sp.csr_matrix] = {}
+    widest = {lam: _kept_weights(_solve(gram, lam, dtype=np.float32), max(per_item), seen) for lam in lambdas}
     found: dict[Setting, tuple[float, float, float]] = {}
-
-    def score(lam: float, number: int, values: dict[Setting, np.ndarray]) -> None:
-        """Every term setting at ``lam`` with ``number`` weights per item, into ``found`` and ``values``."""
-        if lam not in widest:
-            widest[lam] = _kept_weights(_solve(gram, lam, dtype=np.float32), max(per_item), seen)
-        weights = widest[lam].toarray()
-        if number < max(per_item):
-            weights = _kept_weights(weights, number, seen).toarray()
-        kept = weights != 0
-        summed = np.asarray(carts @ weights)
-        # The items a cart may be offered: reached by a positive weight, not in the cart.
-        offered = (np.asarray(carts @ (weights > 0)) > 0) & ~in_cart
-        largest_confidence = _row_max(carts, np.where(kept, confidence, 0.0))
-        for confidence_term, popularity_term in terms:
-            # The weights' sum plus the terms, each added only when not 0 (a term of 0 adds
-            # nothing a score is compared by; each is an array of every cart and item).
-            scores = summed + confidence_term * largest_confidence if confidence_term else summed.copy()
-            if popularity_term:
-                scores += popularity_term * support[None, :]
-            setting = (lam, confidence_term, popularity_term, number)
-            found[setting], values[setting] = _accuracy(scores, offered, hidden)
-
-    def best_of(values: dict[Setting, np.ndarray]) -> Setting:
-        return max(values, key=lambda s: (sum(found[s]), s[0], -s[1], -s[2]))
-
-    below, above = list(beyond[0]), list(beyond[1])
     chosen: tuple[Setting, np.ndarray] | None = None
     for number in per_item:
         if chosen is not None and chosen[0][3] // 2 >= len(gram):
             break  # every weight is kept already
         values: dict[Setting, np.ndarray] = {}
         for lam in lambdas:
-            score(lam, number, values)
-        best = best_of(values)
-        while chosen is None:  # the grid past its ends, with the fewest weights
-            if best[0] == lambdas[0] and below:
-                lambdas.insert(0, below.pop(0))
-                score(lambdas[0], number, values)
-            elif best[0] == lambdas[-1] and above:
-                lambdas.append(above.pop(0))
-                score(lambdas[-1], number, values)
-            else:
-                break
-            best = best_of(values)
+            weights = widest[lam].toarray()
+            if number < max(per_item):
+                weights = _kept_weights(weights, number, seen).toarray()
+            kept = weights != 0
+            summed = np.asarray(carts @ weights)
+            # The items a cart may be offered: reached by a positive weight, not in the cart.
+            offered = (np.asarray(carts @ (weights > 0)) > 0) & ~in_cart
+            largest_confidence = _row_max(carts, np.where(kept, confidence, 0.0))
+            for choice in grid:
+                if choice[0] == lam:
+                    # The weights' sum plus the terms, each added only when not 0 (a term of 0
+                    # adds nothing a score is compared by; each is an array of every cart and item).
+                    scores = summed + choice[1] * largest_confidence if choice[1] else summed.copy()
+                    if choice[2]:
+                        scores += choice[2] * support[None, :]
+                    setting = (*choice, number)
+                    found[setting], values[setting] = _accuracy(scores, offered, hidden)
+        best = max(values, key=lambda s: (sum(found[s]), s[0], -s[1], -s[2]))
         if chosen is not None and not _clearly_better(values[best], chosen[1]):
             break
         chosen = (best, values[best])
