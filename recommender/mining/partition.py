@@ -104,8 +104,8 @@ def conditional_batches(
     # Rows of a database are (owner, basket) with at least two members; a member in fewer than
     # min_count rows of its owner's database is in no frequent itemset of it. Dropping such
     # members can leave rows of one member, and those rows members below the count: again,
-    # while a pass drops at least PRUNE_UNTIL of the entries (on 3 million baskets: 30% fewer
-    # entries for mlxtend in six passes; the last passes drop a few thousand each). A row's
+    # while a pass drops at least PRUNE_UNTIL of the entries (the last passes drop little, and
+    # what they leave costs mlxtend less than another pass; benchmarks/README.md). A row's
     # entries are together already: the pairs came basket by basket, an owner's at a time.
     while len(owner):
         row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
