@@ -15,10 +15,10 @@ can check. (Zeroing the rarer pairs in ``G`` itself instead would leave a matrix
 Gram matrix: not positive semi-definite.)
 
 How many weights each item keeps is chosen too: the fewest of ``PER_ITEM`` unless more are
-clearly better on the validation cases. A shop whose baskets follow long patterns (a synthetic
-FIMI set: 50 weights per item hit 0.699 at 3, all of them 0.739) needs more of them than one
-whose suggestions come from a few strong companions (retail.dat, Groceries: within 0.001), and
-every weight kept is read by every cart that holds its item.
+clearly better on the validation cases. A shop whose baskets follow long patterns (IBM Quest's
+synthetic baskets) needs many more of them than one whose suggestions come from a few strong
+companions (retail.dat, Groceries: more change nothing beyond noise), and every weight kept is
+read by every cart that holds its item (benchmarks/README.md, "Quality").
 
 An item's learned score for a cart is
 
