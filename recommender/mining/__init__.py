@@ -47,9 +47,9 @@ ENGINES = ("mlxtend", "spark")
 MIN_MEMORY_BYTES = 1 << 20
 # Bundles are a product and one or two companions; larger itemsets serve rules only.
 BUNDLE_MAX_ITEMS = 3
-# More itemsets of three or more items than this, and `mine` says the baskets are dense: a
-# generated shop of 50,000 baskets of 20-39 of 400 items gave 398,241 itemsets and 713,023 rules
-# in 9 minutes (retail.dat at support 0.0005, max_len 3: 5,517).
+# More itemsets of three or more items than this, and `mine` says the baskets are dense: few
+# items that all sell together make mining take minutes and the rules run to hundreds of
+# thousands, where the shops of the benchmarks give a few thousand (benchmarks/README.md).
 DENSE_ITEMSETS = 100_000
 
 Progress = Callable[[str], None]
