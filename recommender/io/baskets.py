@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from ..exceptions import InputError
 from .non_products import LeftOut
 
-__all__ = ["Baskets", "ReadSummary", "SourceInfo", "baskets_from_pairs", "baskets_from_codes", "without_items"]
+__all__ = ["Baskets", "ReadSummary", "SourceInfo", "baskets_from_pairs", "baskets_from_code_parts", "without_items"]
 
 # How many left-out items the one-line summary names; the model's provenance lists them all.
 NAMED_LEFT_OUT = 8
@@ -275,37 +275,10 @@ def baskets_from_pairs(
     never occur (baskets whose rows were all dropped) are removed.
     """
     item_codes, labels = pd.factorize(np.asarray(item_labels, dtype=object))
-    return baskets_from_codes(
-        order_codes, item_codes, np.asarray(labels, dtype=object), rows_read=rows_read, source=source, what=what,
-        basket_ids=basket_ids, customers=customers, timestamps=timestamps, catalog=catalog,
-        extra_summary=extra_summary, non_products=non_products,
-    )  # fmt: skip
-
-
-def baskets_from_codes(
-    order_codes: np.ndarray,
-    item_codes: np.ndarray,
-    labels: np.ndarray,
-    *,
-    rows_read: int,
-    source: SourceInfo,
-    what: str,
-    basket_ids: Sequence[str] | None = None,
-    customers: Sequence[str | None] | None = None,
-    timestamps: np.ndarray | None = None,
-    catalog: pd.DataFrame | None = None,
-    extra_summary: dict[str, int] | None = None,
-    non_products: tuple[LeftOut, ...] = (),
-) -> Baskets:
-    """Build :class:`Baskets` from one (basket code, item code) pair per kept row, the item
-    codes indexing ``labels`` (distinct item ids, in any order; those no row uses are left
-    out of the vocabulary). As :func:`baskets_from_pairs` otherwise: no Python object is made
-    per row.
-    """
-    n_codes = int(order_codes.max()) + 1 if len(order_codes) else 0
     return baskets_from_code_parts(
-        [order_codes], [item_codes], labels, n_codes=n_codes, rows_read=rows_read, source=source, what=what,
-        basket_ids=basket_ids, customers=customers, timestamps=timestamps, catalog=catalog,
+        [order_codes], [item_codes], np.asarray(labels, dtype=object),
+        n_codes=int(order_codes.max()) + 1 if len(order_codes) else 0, rows_read=rows_read, source=source,
+        what=what, basket_ids=basket_ids, customers=customers, timestamps=timestamps, catalog=catalog,
         extra_summary=extra_summary, non_products=non_products,
     )  # fmt: skip
 
@@ -326,8 +299,11 @@ def baskets_from_code_parts(
     extra_summary: dict[str, int] | None = None,
     non_products: tuple[LeftOut, ...] = (),
 ) -> Baskets:
-    """As :func:`baskets_from_codes`, the rows given in parts (``order_parts[k]`` with
-    ``item_parts[k]``; basket codes below ``n_codes``), as a reader batch by batch keeps them.
+    """Build :class:`Baskets` from (basket code, item code) pairs, one per kept row, given in
+    parts as a reader keeps them batch by batch (``order_parts[k]`` with ``item_parts[k]``;
+    basket codes below ``n_codes``). The item codes index ``labels`` (distinct item ids, in any
+    order; those no row uses are left out of the vocabulary). As :func:`baskets_from_pairs`
+    otherwise, with no Python object made per row.
 
     The parts are not joined: the basket matrix is laid out from them by a counting sort, and
     each part is let go (taken out of the lists, which are emptied) once placed.
