@@ -14,6 +14,7 @@ stays small, and they are independent, so they can go to several processes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,88 +61,88 @@ def conditional_batches(
     frequent itemset and are left out. ``max_cells`` bounds rows x columns of a batch.
     """
     width = matrix.shape[1]
-    if not matrix.has_sorted_indices:
-        matrix = matrix.sorted_indices()
-    counts = np.asarray(matrix.sum(axis=0)).ravel()
-    # Rank: more frequent first, ties by column, as FP-growth orders its tree.
-    order = np.lexsort((np.arange(width), -counts))
+    counts = np.bincount(matrix.indices, minlength=width)
+    # Rank: more frequent first, ties by column, as FP-growth orders its tree. Owners and
+    # members are numbered by rank until the batches are made (column_of_rank maps back), so
+    # that "more frequent than the owner" is "a smaller number".
+    column_of_rank = np.lexsort((np.arange(width), -counts))
     rank = np.empty(width, dtype=np.int64)
-    rank[order] = np.arange(width)
+    rank[column_of_rank] = np.arange(width)
 
-    owners: list[np.ndarray] = []
-    baskets: list[np.ndarray] = []
-    members: list[np.ndarray] = []
-    # Kept as int32 (columns and baskets of a sparse matrix fit): half the memory of the
-    # entries, the largest arrays of the mining stage.
-    padded = padded_pair_table(pair_keys, width)
+    # An entry is an (owner, member) pair of a basket, as owner * width + member, and whether
+    # it starts a row of a database (an owner's members in one basket): int32 where they fit,
+    # the largest arrays of the mining stage.
+    key_type = np.int32 if width * width < 1 << 31 else np.int64
+    keys: list[np.ndarray] = []
+    starts: list[np.ndarray] = []
+    # The frequent pairs' table in ranks (for padded_pair_table, the keys need no order).
+    padded = padded_pair_table(rank[pair_keys // width] * width + rank[pair_keys % width], width)
     if padded is not None:
-        # Baskets of one width at a time: every (owner, member) of a basket found at once, by
-        # basket, then owner, then member.
-        columns = np.append(matrix.indices, width)  # the padding: in no pair
-        padded_rank = np.append(rank, width)
-        for rows, entries in baskets_by_width(matrix):
-            items = columns[entries]
-            ranks = padded_rank[items]
-            keep = padded[items[:, :, None], items[:, None, :]] & (ranks[:, None, :] < ranks[:, :, None])
-            row, owner_at, member_at = np.nonzero(keep)
-            owners.append(items[row, owner_at].astype(np.int32))
-            baskets.append(rows[row].astype(np.int32))
-            members.append(items[row, member_at].astype(np.int32))
+        # Baskets of one width at a time, each basket's items sorted by rank (the padding,
+        # numbered width, last): every (owner, member) pair is a position pair (j, i) with
+        # i < j, so only those pairs are looked up, all of a basket's at once. Pairs taken by
+        # j, then i: entries come by basket, then owner, then member.
+        ranks_of_entries = np.append(rank[matrix.indices], width)
+        for _, entries in baskets_by_width(matrix):
+            items = ranks_of_entries[entries]
+            items.sort(axis=1)
+            owner_at, member_at = _pairs_by_owner(items.shape[1])
+            row, pair = np.nonzero(padded[items[:, owner_at], items[:, member_at]])
+            owner = items[row, owner_at[pair]]
+            keys.append((owner * width + items[row, member_at[pair]]).astype(key_type))
+            starts.append(_changes(owner, row))
     else:
         for first, second, basket in within_basket_pairs(matrix):
             x = matrix.indices[first].astype(np.int64)
             y = matrix.indices[second].astype(np.int64)
             keep = (rank[y] < rank[x]) & is_frequent_pair(x * width + y, pair_keys)
-            owners.append(x[keep].astype(np.int32))
-            baskets.append(basket[keep].astype(np.int32))
-            members.append(y[keep].astype(np.int32))
-    if not owners:
+            owner = rank[x[keep]]
+            keys.append((owner * width + rank[y[keep]]).astype(key_type))
+            starts.append(_changes(owner, basket[keep]))
+    if not keys:
         return []
-    owner = np.concatenate(owners)
-    basket = np.concatenate(baskets)
-    member = np.concatenate(members)
+    key = np.concatenate(keys)
+    del keys
+    # Rows numbered in order: a basket's pairs came together, an owner's at a time.
+    row = np.cumsum(np.concatenate(starts), dtype=np.int32 if len(key) < 1 << 31 else np.int64) - 1
+    del starts
 
     # Rows of a database are (owner, basket) with at least two members; a member in fewer than
     # min_count rows of its owner's database is in no frequent itemset of it. Dropping such
     # members can leave rows of one member, and those rows members below the count: again,
     # while a pass drops at least PRUNE_UNTIL of the entries (the last passes drop little, and
-    # what they leave costs mlxtend less than another pass; benchmarks/README.md). A row's
-    # entries are together already: the pairs came basket by basket, an owner's at a time.
-    while len(owner):
-        row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-        row_id = np.cumsum(row_start, dtype=np.int64) - 1
-        keep = np.bincount(row_id)[row_id] >= 2
-        _, column_of_entry, column_rows = _distinct(owner[keep].astype(np.int64) * width + member[keep], width * width)
+    # what they leave costs mlxtend less than another pass; benchmarks/README.md).
+    while len(key):
+        keep = np.bincount(row)[row] >= 2
+        _, column_of_entry, column_rows = _distinct(key[keep], width * width)
         keep[keep] = column_rows[column_of_entry] >= min_count
         dropped = len(keep) - int(keep.sum())
-        owner, basket, member = owner[keep], basket[keep], member[keep]
-        if dropped <= PRUNE_UNTIL * (len(owner) + dropped):
+        key, row = key[keep], row[keep]
+        if dropped <= PRUNE_UNTIL * (len(key) + dropped):
             break
-    if len(owner) == 0:
-        return []
     # The last pass may have left rows of one member: of no use, but harmless (the miner counts
     # itemsets of two or more members only); dropped all the same.
-    row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-    row_id = np.cumsum(row_start, dtype=np.int64) - 1
-    keep = np.bincount(row_id)[row_id] >= 2
-    owner, basket, member = owner[keep], basket[keep], member[keep]
-    if len(owner) == 0:
+    keep = np.bincount(row)[row] >= 2
+    key, row = key[keep], row[keep]
+    if len(key) == 0:
         return []
     # Grouped by owner, then basket: the pairs came basket by basket (within each width), so a
     # stable sort by owner (a radix sort below 65,536 columns) is enough.
+    owner = key // width
     sort = np.argsort(owner.astype(np.uint16) if width <= 1 << 16 else owner, kind="stable")
-    owner, basket, member = owner[sort], basket[sort], member[sort]
+    key, row, owner = key[sort], row[sort], owner[sort]
     del sort
-    row_start = np.concatenate(([True], (owner[1:] != owner[:-1]) | (basket[1:] != basket[:-1])))
-    row_id = np.cumsum(row_start, dtype=np.int64) - 1
-    column_keys, column_of_entry, _ = _distinct(owner.astype(np.int64) * width + member, width * width)
+    row_start = _changes(row)
+    # Columns are numbered by owner, then member: a row's members come in rank order, so its
+    # columns come sorted.
+    column_keys, column_of_entry, _ = _distinct(key, width * width)
     rows_per_owner = np.bincount(owner[row_start], minlength=width)
     column_owner, column_member = np.divmod(column_keys, width)
     columns_per_owner = np.bincount(column_owner, minlength=width)
 
     viable = np.flatnonzero(rows_per_owner >= min_count)
-    # Big databases first so batches fill evenly; each batch stays under max_cells.
-    viable = viable[np.argsort(-(rows_per_owner[viable] * columns_per_owner[viable]), kind="stable")]
+    # Big databases first (ties by column) so batches fill evenly; each stays under max_cells.
+    viable = viable[np.lexsort((column_of_rank[viable], -(rows_per_owner[viable] * columns_per_owner[viable])))]
     groups: list[list[int]] = []
     rows_in = cols_in = 0
     for x in viable.tolist():
@@ -153,20 +154,53 @@ def conditional_batches(
             groups.append([x])
             rows_in, cols_in = r, c
 
+    # Each group's entries (a stable sort keeps them by owner, then basket) and columns (in
+    # order) together; a group's columns numbered from 0 in their order.
+    group_of_owner = np.full(width, len(groups), dtype=np.int16 if len(groups) < 1 << 15 else np.int64)
+    for number, group in enumerate(groups):
+        group_of_owner[group] = number
+    entry_group = group_of_owner[owner]
+    entries = np.argsort(entry_group, kind="stable")
+    entry_bounds = np.searchsorted(entry_group[entries], np.arange(len(groups) + 1))
+    column_group = group_of_owner[column_owner]
+    columns = np.argsort(column_group, kind="stable")
+    column_bounds = np.searchsorted(column_group[columns], np.arange(len(groups) + 1))
+    local_column = np.empty(len(column_keys), dtype=np.int32)
+    local_column[columns] = np.arange(len(columns)) - column_bounds[column_group[columns]]
+
     batches: list[ConditionalBatch] = []
-    for group in groups:
-        in_group = np.isin(owner, group)
-        rows = row_id[in_group]
-        cols = column_of_entry[in_group]
-        _, local_rows = np.unique(rows, return_inverse=True)
-        used_cols, local_cols = np.unique(cols, return_inverse=True)
+    for number in range(len(groups)):
+        in_group = entries[entry_bounds[number] : entry_bounds[number + 1]]
+        used = columns[column_bounds[number] : column_bounds[number + 1]]
+        starts = np.flatnonzero(row_start[in_group])
+        indices = local_column[column_of_entry[in_group]]
         block = sp.csr_matrix(
-            (np.ones(len(rows), dtype=bool), (local_rows, local_cols)),
-            shape=(int(local_rows.max()) + 1, len(used_cols)),
+            (np.ones(len(in_group), dtype=bool), indices, np.append(starts, len(in_group))),
+            shape=(len(starts), len(used)),
         )
-        block.sort_indices()
-        batches.append(ConditionalBatch(matrix=block, owner=column_owner[used_cols], member=column_member[used_cols]))
+        block.sort_indices()  # sorted already where the pairs came by width
+        batches.append(
+            ConditionalBatch(
+                matrix=block, owner=column_of_rank[column_owner[used]], member=column_of_rank[column_member[used]]
+            )
+        )
     return batches
+
+
+def _changes(*columns: np.ndarray) -> np.ndarray:
+    """Whether each position starts a run of equal values in all ``columns``."""
+    change = np.zeros(len(columns[0]), dtype=bool)
+    change[:1] = True
+    for column in columns:
+        change[1:] |= column[1:] != column[:-1]
+    return change
+
+
+@functools.cache
+def _pairs_by_owner(width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(j, i)``, ``i < j``, of the pairs within a row of ``width`` items, by ``j`` then ``i``."""
+    owner_at, member_at = np.tril_indices(width, -1)
+    return owner_at, member_at
 
 
 def _distinct(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
