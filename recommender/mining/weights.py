@@ -76,6 +76,9 @@ BEST_SELLERS = 10
 VALIDATION_ITEMS = 3_000
 VALIDATION_SHARE = 0.2
 MAX_VALIDATION_CASES = 5_000
+# Validation carts whose offers are found at a time: a block's items are dense rows of every
+# validation item, and its carts' items list their kept weights (up to 400 each) once.
+CARTS_AT_A_TIME = 500
 TOP = 3  # the answer's length the validation scores
 
 Setting = tuple[float, float, float, int]  # lambda, confidence term, popularity term, weights per item
@@ -148,8 +151,9 @@ def fit_item_weights(
     >>> sorted((b.items[x], b.items[y], n) for x, y, w, n in fitted.triples if w < 0)[:2]  # never together
     [('cake', 'tea', 0), ('kettle', 'mug', 0)]
     """
-    modelled = modelled_items(baskets.item_counts(), max_items)
-    if len(modelled) < np.count_nonzero(baskets.item_counts()):
+    item_counts = baskets.item_counts()
+    modelled = modelled_items(item_counts, max_items)
+    if len(modelled) < np.count_nonzero(item_counts):
         logger.info("weights over the %d most frequent of %d items", len(modelled), baskets.n_items)
     if gram is None:
         gram = _gram(_columns(baskets, modelled))
@@ -230,12 +234,14 @@ def _validate(
     support = counts / max(n_fit, 1)
     seen = gram >= min_count
     confidence = gram / np.maximum(counts, 1.0)[:, None]
-    in_cart = carts.toarray() > 0
     lambdas = sorted({setting[0] for setting in grid})
     # Each lambda's weights at the most kept, in float32: half the work of float64, and on
     # Groceries and retail.dat the same figures for every setting (the stored weights are
-    # solved in float64). Fewer per item are the largest of these.
-    widest = {lam: _kept_weights(_solve(gram, lam, dtype=np.float32), max(per_item), seen) for lam in lambdas}
+    # solved in float64). Fewer per item are the first of these in each row's order.
+    widest = {
+        lam: _RankedWeights.of(_kept_weights(_solve(gram, lam, dtype=np.float32), max(per_item), seen))
+        for lam in lambdas
+    }
     found: dict[Setting, tuple[float, float, float]] = {}
     chosen: tuple[Setting, np.ndarray] | None = None
     for number in per_item:
@@ -243,23 +249,16 @@ def _validate(
             break  # every weight is kept already
         values: dict[Setting, np.ndarray] = {}
         for lam in lambdas:
-            weights = widest[lam].toarray()
-            if number < max(per_item):
-                weights = _kept_weights(weights, number, seen).toarray()
-            kept = weights != 0
-            summed = np.asarray(carts @ weights)
-            # The items a cart may be offered: reached by a positive weight, not in the cart.
-            offered = (np.asarray(carts @ (weights > 0)) > 0) & ~in_cart
-            largest_confidence = _row_max(carts, np.where(kept, confidence, 0.0))
+            offers = _offers(carts, hidden, widest[lam].cut(number), confidence)
             for choice in grid:
                 if choice[0] == lam:
                     # The weights' sum plus the terms, each added only when not 0 (a term of 0
-                    # adds nothing a score is compared by; each is an array of every cart and item).
-                    scores = summed + choice[1] * largest_confidence if choice[1] else summed.copy()
+                    # adds nothing a score is compared by).
+                    scores = offers.summed + choice[1] * offers.largest_confidence if choice[1] else offers.summed
                     if choice[2]:
-                        scores += choice[2] * support[None, :]
+                        scores = scores + choice[2] * support[offers.items]
                     setting = (*choice, number)
-                    found[setting], values[setting] = _accuracy(scores, offered, hidden)
+                    found[setting], values[setting] = _accuracy(scores, offers, hidden)
         best = max(values, key=lambda s: (sum(found[s]), s[0], -s[1], -s[2]))
         if chosen is not None and not _clearly_better(values[best], chosen[1]):
             break
@@ -298,9 +297,7 @@ def _columns(baskets: Baskets, items: np.ndarray, *, rows: np.ndarray | None = N
     if rows is not None:
         starts, stops = indptr[:-1][rows], indptr[1:][rows]
         sizes = stops - starts
-        # Each kept basket's entries, in order: its start plus 0, 1, ... its size - 1.
-        at = np.repeat(starts - np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes) + np.arange(sizes.sum())
-        indptr, indices = np.concatenate(([0], np.cumsum(sizes))), indices[at]
+        indptr, indices = np.concatenate(([0], np.cumsum(sizes))), indices[_ranges(starts, sizes)]
     position = np.full(baskets.n_items, -1, dtype=np.int32)
     position[items] = np.arange(len(items))
     column = position[indices]
@@ -392,14 +389,118 @@ def _largest_per_row(values: np.ndarray, keep: int) -> sp.csr_matrix:
     return sp.csr_matrix((kept[nonzero], (rows[nonzero], columns.ravel()[nonzero])), shape=values.shape)
 
 
-def _row_max(carts: sp.csr_matrix, values: np.ndarray) -> np.ndarray:
-    """For each cart, the largest of ``values`` over the rows of its items (0 for none)."""
-    out = np.zeros((carts.shape[0], values.shape[1]))
-    for row in range(carts.shape[0]):
-        items = carts.indices[carts.indptr[row] : carts.indptr[row + 1]]
-        if len(items):
-            out[row] = values[items].max(axis=0)
-    return out
+@dataclass(frozen=True)
+class _RankedWeights:
+    """Kept weights (sparse rows), with each one's place in its row among the weights of its
+    sign: 0 for the largest positive weight and for the most negative, a tie to the smaller
+    column. A row's ``k`` largest positive and ``k`` most negative weights are those placed
+    before ``k``: fewer weights per item are a cut of these, not a new search of every row."""
+
+    weights: sp.csr_matrix
+    place: np.ndarray
+
+    @classmethod
+    def of(cls, weights: sp.csr_matrix) -> _RankedWeights:
+        """The places of ``weights`` (each row's in column order, as :func:`_kept_weights` gives
+        them): each row sorted by the weights' size as a row of a padded array (a few hundred
+        weights at most: a small sort each), a weight's place being the count of weights of its
+        sign before it."""
+        n = weights.shape[0]
+        rows = np.repeat(np.arange(n), np.diff(weights.indptr))
+        at = np.arange(weights.nnz) - weights.indptr[rows]
+        size = np.full((n, int(np.diff(weights.indptr).max(initial=0))), np.inf)
+        size[rows, at] = -np.abs(weights.data)
+        order = np.argsort(size, axis=1, kind="stable")  # the largest first, a tie to the smaller column
+        negative = np.zeros(size.shape, dtype=bool)
+        negative[rows, at] = weights.data < 0
+        negative = np.take_along_axis(negative, order, axis=1)
+        places = np.where(negative, np.cumsum(negative, axis=1), np.cumsum(~negative, axis=1)) - 1
+        place = np.empty(size.shape, dtype=np.int32)
+        np.put_along_axis(place, order, places.astype(np.int32), axis=1)
+        return cls(weights, place[rows, at])
+
+    def cut(self, per_item: int) -> sp.csr_matrix:
+        """Each row's ``per_item // 2`` largest positive and most negative weights."""
+        keep = self.place < per_item // 2
+        indptr = np.concatenate(([0], np.cumsum(keep)))[self.weights.indptr]
+        data, indices = self.weights.data[keep], self.weights.indices[keep]
+        return sp.csr_matrix((data, indices, indptr), shape=self.weights.shape)
+
+
+@dataclass(frozen=True)
+class _Offers:
+    """What the validation carts may be offered: an entry per cart and item reached by a
+    positive weight from one of the cart's items and not in the cart, cart by cart (items in
+    order); with the weights' sum from the cart's items and the largest confidence of a kept
+    pair from one of them. ``hidden_at`` is where each cart's hidden item is among the entries
+    (-1: not offered), ``ahead_on_tie`` whether an entry's item comes before its cart's hidden
+    item on an equal score (it is more frequent: a smaller column)."""
+
+    carts: np.ndarray
+    items: np.ndarray
+    summed: np.ndarray
+    largest_confidence: np.ndarray
+    hidden_at: np.ndarray
+    ahead_on_tie: np.ndarray
+
+
+def _offers(
+    carts: sp.csr_matrix,
+    hidden: np.ndarray,
+    weights: sp.csr_matrix,
+    confidence: np.ndarray,
+    *,
+    block: int = CARTS_AT_A_TIME,
+) -> _Offers:
+    """The offers of ``carts`` (rows over the validation items) with their ``hidden`` items,
+    under the kept ``weights`` (sparse, those items by those items), ``confidence`` being each
+    pair's; ``block`` carts at a time, each block's offers found in dense rows of every item."""
+    pair_confidence = confidence[np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr)), weights.indices]
+    reaches = weights > 0
+    n_items = weights.shape[1]
+    parts = [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))]
+    for start in range(0, carts.shape[0], block):
+        part = carts[start : start + block]
+        # The weights' sums as the product with the dense weights adds them: each cart's items'
+        # weights in the order of its items (the same float64 sums, to the bit).
+        summed = (part @ weights).toarray().ravel()
+        reached = (part @ reaches).toarray() > 0
+        offered = np.flatnonzero(reached & (part.toarray() == 0))  # cart and item, as one index
+        largest = _largest_confidence(part, weights, pair_confidence).ravel()
+        cart, item = np.divmod(offered, n_items)
+        parts.append((cart + start, item, summed[offered], largest[offered]))
+    cart, item, summed, largest = (np.concatenate(arrays) for arrays in zip(*parts))
+    is_hidden = item == hidden[cart]
+    hidden_at = np.full(len(hidden), -1)
+    hidden_at[cart[is_hidden]] = np.flatnonzero(is_hidden)
+    return _Offers(
+        carts=cart, items=item, summed=summed, largest_confidence=largest, hidden_at=hidden_at,
+        ahead_on_tie=item < hidden[cart],
+    )  # fmt: skip
+
+
+def _largest_confidence(carts: sp.csr_matrix, weights: sp.csr_matrix, pair_confidence: np.ndarray) -> np.ndarray:
+    """For each cart and item (dense rows), the largest ``pair_confidence`` (one per kept weight
+    of ``weights``) of a pair from one of the cart's items to the item; 0 for none. The carts'
+    first items are taken together, then their second items, and so on: within one step no two
+    weights fall on the same cart and item, so each step is a plain maximum in place."""
+    n_carts, n_items = carts.shape
+    largest = np.zeros(n_carts * n_items)
+    sizes = np.diff(carts.indptr)
+    for place in range(int(sizes.max(initial=0))):
+        with_one = np.flatnonzero(sizes > place)
+        source = carts.indices[carts.indptr[with_one] + place]
+        count = np.diff(weights.indptr)[source]
+        at = _ranges(weights.indptr[source], count)
+        cell = np.repeat(with_one * n_items, count) + weights.indices[at]  # cart and item, as one index
+        largest[cell] = np.maximum(largest[cell], pair_confidence[at])
+    return largest.reshape(n_carts, n_items)
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``starts[k], starts[k] + 1, ... starts[k] + sizes[k] - 1`` for each ``k``, in order."""
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    return np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
 
 
 def _hide_one(matrix: sp.csr_matrix, rng: np.random.Generator) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -416,26 +517,25 @@ def _hide_one(matrix: sp.csr_matrix, rng: np.random.Generator) -> tuple[sp.csr_m
     return carts.tocsr(), hidden
 
 
-def _accuracy(
-    scores: np.ndarray, offered: np.ndarray, hidden: np.ndarray
-) -> tuple[tuple[float, float, float], np.ndarray]:
-    """Hit rate and NDCG at ``TOP`` (the hidden item among the ``TOP`` best scored items the
-    cart may be ``offered`` with a positive score; and at which place), and the hit rate of the
-    carts whose hidden item is not one of the ``BEST_SELLERS`` (the first columns); and each
-    case's share of their sum (the three figures added up are its mean). ``scores`` is used up."""
+def _accuracy(scores: np.ndarray, offers: _Offers, hidden: np.ndarray) -> tuple[tuple[float, float, float], np.ndarray]:
+    """Hit rate and NDCG at ``TOP`` (the hidden item among the ``TOP`` best ``scores`` of its
+    cart's ``offers`` with a positive score, a tie to the more frequent item; and at which
+    place), and the hit rate of the carts whose hidden item is not one of the ``BEST_SELLERS``
+    (the first columns); and each case's share of their sum (the three figures added up are its
+    mean)."""
     if not len(hidden):
         return (0.0, 0.0, 0.0), np.zeros(0)
-    np.copyto(scores, -np.inf, where=~(offered & (scores > 0)))
-    # The best item left of each cart, TOP times (a tie to the more frequent item): three
-    # passes of argmax cost a twentieth of a partition of every row.
-    rows = np.arange(len(scores))
-    found = np.zeros((len(scores), min(TOP, scores.shape[1])), dtype=bool)
-    for place in range(found.shape[1]):
-        best = scores.argmax(axis=1)
-        found[:, place] = (best == hidden) & np.isfinite(scores[rows, best])
-        scores[rows, best] = -np.inf
-    hit = found.any(axis=1)
-    gain = np.where(hit, 1.0 / np.log2(np.argmax(found, axis=1) + 2.0), 0.0)
+    offered = offers.hidden_at >= 0
+    hidden_score = np.zeros(len(hidden))
+    hidden_score[offered] = scores[offers.hidden_at[offered]]
+    # A hidden item's place: its cart's offers ahead of it, by a higher score or by the same
+    # score and a more frequent item. (Those of a cart whose hidden item scores 0 or less count
+    # for nothing: it is no hit.)
+    against = hidden_score[offers.carts]
+    ahead = (scores > against) | ((scores == against) & offers.ahead_on_tie)
+    place = np.bincount(offers.carts[ahead], minlength=len(hidden))
+    hit = (hidden_score > 0) & (place < TOP)
+    gain = np.where(hit, 1.0 / np.log2(place + 2.0), 0.0)
     beyond = hidden >= BEST_SELLERS
     reach = np.where(beyond & hit, len(hidden) / max(int(beyond.sum()), 1), 0.0)
     figures = (float(hit.mean()), float(gain.mean()), float(hit[beyond].mean()) if beyond.any() else 0.0)
