@@ -331,7 +331,9 @@ def _spd_inverse(gram: np.ndarray, lam: float, *, dtype: type[np.floating] = np.
     (a shared machine, the mining workers) that took 4 to 11 s on 3,000 items against 0.4 s on
     one thread (and 2 s for the threaded potri against 1 s)."""
     n = len(gram)
-    matrix = np.array(gram, dtype=dtype, order="F")
+    # The same symmetric matrix as its transpose, whose copy in column order reads and writes
+    # in the same order (a tenth of the time of a copy from row order, 0.5 s at 6,000 items).
+    matrix = np.array(gram.T, dtype=dtype, order="F")
     matrix.flat[:: n + 1] += lam
     if n == 0:
         return matrix
