@@ -106,6 +106,7 @@ def payload(data: ModelData) -> dict[str, Any]:
             "baskets": [c for _, _, _, c in data.weights],
             "confidence_term": data.weight_terms.confidence,
             "popularity_term": data.weight_terms.popularity,
+            "bias": list(data.weight_terms.bias),
         },
         "catalog": {
             "item_id": catalog_ids,
@@ -649,12 +650,13 @@ def _from_payload(raw: Any) -> ModelData:
         "cobought",
         {"from": _ints, "to": _ints, "baskets": _ints},
     )
-    # Absent before schema version 3; the terms before 4.
+    # Absent before schema version 3; the terms before 4; the bias before 7.
     raw_weights = _mapping(content.get("weights", {"from": [], "to": [], "weight": [], "baskets": []}), "weights")
     weights = _columns(raw_weights, "weights", {"from": _ints, "to": _ints, "weight": _floats, "baskets": _ints})
     weight_terms = WeightTerms(
         _float(raw_weights.get("confidence_term", 0.0), "weights.confidence_term"),
         _float(raw_weights.get("popularity_term", 0.0), "weights.popularity_term"),
+        _floats(raw_weights.get("bias", []), "weights.bias"),
     )
     raw_catalog = _mapping(_field(content, "catalog", ""), "catalog")
     ids, names, categories, families, brands, prices, margins, in_stock, active = _columns(

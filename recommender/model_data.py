@@ -24,6 +24,7 @@ __all__ = [
     "ModelData",
     "Recency",
     "SEGMENTS",
+    "OFFERING_BASKETS",
     "WeightTerms",
     "check_model",
     "hash_customer",
@@ -80,12 +81,23 @@ class RuleCounts:
 
 class WeightTerms(NamedTuple):
     """What the learned score adds to the sum of a cart's weights to an item: ``confidence``
-    times the largest confidence of a weighted pair from a cart item, and ``popularity`` times
-    the item's support, which may be negative: a pull away from the best sellers (see
-    :mod:`recommender.mining.weights`)."""
+    times the largest confidence of a weighted pair from a cart item, ``popularity`` times the
+    item's support, which may be negative: a pull away from the best sellers, and the item's own
+    ``bias`` (one per item of the vocabulary, or none; see :mod:`recommender.mining.weights`).
+
+    Weights fitted with a bias (on centred baskets) offer an item by any weight whose pair was
+    bought together in at least :data:`OFFERING_BASKETS` baskets, negative ones too: the bias
+    carries what the item sells on its own, the pair is the evidence that names it. Without a
+    bias only a positive weight offers its item."""
 
     confidence: float = 0.0
     popularity: float = 0.0
+    bias: tuple[float, ...] = ()
+
+
+# The least baskets a pair must have been bought in to offer its item (one basket together is
+# chance; two is the least that repeats); every positive weight has that many behind it.
+OFFERING_BASKETS = 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,7 +204,7 @@ class ModelData:
     ``(a, b, weight, baskets)``: what ``a`` in a cart adds to ``b``'s learned score, fitted on
     the baskets (see :mod:`recommender.mining.weights`), with the baskets that held both;
     ``weight_terms`` how much of a pair's confidence and of an item's support the learned score
-    adds to the weights' sum. ``recency``, when mined with a half-life, holds the weighted counts
+    adds to the weights' sum, and each item's own bias. ``recency``, when mined with a half-life, holds the weighted counts
     the ranking's confidences and lifts come from. ``feedback``, when mined with events, the
     attach counts the ranking moves its scores by.
 
@@ -289,6 +301,10 @@ def check_model(data: ModelData) -> None:
         _pair(a, b, baskets, counts, f"weights[{k}]", least=1 if weight > 0 else 0)
     _number(data.weight_terms.confidence, "weights.confidence_term", low=0.0)
     _number(data.weight_terms.popularity, "weights.popularity_term", low=-MAX_MAGNITUDE)
+    if data.weight_terms.bias:
+        _same_length(data.weight_terms.bias, n_items, "weights.bias", "items")
+        for k, bias in enumerate(data.weight_terms.bias):
+            _number(bias, f"weights.bias[{k}]", low=-MAX_MAGNITUDE)
     for item, entry in data.catalog.items():
         if entry.price is not None:
             _number(entry.price, f"catalog.price of item {item!r}", low=0.0)

@@ -4,6 +4,7 @@ suggestion explained by a mined pair."""
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 
@@ -270,6 +271,37 @@ def test_an_item_the_cart_speaks_against_is_no_learned_candidate(model):
     assert shown[:2] == ["kettle", "cake"]  # 0.5, then 0.4
 
 
+def test_with_a_bias_a_pair_bought_together_offers_its_item_whatever_its_weight(model, tmp_path):
+    """Weights fitted with a bias: a negative weight on a pair bought together in two baskets or
+    more offers its item (the bias carries it), one on a pair seen once does not; the bias
+    survives the file. By hand, cart [tea]: cake 0.4 + 0, kettle -0.2 + 0.5 = 0.3, mug
+    -0.1 + 0.9 (its pair seen once: not offered)."""
+    items = model.data.items
+    tea, kettle, cake, mug = (items.index(x) for x in ("tea", "kettle", "cake", "mug"))
+    weights = ((tea, cake, 0.4, 2), (tea, kettle, -0.2, 5), (tea, mug, -0.1, 1))
+    bias = [0.0] * len(items)
+    bias[kettle], bias[mug] = 0.5, 0.9
+    data = replace(model.data, weights=weights, weight_terms=WeightTerms(bias=tuple(bias)))
+    data = read_model(write_model(data, tmp_path / "biased.rcm"))
+    assert data.weight_terms.bias == tuple(bias)
+    answer = Recommender(data, config=RankingConfig(combine="learned")).recommend(["tea"], kinds=["cross_sell"])
+    assert [s.item_id for s in answer.items] == ["cake", "kettle"]
+    assert [s.score for s in answer.items] == [pytest.approx(0.4), pytest.approx(0.3)]
+    assert answer.items[1].reason["because"] == ["tea"] and answer.items[1].reason["baskets"] == 5
+    without = replace(data, weight_terms=WeightTerms())  # no bias: only a positive weight offers
+    rec = Recommender(without, config=RankingConfig(combine="learned"))
+    traced = rec.recommend(["tea"], kinds=["cross_sell"], trace=True).trace
+    assert [line.item_id for line in traced if line.source == "weights"] == ["cake"]
+
+
+def test_a_bias_of_the_wrong_length_is_refused():
+    from recommender.model_data import check_model
+
+    data = replace(mine(BASKETS, min_support=0.1, min_confidence=0.1).data, weight_terms=WeightTerms(bias=(0.1, 0.2)))
+    with pytest.raises(ValueError, match="weights.bias holds 2 values"):
+        check_model(data)
+
+
 def test_a_model_file_of_schema_3_loads_without_the_terms(model, tmp_path):
     """Schema 3 files (before the terms) still load: their learned score is the weights' sum."""
     import gzip
@@ -279,7 +311,7 @@ def test_a_model_file_of_schema_3_loads_without_the_terms(model, tmp_path):
     path = write_model(replace(model.data, weight_terms=WeightTerms(0.3, 0.1)), tmp_path / "m.rcm")
     header_line, _, compressed = path.read_bytes().partition(b"\n")
     header, content = json.loads(header_line), json.loads(gzip.decompress(compressed))
-    del content["weights"]["confidence_term"], content["weights"]["popularity_term"]
+    del content["weights"]["confidence_term"], content["weights"]["popularity_term"], content["weights"]["bias"]
     older = gzip.compress(json.dumps(content).encode(), mtime=0)
     header.update(schema_version=3, payload_bytes=len(older), payload_sha256=hashlib.sha256(older).hexdigest())
     path.write_bytes(json.dumps(header).encode() + b"\n" + older)
@@ -318,10 +350,12 @@ def test_mining_can_leave_the_weights_out(model):
 
 def plain_learned_candidates(data, table, cart, *, skip, sellable_only, objective, wanted):
     """The learned candidates by their definition, a loop over the cart's weights in the model's
-    order: the sum, the largest confidence, the support; the strongest pair the first cart item
-    with the largest positive weight. ``(score, weight, baskets, item, likelihood, source)`` in
+    order: the sum, the largest confidence, the support, the bias; the strongest pair the first
+    cart item with the largest weight that offers the item (positive, or with a bias bought
+    together in two baskets or more). ``(score, weight, baskets, item, likelihood, source)`` in
     the answer's order, and whether that is all of them."""
     terms = data.weight_terms
+    bias = terms.bias or (0.0,) * len(data.items)
     total, confidence, strongest = {}, {}, {}
     for source in cart.items:
         for a, b, weight, baskets in data.weights:
@@ -330,13 +364,18 @@ def plain_learned_candidates(data, table, cart, *, skip, sellable_only, objectiv
             total[b] = total.get(b, 0.0) + weight
             if terms.confidence and baskets / table.counts[a] > confidence.get(b, 0.0):
                 confidence[b] = baskets / table.counts[a]
-            if weight > strongest.get(b, (0.0,))[0]:
+            offers = weight > 0 or (terms.bias and baskets >= 2)
+            if offers and weight > strongest.get(b, (-math.inf,))[0]:
                 strongest[b] = (weight, baskets, source)
     ranked = []
     for item, (weight, baskets, source) in strongest.items():
         if item in skip or (sellable_only and not table.sellable[item]):
             continue
-        likelihood = total[item] + terms.confidence * confidence.get(item, 0.0) + terms.popularity * table.support[item]
+        # In the order the vectorised scoring adds them (ties are broken on the full key, so a
+        # different rounding would break them differently).
+        likelihood = (
+            total[item] + (terms.popularity * table.support[item] + bias[item])
+        ) + terms.confidence * confidence.get(item, 0.0)
         if likelihood > 0:
             score = value(table, objective, item, likelihood)
             ranked.append((-score, -weight, -baskets, table.ids[item], item, likelihood, source))
@@ -376,12 +415,16 @@ def test_the_vectorised_learned_candidates_are_those_of_the_definition(zipf_shop
     triples = tuple(
         (a, b, data.draw(st.sampled_from([-0.5, 0.25, 0.5])), data.draw(st.integers(1, 40))) for a, b in pairs if a != b
     )
+    with_bias = data.draw(st.booleans())
+    bias = tuple(data.draw(st.sampled_from([-0.25, 0.0, 0.5])) for _ in zipf_shop.items) if with_bias else ()
     terms = WeightTerms(
-        confidence=data.draw(st.sampled_from([0.0, 0.3])), popularity=data.draw(st.sampled_from([0.0, 0.1]))
+        confidence=data.draw(st.sampled_from([0.0, 0.3])),
+        popularity=data.draw(st.sampled_from([0.0, 0.1])),
+        bias=bias,
     )
     model = replace(zipf_shop, weights=triples, weight_terms=terms)
     table = ItemTable(model)
-    weights = LearnedWeights(model.weights, table)
+    weights = LearnedWeights(model.weights, table, bias=terms.bias)
     cart = read_cart(table, data.draw(st.lists(st.sampled_from(model.items[: n + 2]), max_size=8)))
     traced = data.draw(st.booleans())
     skip = frozenset() if traced else cart.blocked

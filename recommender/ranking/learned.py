@@ -3,7 +3,8 @@
 A cart item's weights (see :mod:`recommender.mining.weights`) are one row of a matrix: up to
 a few dozen items it speaks for or against, each with the baskets that held both. An item's
 learned score is the sum of the cart's weights to it, plus ``terms.confidence`` times the
-largest confidence of those pairs, plus ``terms.popularity`` times its support. A cart reads
+largest confidence of those pairs, plus ``terms.popularity`` times its support, plus its own
+bias when the weights have one. A cart reads
 every weight of every cart item it holds, some hundreds: as arrays that is a handful of
 vectorised steps, where a Python loop over the same weights costs several times the rules'
 whole answer. Only the few items that make the cut become :class:`.Candidate` objects.
@@ -14,11 +15,11 @@ weights ranked with them loads it; pandas, scipy and mlxtend stay off the servin
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
 
-from ..model_data import WeightTerms
+from ..model_data import OFFERING_BASKETS, WeightTerms
 from .candidates import Candidate
 from .cart import Cart
 from .explain import LearnedPair, pair_evidence
@@ -31,11 +32,12 @@ __all__ = ["LearnedWeights"]
 class LearnedWeights:
     """A model's learned weights, one row per item that has any, over an :class:`.ItemTable`.
 
-    A row holds the item's positive weights first (the items it speaks for: only they can
-    become candidates) and then the others, each part padded to the longest with weights of 0
-    into a slot no item uses (index ``len(table)``); an item without weights reads a row of
-    padding. The rows of a cart are then one rectangular block whose first columns are the items
-    it reaches.
+    A row holds the weights that offer their item first (only those items can become
+    candidates: a positive weight; with a ``bias``, also a negative one whose pair was bought
+    together in :data:`.OFFERING_BASKETS` baskets or more, see :class:`.WeightTerms`) and then
+    the others, each part padded to the longest with weights of 0 into a slot no item uses
+    (index ``len(table)``); an item without weights reads a row of padding. The rows of a cart
+    are then one rectangular block whose first columns are the items it reaches.
 
     Parameters
     ----------
@@ -44,6 +46,8 @@ class LearnedWeights:
         with the baskets that held both.
     table : ItemTable
         The items, their support and whether they are for sale.
+    bias : sequence of float
+        Each item's own term in its score (the model's ``weight_terms.bias``), or none.
 
     Examples
     --------
@@ -55,25 +59,28 @@ class LearnedWeights:
     True
     """
 
-    def __init__(self, triples: Iterable[tuple[int, int, float, int]], table: ItemTable) -> None:
-        positive: dict[int, list[tuple[int, float, int]]] = {}
+    def __init__(
+        self, triples: Iterable[tuple[int, int, float, int]], table: ItemTable, *, bias: Sequence[float] = ()
+    ) -> None:
+        offering: dict[int, list[tuple[int, float, int]]] = {}
         other: dict[int, list[tuple[int, float, int]]] = {}
         for a, b, weight, baskets in triples:
-            (positive if weight > 0 else other).setdefault(a, []).append((b, weight, baskets))
-            (other if weight > 0 else positive).setdefault(a, [])
+            offers = weight > 0 or (bool(bias) and baskets >= OFFERING_BASKETS)
+            (offering if offers else other).setdefault(a, []).append((b, weight, baskets))
+            (other if offers else offering).setdefault(a, [])
         self.table = table
-        self.sources = list(positive)  # the cart item of each row
+        self.sources = list(offering)  # the cart item of each row
         nowhere = len(table)
         # Row `len(self.sources)` is all padding: the row of every item without weights.
         self.row_at = np.full(nowhere + 1, len(self.sources), dtype=np.intp)
         self.row_at[self.sources] = np.arange(len(self.sources))
-        self.reach = max((len(row) for row in positive.values()), default=0)  # the positive columns
+        self.reach = max((len(row) for row in offering.values()), default=0)  # the offering columns
         width = self.reach + max((len(row) for row in other.values()), default=0)
         self.targets = np.full((len(self.sources) + 1, width), nowhere, dtype=np.intp)
         self.weights = np.zeros(self.targets.shape)
         self.baskets = np.zeros(self.targets.shape, dtype=np.int64)
         for r, a in enumerate(self.sources):
-            for start, row in ((0, positive[a]), (self.reach, other[a])):
+            for start, row in ((0, offering[a]), (self.reach, other[a])):
                 columns = slice(start, start + len(row))
                 self.targets[r, columns] = [b for b, _, _ in row]
                 self.weights[r, columns] = [w for _, w, _ in row]
@@ -84,6 +91,7 @@ class LearnedWeights:
             self.baskets, counts[:, None], out=np.zeros(self.weights.shape), where=counts[:, None] > 0
         )
         self.support = np.asarray([*table.support, 0.0])
+        self.bias = np.asarray([*bias, 0.0]) if bias else np.zeros(len(self.support))
         self.sellable = np.asarray([*table.sellable, False])
         self._worth: dict[str, np.ndarray] = {}
         self._base: dict[tuple[float, bool], np.ndarray] = {}
@@ -125,8 +133,8 @@ class LearnedWeights:
         objective: str,
         wanted: int | None,
     ) -> tuple[list[LearnedPair], bool]:
-        """One suggestion per item a cart item carries a positive weight to (only items for sale
-        with ``sellable_only``, none in ``skip``) whose learned score is above 0, the ``wanted``
+        """One suggestion per item a cart item's weights offer (only items for sale with
+        ``sellable_only``, none in ``skip``) whose learned score is above 0, the ``wanted``
         best (all for None) in the answer's order, and whether that is all of them.
 
         The order is the score under ``objective`` (see :func:`.scores.value`), then the
@@ -145,7 +153,7 @@ class LearnedWeights:
             # Never a candidate: usually the cart's own items, whose array is at hand.
             skipped = in_cart if skip is cart.blocked and not cart.excluded else np.fromiter(skip, np.intp, len(skip))
             total[skipped] = -np.inf
-        reached = targets[:, : self.reach]  # a candidate needs a positive weight
+        reached = targets[:, : self.reach]  # a candidate needs a weight that offers it
         items = _distinct(reached)
         # The support term; -inf for the padding's slot and, when only items for sale are asked
         # for, for the others.
@@ -175,12 +183,13 @@ class LearnedWeights:
         return (found, True) if complete else (found[:wanted], False)
 
     def _base_of(self, popularity: float, sellable_only: bool) -> np.ndarray:
-        """Per item, ``popularity`` times its support, or -inf when ``sellable_only`` and the
-        item is not for sale; kept, as the model's terms are the same for every cart."""
+        """Per item, ``popularity`` times its support plus its bias, or -inf when
+        ``sellable_only`` and the item is not for sale; kept, as the model's terms are the same
+        for every cart."""
         key = (popularity, sellable_only)
         base = self._base.get(key)
         if base is None:
-            base = popularity * self.support
+            base = popularity * self.support + self.bias
             if sellable_only:
                 base[~self.sellable] = -np.inf
             base[-1] = -np.inf  # the padding's slot
@@ -211,7 +220,7 @@ class LearnedWeights:
     ) -> list[LearnedPair]:
         """The pairs of ``items`` in the answer's order, each item explained by its strongest
         pair: the cart item of row ``strongest // reach`` (of the cart's ``rows``), with its
-        weight in the cart's positive ``strengths`` at that row and column."""
+        weight in the cart's offering ``strengths`` at that row and column."""
         ids = self.table.ids
         ranked = []
         for item, p, s, position in zip(items.tolist(), likelihood.tolist(), score.tolist(), strongest.tolist()):

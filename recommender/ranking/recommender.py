@@ -89,7 +89,7 @@ class Recommender:
             # Imported here, so that a model ranked by its rules alone never loads numpy.
             from .learned import LearnedWeights
 
-            self.weights = LearnedWeights(data.weights, table)
+            self.weights = LearnedWeights(data.weights, table, bias=data.weight_terms.bias)
         finder = UpgradeFinder(data, table)
         self.upgrades = finder.index(config.upgrade_band)
         # A known customer's band follows their price level: candidates found per request.
