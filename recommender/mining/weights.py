@@ -228,6 +228,11 @@ def _validate(
     of the three figures (a shop knows its best sellers: reaching past them is part of what a
     suggestion is worth); among equals, the plainest: a larger lambda, smaller terms. The next
     number is tried only while each one is clearly better than the one before it, case by case.
+
+    A cart is scored on the items it may be offered only (:class:`_Offers`: a few hundred of
+    the thousands of items at 50 weights per item), not on dense rows of every item: the same
+    figures, to the bit (``tests/test_weights_speed.py`` holds them to the dense computation),
+    in half the time on 3 million baskets (benchmarks/README.md, "A lean data path").
     """
     carts, hidden = _hide_one(carts_and_hidden, rng)
     counts = np.diag(gram).copy()
@@ -460,7 +465,7 @@ def _offers(
     pair_confidence = confidence[np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr)), weights.indices]
     reaches = weights > 0
     n_items = weights.shape[1]
-    parts = [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))]
+    parts = [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))]  # no carts: none
     for start in range(0, carts.shape[0], block):
         part = carts[start : start + block]
         # The weights' sums as the product with the dense weights adds them: each cart's items'
