@@ -116,8 +116,7 @@ def conditional_batches(
     # what they leave costs mlxtend less than another pass; benchmarks/README.md).
     while len(key):
         keep = np.bincount(row)[row] >= 2
-        _, column_of_entry, column_rows = _distinct(key[keep], width * width)
-        keep[keep] = column_rows[column_of_entry] >= min_count
+        keep[keep] = _occurrences(key[keep], width * width) >= min_count
         dropped = len(keep) - int(keep.sum())
         key, row = key[keep], row[keep]
         if dropped <= PRUNE_UNTIL * (len(key) + dropped):
@@ -203,6 +202,17 @@ def _pairs_by_owner(width: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions ``(j, i)``, ``i < j``, of the pairs within a row of ``width`` items, by ``j`` then ``i``."""
     owner_at, member_at = np.tril_indices(width, -1)
     return owner_at, member_at
+
+
+def _occurrences(keys: np.ndarray, size: int) -> np.ndarray:
+    """How many times each entry's key occurs among ``keys`` (in ``[0, size)``), by counting
+    when ``size`` is at most ``DENSE_KEYS``."""
+    if size > DENSE_KEYS:
+        _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+        found: np.ndarray = counts[inverse]
+        return found
+    tally: np.ndarray = np.bincount(keys, minlength=size)[keys]
+    return tally
 
 
 def _distinct(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
