@@ -1,16 +1,17 @@
 """The adapter to mlxtend: the only module that imports it.
 
-mlxtend is called with keyword arguments only (its ``association_rules`` signature changed
-under users once) and only with sparse DataFrames, never a dense one-hot frame.
+mlxtend's public functions are called with keyword arguments only (its ``association_rules``
+signature changed under users once) and only with sparse DataFrames, never a dense one-hot frame.
 
 Conditional databases repeat their rows (2.2 million rows of 3 million baskets are 306,000
 distinct), and ``fpgrowth`` inserts every row into its FP-tree one at a time, in Python. Its
 FP-tree takes a count per inserted itemset (``FPTree.insert_itemset(itemset, count)``, which its
 own conditional trees use), so each distinct row is inserted once with its count, and the tree
-is mined by mlxtend's own recursion (``fpg_step``): the same tree, the same algorithm, the same
-itemsets and counts. Those two are internals, not the public API: they are checked once (names,
-signatures and a small known answer), and when they differ mining goes through the public
-``fpgrowth`` with every row (benchmarks/README.md has the figures of both).
+is mined by mlxtend's own recursion (``fpg_step``): the same algorithm, the same itemsets and
+counts (the tree differs in shape only where columns tie in frequency). Those two are
+internals, not the public API: they are checked once (names, signatures and a small known
+answer), and when they differ mining goes through the public ``fpgrowth`` with every row
+(benchmarks/README.md has the figures of both).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def mine_matrix(matrix: sp.csr_matrix, *, min_count: int, max_len: int) -> Items
     """Itemsets of columns (any size up to ``max_len``) held by at least ``min_count`` rows.
 
     mlxtend's FP-tree is given each distinct row once with its count when its internals are the
-    expected ones (:func:`weighted_tree_available`), else its public ``fpgrowth`` every row.
+    expected ones (:func:`weighted_tree_available`); else its public ``fpgrowth`` is given every row.
     """
     if matrix.shape[0] < min_count or matrix.shape[1] == 0:
         return []
@@ -120,7 +121,7 @@ def _mine_weighted(matrix: sp.csr_matrix, internals: FPTreeInternals, *, min_cou
     starts = np.concatenate(([0], np.cumsum(kept_lengths)[:-1]))
 
     # The rank fpgrowth gives its tree (least frequent 0), though only conditional trees use theirs.
-    tree = tree_class({int(j): len(column_of_label) - 1 - int(j) for j in range(len(column_of_label))})
+    tree = tree_class({j: len(column_of_label) - 1 - j for j in range(len(column_of_label))})
     for length in np.unique(kept_lengths[kept_lengths > 0]).tolist():
         rows = np.flatnonzero(kept_lengths == length)
         block = labels[starts[rows, None] + np.arange(length)]
