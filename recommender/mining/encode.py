@@ -34,21 +34,28 @@ PAIRS_AT_ONCE = 1 << 24
 
 def basket_matrix(baskets: Baskets, columns: np.ndarray) -> sp.csr_matrix:
     """Baskets x ``columns`` (item indices) as a boolean CSR matrix, other items left out."""
-    position = np.full(baskets.n_items, -1, dtype=np.int64)
-    position[columns] = np.arange(len(columns))
+    # int32 positions: the work arrays over every entry are half of int64's (125 MB for the 31
+    # million entries of 3 million baskets, each such array also a fresh run of page faults).
+    position = np.full(baskets.n_items, -1, dtype=np.int32)
+    position[columns] = np.arange(len(columns), dtype=np.int32)
     mapped = position[baskets.indices]
     keep = mapped >= 0
-    # Built as CSR directly (each basket's kept entries stay in place), not through COO. The
-    # cumulative sum of booleans is given its dtype: without it numpy takes a slow path (1.1 s
-    # against 0.08 s for 31 million entries).
-    kept_before = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))
+    # Built as CSR directly (each basket's kept entries stay in place), not through COO.
     matrix = sp.csr_matrix(
-        (np.ones(int(kept_before[-1]), dtype=bool), mapped[keep], kept_before[baskets.indptr]),
+        (np.ones(int(np.count_nonzero(keep)), dtype=bool), mapped[keep], _kept_before(keep, baskets.indptr)),
         shape=(len(baskets), len(columns)),
     )
     if not matrix.has_sorted_indices:  # columns not in ascending order
         matrix.sort_indices()
     return matrix
+
+
+def _kept_before(keep: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """The number of kept entries (``keep`` true) before each position of ``indptr``: the
+    row pointers of the rows cut to their kept entries. Found among the kept entries' positions
+    rather than by a cumulative sum over every entry (an int64 array of all of them: 250 MB
+    for 3 million baskets, and 1-1.5 s there against 0.3 s for this)."""
+    return np.searchsorted(np.flatnonzero(keep), indptr)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -164,8 +171,7 @@ def _keep_partnered(matrix: sp.csr_matrix, pair_keys: np.ndarray) -> sp.csr_matr
         for first, second, _ in within_basket_pairs(matrix):
             keys = matrix.indices[first].astype(np.int64) * width + matrix.indices[second]
             partnered[first[is_frequent_pair(keys, pair_keys)]] = True
-    partnered_before = np.concatenate(([0], np.cumsum(partnered, dtype=np.int64)))
-    per_row = np.diff(partnered_before[matrix.indptr])
+    per_row = np.diff(_kept_before(partnered, matrix.indptr))
     keep_rows = per_row >= 2
     keep = partnered & np.repeat(keep_rows, np.diff(matrix.indptr))
     # Built as CSR directly: each kept basket's entries stay in place and in order.
