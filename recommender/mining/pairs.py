@@ -50,6 +50,11 @@ KEYS_AT_ONCE = 1 << 24
 PADDING_GROWTH = 1.25
 # Baskets tallied at a time (their entries copied to 64-bit integers by np.bincount).
 TALLY_BASKETS = 1 << 18
+# Entries of the blocks' counts selected from at once (about 20 bytes each).
+SELECT_AT_ONCE = 1 << 20
+# Count levels told apart when finding which entries cannot be among a row's largest (the
+# counts above the last are one level).
+TOP_LEVELS = 64
 # Never cut blocks finer than this budget: below it the per-block overhead dominates.
 MIN_BUDGET_BYTES = 64 << 20
 
@@ -168,13 +173,20 @@ def count_pairs(
 
 @dataclass(kw_only=True)
 class _Found:
-    """What the blocks keep of their counts: the frequent pairs and each row's top partners."""
+    """What the blocks keep of their counts: the frequent pairs and each row's top partners.
+
+    Blocks hand in their counts (``add``); they are selected ``SELECT_AT_ONCE`` entries or
+    more at a time (``flush``), rows ascending: a table of rows of rare items keeps a few
+    thousand entries, and selecting from each alone took more in numpy's calls than in work.
+    """
 
     min_count: int
     top_min_count: int
     per_item: int
     frequent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     top: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    pending_entries: int = 0
 
     @property
     def least(self) -> int:
@@ -182,25 +194,33 @@ class _Found:
         wanted = self.min_count if self.per_item <= 0 else min(self.min_count, self.top_min_count)
         return max(1, wanted)
 
-    def add(self, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, items_of_rows: np.ndarray) -> None:
-        """Keep from a block's counts ``(rows, cols, counts)``, rows ascending and local to the
-        block (``items_of_rows`` their items), every pair of two distinct items."""
-        other = items_of_rows[rows] != cols
+    def add(self, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray) -> None:
+        """Take a block's counts ``(rows, cols, counts)`` (item indices, rows ascending and
+        above every row of the blocks added before), at least :attr:`least`."""
+        self.pending.append((rows, cols, counts))
+        self.pending_entries += len(rows)
+        if self.pending_entries >= SELECT_AT_ONCE:
+            self.flush()
+
+    def flush(self) -> None:
+        """Keep from the counts taken since the last flush every pair of two distinct items."""
+        if not self.pending:
+            return
+        rows, cols, counts = (np.concatenate(part) for part in zip(*self.pending))
+        self.pending, self.pending_entries = [], 0
+        other = rows != cols
         rows, cols, counts = rows[other], cols[other], counts[other]
         strong = counts >= self.min_count
         self.frequent.append(
-            (
-                items_of_rows[rows[strong]].astype(np.int32),
-                cols[strong].astype(np.int32),
-                counts[strong].astype(np.int64),
-            )
+            (rows[strong].astype(np.int32), cols[strong].astype(np.int32), counts[strong].astype(np.int64))
         )
         candidate = counts >= self.top_min_count
-        local, partner, count = _top_per_row(rows[candidate], cols[candidate], counts[candidate], self.per_item)
-        self.top.append((items_of_rows[local].astype(np.int32), partner, count))
+        item, partner, count = _top_per_row(rows[candidate], cols[candidate], counts[candidate], self.per_item)
+        self.top.append((item.astype(np.int32), partner, count))
 
     def results(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """The frequent pairs by ``a``, and the top partners by ``a`` then rank."""
+        self.flush()
         frequent, top = _concatenate(self.frequent), _concatenate(self.top)
         by_item = np.argsort(frequent[0], kind="stable")
         ranked = np.argsort(top[0], kind="stable")  # each row's partners are together, in rank order
@@ -255,7 +275,7 @@ def _count_in_tables(
         hits = np.flatnonzero(table >= found.least)
         local, cols = np.divmod(hits, width)
         keep = cols < n_items
-        found.add(local[keep], cols[keep], table[hits[keep]], block_items)
+        found.add(block_items[local[keep]], cols[keep], table[hits[keep]])
     return blocks
 
 
@@ -297,7 +317,7 @@ def _count_in_products(
         if dense is not None:
             _scatter(dense, position, rows[start:stop][local], cols, counts)
         hit = counts >= found.least
-        found.add(local[hit], cols[hit], counts[hit], rows[start:stop])
+        found.add(rows[start:stop][local[hit]], cols[hit], counts[hit])
     return len(bounds) - 1
 
 
@@ -404,13 +424,18 @@ def _top_per_row(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``per_item`` entries of each row with the largest counts, ties to the smaller column.
 
-    ``rows`` ascend; the columns within a row are in no order (scipy's product leaves them so,
-    and sorting them, every pair seen once included, took 6 of the 40 s of 3 million baskets).
-    One sort by (row, count descending) finds each row's ``per_item``-th count; only the
-    entries with at least that count are then sorted by column among equal counts.
+    ``rows`` come in ascending runs; the columns within a row are in no order (scipy's product
+    leaves them so, and sorting them, every pair seen once included, took 6 of the 40 s of 3
+    million baskets). The entries under a level that ``per_item`` entries of their row reach
+    are dropped first (:func:`_under_top_level`: most entries of a row of a rare item, seen in
+    two or three baskets); one sort by (row, count descending) of the rest finds each row's
+    ``per_item``-th count; only the entries with at least that count are then sorted by column
+    among equal counts.
     """
     if len(rows) == 0 or per_item <= 0:
         return rows[:0].astype(np.int32), cols[:0].astype(np.int32), counts[:0].astype(np.int64)
+    above = ~_under_top_level(rows, counts, per_item)
+    rows, cols, counts = rows[above], cols[above], counts[above]
     key = rows.astype(np.int64) << 32 | (np.int64(np.iinfo(np.int32).max) - counts.astype(np.int64))
     order = np.argsort(key, kind="stable")  # a merge sort: the rows come in ascending runs (6 times faster)
     first, sizes = _runs(rows[order])
@@ -422,6 +447,21 @@ def _top_per_row(
     first, sizes = _runs(rows)
     keep = np.arange(len(rows)) - np.repeat(first, sizes) < per_item
     return rows[keep], cols[keep].astype(np.int32), counts[keep].astype(np.int64)
+
+
+def _under_top_level(rows: np.ndarray, counts: np.ndarray, per_item: int) -> np.ndarray:
+    """Whether each entry's count is under a level that ``per_item`` other entries of its row
+    reach (so it is not among the row's ``per_item`` largest, whatever the ties): each row's
+    count of entries at or above each level, counts capped at ``TOP_LEVELS - 1``, from one
+    histogram of (row, capped count)."""
+    low = int(rows.min())
+    span = int(rows.max()) - low + 1
+    capped = np.minimum(counts, TOP_LEVELS - 1)
+    tally = np.bincount((rows - low) * TOP_LEVELS + capped, minlength=span * TOP_LEVELS).reshape(span, TOP_LEVELS)
+    reaching = np.cumsum(tally[:, ::-1], axis=1)[:, ::-1]  # [row, level]: entries at or above it
+    level = np.count_nonzero(reaching >= per_item, axis=1) - 1  # the highest such level; -1: none
+    under: np.ndarray = counts < level[rows - low]
+    return under
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
