@@ -348,9 +348,10 @@ class _PaddedBaskets:
             if len(members):
                 offsets = np.arange(width)
                 filled = offsets < sizes[members][:, None]
-                at = np.minimum(baskets.indptr[members][:, None] + offsets, len(baskets.indices) - 1)
-                items = np.where(filled, baskets.indices[at], n_items).astype(np.int32)
-                del at, filled
+                # Clipped: the last basket's padding would read past the end (replaced anyway).
+                gathered = np.take(baskets.indices, baskets.indptr[members][:, None] + offsets, mode="clip")
+                items = np.where(filled, gathered, n_items).astype(np.int32, copy=False)
+                del gathered, filled
                 # Baskets x rows (the padding and the items that are no row left out): its
                 # transpose lists each row's baskets.
                 row = row_of[items]
