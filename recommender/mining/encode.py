@@ -1,8 +1,8 @@
 """Sparse encoding with the pruning that keeps mining small.
 
 Nothing here is dense in the number of items: item counts come from ``bincount``, pair counts
-from a sparse product, and the matrix handed to the miner holds only what can still be part
-of a frequent itemset of two or more items.
+from :func:`.pairs.count_pairs`, and the matrix handed to the miner holds only what can still be
+part of a frequent itemset of two or more items.
 """
 
 from __future__ import annotations
