@@ -204,9 +204,9 @@ class ModelData:
     ``(a, b, weight, baskets)``: what ``a`` in a cart adds to ``b``'s learned score, fitted on
     the baskets (see :mod:`recommender.mining.weights`), with the baskets that held both;
     ``weight_terms`` how much of a pair's confidence and of an item's support the learned score
-    adds to the weights' sum, and each item's own bias. ``recency``, when mined with a half-life, holds the weighted counts
-    the ranking's confidences and lifts come from. ``feedback``, when mined with events, the
-    attach counts the ranking moves its scores by.
+    adds to the weights' sum, and each item's own bias. ``recency``, when mined with a
+    half-life, holds the weighted counts the ranking's confidences and lifts come from.
+    ``feedback``, when mined with events, the attach counts the ranking moves its scores by.
 
     Examples
     --------

@@ -279,7 +279,7 @@ def test_cli_evaluate_json_and_table(capsys):
     rules = json.loads(out)["systems"]["rules"]
     assert status == 0 and rules["ranking"] == "learned" and rules["items_modelled"] == 168 and rules["weights"] > 0
     assert rules["lambda"] in (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
-    assert rules["confidence_term"] in (0.0, 0.1, 0.3) and rules["popularity_term"] in (0.0, 0.1, 0.3)
+    assert rules["confidence_term"] in (0.0, 0.1, 0.3) and rules["bias_scale"] in (0.0, 0.25, 0.5, 0.75, 1.0)
     status, out, _ = run(capsys, "evaluate", groceries, "--max-cases", "200", "--systems", "rules", "--workers", "1")
     assert status == 0 and f"rules: learned weights, lambda {rules['lambda']:g}," in out
 

@@ -36,28 +36,32 @@ BASKETS = (
 )
 
 
-def ease_by_hand(baskets: Baskets, lam: float) -> tuple[dict[tuple[str, str], float], np.ndarray]:
-    """The closed form written out independently: G = X'X, P = (G + lam I)^-1,
-    B[i, j] = -P[i, j] / P[j, j], zero diagonal; every nonzero weight, and G."""
+def ease_by_hand(baskets: Baskets, lam: float) -> tuple[dict[tuple[str, str], float], np.ndarray, np.ndarray]:
+    """The closed form with an intercept written out independently: the baskets' 0/1 matrix X
+    less each column's mean (Xc), P = (Xc'Xc + lam I)^-1, B[i, j] = -P[i, j] / P[j, j], zero
+    diagonal, and the intercept of each item's regression, mean(X[:, j]) - mean(X) @ B[:, j];
+    every nonzero weight, G = X'X and the intercepts."""
     items = list(baskets.items)
     x = np.zeros((len(baskets), len(items)))
     for row in range(len(baskets)):
         x[row, baskets.indices[baskets.indptr[row] : baskets.indptr[row + 1]]] = 1
-    g = x.T @ x
-    p = np.linalg.inv(g + lam * np.eye(len(items)))
+    centred = x - x.mean(axis=0)
+    p = np.linalg.inv(centred.T @ centred + lam * np.eye(len(items)))
     b = -p / np.diag(p)
     np.fill_diagonal(b, 0)
     weights = {(items[i], items[j]): b[i, j] for i in range(len(items)) for j in range(len(items)) if b[i, j] != 0}
-    return weights, g
+    return weights, x.T @ x, x.mean(axis=0) - x.mean(axis=0) @ b
 
 
 def test_the_weights_are_ease_positive_on_pairs_seen_twice_negative_on_any():
-    """A positive weight explains a suggestion, so it needs a pair bought together twice; a
-    negative one only lowers a score, and is kept between items never bought together too."""
+    """The weights and biases are EASE's with an intercept. A positive weight explains a
+    suggestion, so it needs a pair bought together twice; a negative one only lowers a score,
+    and is kept between items never bought together too."""
     baskets = Baskets.from_lists(BASKETS)
-    fitted = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), popularity_terms=(0.0,), per_item=20)
+    fitted = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), bias_scales=(1.0,), per_item=20)
     got = {(baskets.items[a], baskets.items[b]): w for a, b, w, _ in fitted.triples}
-    weights, g = ease_by_hand(baskets, 2.0)
+    weights, g, bias = ease_by_hand(baskets, 2.0)
+    assert fitted.bias == pytest.approx(bias.tolist()) and fitted.terms.bias == fitted.bias
     at = {item: k for k, item in enumerate(baskets.items)}
     expected = {pair: w for pair, w in weights.items() if w < 0 or g[at[pair[0]], at[pair[1]]] >= 2}
     assert got.keys() == expected.keys()
@@ -72,8 +76,8 @@ def test_the_weights_are_ease_positive_on_pairs_seen_twice_negative_on_any():
 
 def test_each_item_keeps_its_largest_positive_and_most_negative_weights():
     baskets = Baskets.from_lists(BASKETS)
-    everything = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), popularity_terms=(0.0,))
-    four = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), popularity_terms=(0.0,), per_item=4)
+    everything = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), bias_scales=(0.0,))
+    four = fit_item_weights(baskets, lambdas=(2.0,), confidence_terms=(0.0,), bias_scales=(0.0,), per_item=4)
     by_source: dict[int, list[float]] = {}
     for a, _, w, _ in everything.triples:
         by_source.setdefault(a, []).append(w)
@@ -85,33 +89,47 @@ def test_each_item_keeps_its_largest_positive_and_most_negative_weights():
     assert sorted(w for _, _, w, _ in four.triples) == pytest.approx(expected)
 
 
+def chosen_by_the_rule(fitted, per_item, *, cases_agree: bool):
+    """The setting the validation chooses among those keeping ``per_item`` weights: the most
+    accurate (mean of hit rate and NDCG), or, when ``cases_agree`` that it is clearly better,
+    the best accuracy plus each hit beyond the best sellers twice more. Ties: a larger lambda,
+    smaller terms."""
+    tried = {s: v for s, v in fitted.validation.items() if s[3] == per_item}
+    share = fitted.beyond_share
+    if cases_agree:
+        return max(tried, key=lambda s: ((tried[s][0] + tried[s][1]) / 2 + 2 * share * tried[s][2], s[0], -s[1], -s[2]))
+    return max(tried, key=lambda s: ((tried[s][0] + tried[s][1]) / 2, s[0], -s[1], -s[2]))
+
+
 def test_lambda_and_the_terms_are_chosen_on_a_validation_split_and_recorded():
     baskets = Baskets.from_lists(BASKETS * 20)
-    fitted = fit_item_weights(baskets, lambdas=(1.0, 10.0, 100.0), confidence_terms=(0.0, 0.3), popularity_terms=(0.0,))
+    fitted = fit_item_weights(baskets, lambdas=(1.0, 10.0, 100.0), confidence_terms=(0.0, 0.3), bias_scales=(0.0,))
     # Six items: 50 weights per item keep them all, so no larger number is tried.
     assert set(fitted.validation) == {(lam, c, 0.0, 50) for lam in (1.0, 10.0, 100.0) for c in (0.0, 0.3)}
-    chosen = (fitted.lambda_, fitted.confidence_term, fitted.popularity_term, fitted.per_item)
-    # Chosen by hit rate + NDCG + hit rate beyond the best sellers.
-    assert sum(fitted.validation[chosen]) == max(sum(v) for v in fitted.validation.values())
+    chosen = (fitted.lambda_, fitted.confidence_term, fitted.bias_scale, fitted.per_item)
+    # Seven items: every case is a best seller's, so the worth is the accuracy.
+    assert chosen == chosen_by_the_rule(fitted, 50, cases_agree=False)
+    # Seven items, all among the 10 best sellers: no case reaches past them.
+    assert fitted.beyond_share == 0.0 and fitted.as_dict()["validation_share_beyond_best_sellers"] == 0.0
     recorded = fitted.as_dict()
-    assert (recorded["lambda"], recorded["confidence_term"], recorded["popularity_term"]) == chosen[:3]
+    assert (recorded["lambda"], recorded["confidence_term"], recorded["bias_scale"]) == chosen[:3]
     assert recorded["weights_per_item"] == 50 and recorded["settings_tried"] == 6
 
 
 def test_more_weights_per_item_only_when_the_validation_cases_show_them_clearly_better(data):
     """On a synthetic FIMI set (IBM Quest, baskets made of long overlapping patterns) an item's
     50 strongest weights leave out much of what predicts: every larger number tried is clearly
-    better there, so the most are kept. On Groceries, 100 per item adds 0.001 to the sum of the
-    figures (0.4004 to 0.4012, within the cases' noise), so the fewest are kept. (Quest's first
+    better there, so the most are kept. On Groceries, 100 per item is tried and is not clearly
+    more accurate (within the cases' noise), so the fewest are kept. (Quest's first
     30,000 baskets: 200 per item, and 400 tried and not clearly better; on all of them, 400.)"""
     from recommender.evaluation.splits import subset_baskets
     from recommender.io import read_baskets
 
     quest = read_baskets(data("T10I4D100K.dat.xz"))
     fitted = fit_item_weights(subset_baskets(quest, np.arange(30_000)))
-    best = {n: max(sum(v) for s, v in fitted.validation.items() if s[3] == n) for n in (50, 100, 200, 400)}
+    best = {n: max(sum(v[:2]) / 2 for s, v in fitted.validation.items() if s[3] == n) for n in (50, 100, 200, 400)}
     assert best[50] < best[100] < best[200] and fitted.per_item >= 200
-    assert best[fitted.per_item] - best[50] > 0.05  # the hit rate alone: 0.70 to 0.74 on the whole set
+    assert best[fitted.per_item] - best[50] > 0.03  # the hit rate alone: 0.70 to 0.74 on the whole set
 
     groceries = fit_item_weights(read_baskets(data("groceries.csv")))
     assert groceries.per_item == 50 and {s[3] for s in groceries.validation} == {50, 100}
@@ -194,7 +212,7 @@ def test_the_weights_from_the_mined_pair_counts_equal_those_counted_alone(max_it
     gram = count_pairs(baskets, min_count=5, per_item=5, top_min_count=2, memory_bytes=1, dense_items=items).dense
     shared = fit_item_weights(baskets, gram=gram, max_items=max_items)
     alone = fit_item_weights(baskets, max_items=max_items)
-    assert len(shared.validation) % 54 == 0 and shared.validation == alone.validation
+    assert len(shared.validation) % 90 == 0 and shared.validation == alone.validation
     assert (shared.lambda_, shared.terms, shared.per_item) == (alone.lambda_, alone.terms, alone.per_item)
     assert shared.triples == alone.triples and shared.items_modelled == min(max_items, 40)
     with pytest.raises(ValueError, match="Gram matrix over 3 items"):
@@ -327,7 +345,7 @@ def test_on_real_baskets_each_item_keeps_both_signs():
     from .conftest import data_file
 
     baskets = read_baskets(data_file("groceries.csv"))
-    fitted = fit_item_weights(baskets, lambdas=(100.0,), confidence_terms=(0.0,), popularity_terms=(0.0,))
+    fitted = fit_item_weights(baskets, lambdas=(100.0,), confidence_terms=(0.0,), bias_scales=(0.0,))
     assert {w > 0 for _, _, w, _ in fitted.triples} == {True, False}
     assert min(n for _, _, w, n in fitted.triples if w > 0) >= 2
     per_source: dict[tuple[int, bool], int] = {}
@@ -468,16 +486,20 @@ def cafe_baskets(seed: int) -> list[list[str]]:
 
 def test_on_a_cafe_the_default_ranking_beats_popularity_and_keeps_up_with_ease():
     """Coffee in half the baskets makes popularity a strong baseline and leaves the rules little
-    to say about it (its lift is about 1 with everything). The learned weights, a regression
-    without an intercept, carry its base rate: every cart item gets a weight to it. On the
-    held-out orders of seed 0 of this shop the default ranking finds 0.632 of the hidden items,
-    popularity 0.5945 and tuned EASE 0.6299 (seeds 1 and 2: 0.626 / 0.589 / 0.635 and
-    0.641 / 0.575 / 0.639, so level with EASE within a seed's spread, and well above
-    popularity)."""
+    to say about it (its lift is about 1 with everything). The learned weights' bias carries its
+    base rate. On the held-out orders of seeds 0, 1 and 2 of this shop the default ranking finds
+    0.6239, 0.6272 and 0.6451 of the hidden items, popularity 0.5945, 0.5885 and 0.5754, tuned
+    EASE 0.6299, 0.6352 and 0.639: level with EASE within a seed's spread (a few hundred
+    cases), well above popularity. Over the three seeds, as one seed's cases are too few to
+    tell 0.01 apart."""
     from recommender import evaluate
 
-    found = evaluate(cafe_baskets(0), systems=["rules", "popular", "ease"], seed=0, min_support=0.002)
-    hit = {s.name: s.hit_rate for s in found.systems}
-    assert dict(found.systems[0].details)["ranking"] == "learned"
-    assert hit["rules"] >= hit["popular"] + 0.03
-    assert hit["rules"] >= hit["ease"] - 0.01
+    hit: dict[str, list[float]] = {}
+    for seed in (0, 1, 2):
+        found = evaluate(cafe_baskets(seed), systems=["rules", "popular", "ease"], seed=seed, min_support=0.002)
+        assert dict(found.systems[0].details)["ranking"] == "learned"
+        for system in found.systems:
+            hit.setdefault(system.name, []).append(system.hit_rate)
+    mean = {name: float(np.mean(rates)) for name, rates in hit.items()}
+    assert mean["rules"] >= mean["popular"] + 0.03
+    assert mean["rules"] >= mean["ease"] - 0.01

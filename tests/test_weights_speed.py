@@ -21,6 +21,7 @@ from recommender.mining import weights
 from recommender.mining.weights import (
     TOP,
     _accuracy,
+    _bias,
     _clearly_better,
     _hide_one,
     _kept_weights,
@@ -55,20 +56,20 @@ def plain_accuracy(scores: np.ndarray, offered: np.ndarray, hidden: np.ndarray) 
     hit = found.any(axis=1)
     gain = np.where(hit, 1.0 / np.log2(np.argmax(found, axis=1) + 2.0), 0.0)
     beyond = hidden >= weights.BEST_SELLERS
-    reach = np.where(beyond & hit, len(hidden) / max(int(beyond.sum()), 1), 0.0)
     figures = (float(hit.mean()), float(gain.mean()), float(hit[beyond].mean()) if beyond.any() else 0.0)
-    return figures, hit + gain + reach
+    return figures, (hit + gain) / 2 + weights.REACH_WORTH * (beyond & hit)
 
 
-def plain_scores(carts, kept_weights, confidence, support, choice):
-    """Every cart's score of every item (the weights' sum from its items plus the terms), and
-    which items it may be offered, as dense arrays."""
+def plain_scores(carts, kept_weights, confidence, seen, bias, choice):
+    """Every cart's score of every item (the weights' sum from its items plus the confidence
+    term and the scaled bias), and which items it may be offered (a weight from a cart item on
+    a pair ``seen`` together often enough), as dense arrays."""
     dense = kept_weights.toarray()
     summed = np.asarray(carts @ dense)
-    offered = (np.asarray(carts @ (dense > 0)) > 0) & ~(carts.toarray() > 0)
+    offered = (np.asarray(carts @ ((dense != 0) & seen)) > 0) & ~(carts.toarray() > 0)
     scores = summed + choice[1] * plain_largest_confidence(carts, dense != 0, confidence) if choice[1] else summed
     if choice[2]:
-        scores = scores + choice[2] * support[None, :]
+        scores = scores + choice[2] * bias[None, :]
     return scores, offered
 
 
@@ -76,11 +77,13 @@ def plain_validate(carts_and_hidden, gram, n_fit, grid, per_item, *, min_count, 
     """The validation as it was written first: every number of weights per item cut anew from
     the dense weights, every setting scored on dense arrays."""
     carts, hidden = _hide_one(carts_and_hidden, rng)
-    support = np.diag(gram) / max(n_fit, 1)
+    share = float(np.mean(hidden >= weights.BEST_SELLERS))
     seen = gram >= min_count
     confidence = gram / np.maximum(np.diag(gram), 1.0)[:, None]
     lambdas = sorted({setting[0] for setting in grid})
-    widest = {lam: _kept_weights(_solve(gram, lam, dtype=np.float32), max(per_item), seen) for lam in lambdas}
+    solved = {lam: _solve(gram, lam, n_baskets=n_fit, dtype=np.float32) for lam in lambdas}
+    biases = {lam: _bias(gram, n_fit, solved[lam]) for lam in lambdas}
+    widest = {lam: _kept_weights(solved[lam], max(per_item), seen) for lam in lambdas}
     found, chosen = {}, None
     for number in per_item:
         if chosen is not None and chosen[0][3] // 2 >= len(gram):
@@ -89,14 +92,24 @@ def plain_validate(carts_and_hidden, gram, n_fit, grid, per_item, *, min_count, 
         for lam in lambdas:
             kept = widest[lam] if number == max(per_item) else _kept_weights(widest[lam].toarray(), number, seen)
             for choice in (c for c in grid if c[0] == lam):
-                scores, offered = plain_scores(carts, kept, confidence, support, choice)
+                scores, offered = plain_scores(carts, kept, confidence, seen, biases[lam], choice)
                 setting = (*choice, number)
                 found[setting], values[setting] = plain_accuracy(scores, offered, hidden)
-        best = max(values, key=lambda s: (sum(found[s]), s[0], -s[1], -s[2]))
+
+        def accuracy(s):
+            return (found[s][0] + found[s][1]) / 2
+
+        accurate = max(values, key=lambda s: (accuracy(s), s[0], -s[1], -s[2]))
+
+        def worth(s):
+            return accuracy(s) + weights.REACH_WORTH * share * found[s][2]
+
+        reaching = max(values, key=lambda s: (worth(s), s[0], -s[1], -s[2]))
+        best = reaching if _clearly_better(values[reaching], values[accurate]) else accurate
         if chosen is not None and not _clearly_better(values[best], chosen[1]):
             break
         chosen = (best, values[best])
-    return found, chosen[0]
+    return found, chosen[0], share
 
 
 def patterned_baskets(rng: np.random.Generator, *, n_baskets: int, n_items: int) -> sp.csr_matrix:
@@ -152,19 +165,20 @@ def test_the_offers_and_their_figures_are_those_of_the_dense_arrays(seed, per_it
     gram, kept = fitted_weights(baskets, 10.0, per_item)
     carts, hidden = _hide_one(baskets[:200], rng)
     confidence = gram / np.maximum(np.diag(gram), 1.0)[:, None]
-    support = np.diag(gram) / baskets.shape[0]
-    offers = _offers(carts, hidden, kept, confidence, block=7)
-    dense_summed, offered = plain_scores(carts, kept, confidence, support, (10.0, 0.0, 0.0))
+    seen = gram >= 2
+    bias = _bias(gram, baskets.shape[0], _solve(gram, 10.0, n_baskets=baskets.shape[0]))
+    offers = _offers(carts, hidden, kept, confidence, seen, block=7)
+    dense_summed, offered = plain_scores(carts, kept, confidence, seen, bias, (10.0, 0.0, 0.0))
     assert offers.carts.tolist() == np.nonzero(offered)[0].tolist()
     assert offers.items.tolist() == np.nonzero(offered)[1].tolist()
     np.testing.assert_array_equal(offers.summed, dense_summed[offered])
-    for choice in product([10.0], [0.0, 0.1, 0.3], [0.0, 0.3]):
+    for choice in product([10.0], [0.0, 0.1, 0.3], [0.0, 0.5]):
         scores = offers.summed + choice[1] * offers.largest_confidence if choice[1] else offers.summed
         if choice[2]:
-            scores = scores + choice[2] * support[offers.items]
+            scores = scores + choice[2] * bias[offers.items]
         figures, values = _accuracy(scores, offers, hidden)
         expected_figures, expected_values = plain_accuracy(
-            *plain_scores(carts, kept, confidence, support, choice), hidden
+            *plain_scores(carts, kept, confidence, seen, bias, choice), hidden
         )
         assert figures == expected_figures
         np.testing.assert_array_equal(values, expected_values)

@@ -423,8 +423,8 @@ def _learned_line(scores: Scores) -> str:
     """What mining chose for the learned ranking, under the table."""
     d = dict(scores.details)
     return (
-        f"rules: learned weights, lambda {d['lambda']:g}, confidence term {d['confidence_term']:g}, popularity term "
-        f"{d['popularity_term']:g} (chosen at mining time on a validation split of the train orders); "
+        f"rules: learned weights, lambda {d['lambda']:g}, confidence term {d['confidence_term']:g}, bias scale "
+        f"{d['bias_scale']:g} (chosen at mining time on a validation split of the train orders); "
         f"{d['weights']:,} weights over {d['items_modelled']:,} items"
         + ("" if d.get("weights_per_item") is None else f", at most {d['weights_per_item']} per item")
     )

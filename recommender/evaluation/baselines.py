@@ -579,7 +579,7 @@ class RulesSystem:
         if not recommender.learned:
             return (("ranking", recommender.config.combine if recommender.config.combine != "learned" else "max"),)
         fitted = recommender.data.provenance.get("weights") or {}
-        keys = ("lambda", "confidence_term", "popularity_term", "weights_per_item", "items_modelled", "weights")
+        keys = ("lambda", "confidence_term", "bias_scale", "weights_per_item", "items_modelled", "weights")
         return (("ranking", "learned"), *((key, fitted.get(key)) for key in keys))
 
     def suggest(self, cases: Cases, *, limit: int) -> Answers:

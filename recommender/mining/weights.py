@@ -1,9 +1,13 @@
-"""Item-item weights fitted on the baskets in closed form, and how much of the pairs' plain
-confidence and of the items' popularity to add to them: what the learned ranking adds up.
+"""Item-item weights fitted on the baskets in closed form, each item's own bias, and how much
+of the pairs' plain confidence to add to them: what the learned ranking adds up.
 
-The weights are EASE's (Steck 2019): a ridge regression of each item on the others,
-``P = (G + lambda I)^-1``, ``B = -P / diag(P)`` with a zero diagonal, where ``G`` is the Gram
-matrix of the baskets (``G[a, b]``: baskets holding both). Each cart item keeps half of
+The weights are EASE's (Steck 2019) with an intercept: a ridge regression of each item on the
+others, ``P = (C + lambda I)^-1``, ``B = -P / diag(P)`` with a zero diagonal, where ``C`` is
+the Gram matrix of the centred baskets, ``G - n m m^T`` (``G[a, b]``: baskets holding both;
+``m``: each item's share of the ``n`` baskets), and the intercept, each item's bias, is
+``m - B^T m``. EASE itself has no intercept: its weights must also carry how much each item
+sells on its own, which a bias carries better (more hits at the same reach beyond the best
+sellers, benchmarks/README.md, "Quality"). Each cart item keeps half of
 ``per_item`` of each sign: its largest positive weights among the pairs seen together in at
 least ``min_count`` baskets, which explain its suggestions, and its most negative weights,
 seen together or not. A negative weight is what EASE knows beyond co-occurrence (the cart
@@ -24,14 +28,18 @@ An item's learned score for a cart is
 
     sum of the weights from the cart's items
     + confidence_term * the largest confidence of a kept pair from a cart item
-    + popularity_term * the item's support,
+    + bias_scale * the item's bias,
 
-over the items some cart item has a positive weight to. ``lambda`` and the two terms are chosen
-per shop on a validation split of the baskets given (the latest when they have times), by the
-sum of the hit rate and NDCG at 3 on one hidden item per validation basket, over the most
-frequent items, and the hit rate on the hidden items that are not best sellers (the terms
-favour the best sellers: this keeps them from buying accuracy on the obvious with reach). Then
-the weights are fitted on all of them.
+over the items a cart item offers: by a positive weight, or a negative one on a pair bought
+together in ``OFFERING_BASKETS`` baskets or more (the bias lifts an item the cart's weights
+only lower a little: the pair is its evidence). ``lambda``, the confidence term and the bias's
+scale are chosen per shop on a validation split of the baskets given (the latest when they
+have times), on one hidden item per validation basket, over the most frequent items: the most
+accurate setting (the mean of the hit rate and NDCG at 3), unless one that also values the
+hits on items that are not best sellers is clearly better, case by case (the bias and the
+confidence favour the best sellers: reach past them is part of what a suggestion is worth,
+bought with accuracy only where the cases show it beyond their noise). Then the weights are
+fitted on all of them.
 """
 
 from __future__ import annotations
@@ -47,9 +55,9 @@ from scipy.linalg import lapack
 from threadpoolctl import threadpool_limits
 
 from ..io.baskets import Baskets
-from ..model_data import WeightTerms
+from ..model_data import OFFERING_BASKETS, WeightTerms
 
-__all__ = ["ItemWeights", "fit_item_weights", "modelled_items", "LAMBDAS", "CONFIDENCE_TERMS", "POPULARITY_TERMS"]
+__all__ = ["ItemWeights", "fit_item_weights", "modelled_items", "LAMBDAS", "CONFIDENCE_TERMS", "BIAS_SCALES"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +66,20 @@ logger = logging.getLogger(__name__)
 # clearly better (by more than twice the standard error of the paired difference).
 PER_ITEM = (50, 100, 200, 400)
 CLEARLY_BETTER = 2.0
-# One basket together is chance; two is the least that repeats (for a positive weight, which
-# explains a suggestion).
-MIN_PAIR_BASKETS = 2
+# The least baskets behind a positive weight, which explains a suggestion (and offers its item).
+MIN_PAIR_BASKETS = OFFERING_BASKETS
 # The dense solve holds a few N x N float64 matrices: 6,000 items are 288 MB each.
 MAX_ITEMS = 6_000
 # The grid of lambda, in baskets: the ridge's pull toward no weight at all.
 LAMBDAS = (3.0, 10.0, 30.0, 100.0, 300.0, 1000.0)
-# The grids of the two terms added to the weights' sum.
+# The grids of the confidence term and of the share of each item's bias added to the weights' sum.
 CONFIDENCE_TERMS = (0.0, 0.1, 0.3)
-POPULARITY_TERMS = (0.0, 0.1, 0.3)
+BIAS_SCALES = (0.0, 0.25, 0.5, 0.75, 1.0)
 # The validation also scores the hit rate on the items outside the best sellers (any shop can
-# show those): what the terms, which favour the best sellers, cost in reach.
+# show those): what the terms, which favour the best sellers, cost in reach. A hit there is worth
+# this much more than one on a best seller, in the worth that may overrule accuracy.
 BEST_SELLERS = 10
+REACH_WORTH = 2.0
 # The choice is made on the validation split over at most this many of the most frequent items:
 # each lambda tried costs a dense solve, cubic in the items.
 VALIDATION_ITEMS = 3_000
@@ -81,37 +90,42 @@ MAX_VALIDATION_CASES = 5_000
 CARTS_AT_A_TIME = 500
 TOP = 3  # the answer's length the validation scores
 
-Setting = tuple[float, float, float, int]  # lambda, confidence term, popularity term, weights per item
+Setting = tuple[float, float, float, int]  # lambda, confidence term, bias scale, weights per item
 
 
 @dataclass(frozen=True, kw_only=True)
 class ItemWeights:
     """Weights ``(a, b, weight, baskets)``: what ``a`` in a cart adds to ``b``'s score, and the
-    baskets that held both; with the ``lambda_`` and the two terms chosen, the items modelled
-    (the most frequent, at most ``MAX_ITEMS``) and the validation hit rate, NDCG and hit rate
-    beyond the best sellers of each setting tried, keyed ``(lambda, confidence_term,
-    popularity_term, per_item)``; ``per_item`` is the number of weights each item keeps (at most)."""
+    baskets that held both; each item's ``bias`` (over the whole vocabulary, 0 outside the items
+    modelled), already times the ``bias_scale`` chosen; with the ``lambda_`` and the confidence
+    term chosen, the items modelled (the most frequent, at most ``MAX_ITEMS``) and the
+    validation hit rate, NDCG and hit rate beyond the best sellers of each setting tried, keyed
+    ``(lambda, confidence_term, bias_scale, per_item)``, and the share of the validation cases
+    whose hidden item is not a best seller; ``per_item`` is the number of weights each item
+    keeps (at most)."""
 
     lambda_: float
     confidence_term: float = 0.0
-    popularity_term: float = 0.0
+    bias_scale: float = 0.0
+    bias: tuple[float, ...] = ()
     per_item: int
     items_modelled: int
     triples: tuple[tuple[int, int, float, int], ...]
     validation: dict[Setting, tuple[float, float, float]] = field(default_factory=dict)
+    beyond_share: float = 0.0
 
     @property
     def terms(self) -> WeightTerms:
-        """The two terms, as the model stores them."""
-        return WeightTerms(self.confidence_term, self.popularity_term)
+        """The terms and the bias, as the model stores them."""
+        return WeightTerms(confidence=self.confidence_term, bias=self.bias)
 
     def as_dict(self) -> dict[str, object]:
         """What the model's provenance records of the fit."""
-        best = self.validation.get((self.lambda_, self.confidence_term, self.popularity_term, self.per_item))
+        best = self.validation.get((self.lambda_, self.confidence_term, self.bias_scale, self.per_item))
         return {
             "lambda": self.lambda_,
             "confidence_term": self.confidence_term,
-            "popularity_term": self.popularity_term,
+            "bias_scale": self.bias_scale,
             "weights_per_item": self.per_item,
             "items_modelled": self.items_modelled,
             "weights": len(self.triples),
@@ -119,6 +133,7 @@ class ItemWeights:
             "validation_hit_rate": None if best is None else round(best[0], 4),
             "validation_ndcg": None if best is None else round(best[1], 4),
             "validation_beyond_best_sellers": None if best is None else round(best[2], 4),
+            "validation_share_beyond_best_sellers": round(self.beyond_share, 4),
         }
 
 
@@ -130,11 +145,12 @@ def fit_item_weights(
     max_items: int = MAX_ITEMS,
     lambdas: Sequence[float] = LAMBDAS,
     confidence_terms: Sequence[float] = CONFIDENCE_TERMS,
-    popularity_terms: Sequence[float] = POPULARITY_TERMS,
+    bias_scales: Sequence[float] = BIAS_SCALES,
     seed: int = 0,
     gram: np.ndarray | None = None,
 ) -> ItemWeights:
-    """Fit the weights on ``baskets``, lambda and the terms chosen on a seeded validation split.
+    """Fit the weights and the biases on ``baskets``, lambda, the confidence term and the bias's
+    scale chosen on a seeded validation split.
 
     ``gram``, when given, is the baskets' Gram matrix over :func:`modelled_items` (``max_items``
     of them), as :func:`.pairs.count_pairs` counts it beside the rules' pairs; otherwise it is
@@ -143,7 +159,7 @@ def fit_item_weights(
     Examples
     --------
     >>> b = Baskets.from_lists([["tea", "kettle"]] * 6 + [["mug", "cake"]] * 4 + [["tea", "mug"]] * 2)
-    >>> fitted = fit_item_weights(b, lambdas=(1.0,), confidence_terms=(0.0,), popularity_terms=(0.0,))
+    >>> fitted = fit_item_weights(b, lambdas=(1.0,), confidence_terms=(0.0,), bias_scales=(0.0,))
     >>> sorted((b.items[x], b.items[y]) for x, y, w, _ in fitted.triples if w > 0)[:3]
     [('cake', 'mug'), ('kettle', 'tea'), ('mug', 'cake')]
     >>> all(baskets >= 2 for _, _, w, baskets in fitted.triples if w > 0)  # each has a pair behind it
@@ -160,8 +176,9 @@ def fit_item_weights(
     elif gram.shape != (len(modelled), len(modelled)):
         raise ValueError(f"a Gram matrix over {len(modelled)} items was expected, not one of shape {gram.shape}")
     choices = sorted({per_item} if isinstance(per_item, int) else set(per_item))
-    grid = [(float(a), float(b), float(c)) for a, b, c in product(lambdas, confidence_terms, popularity_terms)]
+    grid = [(float(a), float(b), float(c)) for a, b, c in product(lambdas, confidence_terms, bias_scales)]
     validation: dict[Setting, tuple[float, float, float]] = {}
+    beyond_share = 0.0
     if len(grid) * len(choices) > 1:
         rng = np.random.default_rng(seed)
         held = _held_out(baskets, rng)
@@ -170,7 +187,7 @@ def fit_item_weights(
         head = modelled[:VALIDATION_ITEMS]
         held_columns = _columns(baskets, head, rows=held)
         fit_gram = np.asarray(gram[: len(head), : len(head)], dtype=np.float64) - _gram(held_columns)
-        validation, best = _validate(
+        validation, best, beyond_share = _validate(
             held_columns,
             fit_gram,
             len(baskets) - int(held.sum()),
@@ -181,8 +198,12 @@ def fit_item_weights(
         )
     else:
         best = (*grid[0], choices[0])
-    lam, confidence_term, popularity_term, kept_per_item = best
-    kept = _kept_weights(_solve(gram, lam), kept_per_item, gram >= min_count).tocoo()
+    lam, confidence_term, bias_scale, kept_per_item = best
+    weights = _solve(gram, lam, n_baskets=len(baskets))
+    bias = np.zeros(baskets.n_items)
+    bias[modelled] = bias_scale * _bias(gram, len(baskets), weights)
+    kept = _kept_weights(weights, kept_per_item, gram >= min_count).tocoo()
+    del weights
     triples = tuple(
         zip(
             modelled[kept.row].tolist(),
@@ -194,11 +215,13 @@ def fit_item_weights(
     return ItemWeights(
         lambda_=lam,
         confidence_term=confidence_term,
-        popularity_term=popularity_term,
+        bias_scale=bias_scale,
+        bias=tuple(bias.tolist()),
         per_item=kept_per_item,
         items_modelled=len(modelled),
         triples=triples,
         validation=validation,
+        beyond_share=beyond_share,
     )
 
 
@@ -218,16 +241,21 @@ def _validate(
     *,
     min_count: int,
     rng: np.random.Generator,
-) -> tuple[dict[Setting, tuple[float, float, float]], Setting]:
+) -> tuple[dict[Setting, tuple[float, float, float]], Setting, float]:
     """Hit rate, NDCG and hit rate beyond the best sellers at ``TOP`` of each setting tried,
     fitted on the ``n_fit`` baskets whose Gram matrix is ``gram`` and scored on one hidden item
-    of each basket of ``carts_and_hidden`` (the held-out baskets over the same items); and the
-    setting chosen.
+    of each basket of ``carts_and_hidden`` (the held-out baskets over the same items); the
+    setting chosen; and the share of the cases whose hidden item is not a best seller.
 
-    Each number of weights per item (fewest first) has its best ``grid`` setting: the best sum
-    of the three figures (a shop knows its best sellers: reaching past them is part of what a
-    suggestion is worth); among equals, the plainest: a larger lambda, smaller terms. The next
-    number is tried only while each one is clearly better than the one before it, case by case.
+    Each number of weights per item (fewest first) has its best ``grid`` setting: the most
+    accurate (:func:`_accurate`), unless the setting of the best :func:`_worth` (which values
+    reach past the best sellers too) is clearly better than it on that worth, case by case.
+    The bias and the confidence term favour the best sellers, so the most accurate setting
+    often reaches less far; a shop knows its best sellers, and reaching past them is part of
+    what a suggestion is worth, but only a gain the cases show beyond their noise trades
+    accuracy for it (a few hundred validation baskets show none). Among equals, the plainest:
+    a larger lambda, smaller terms. The next number is tried only while each one is clearly
+    better than the one before it, on the same worth.
 
     A cart is scored on the items it may be offered only (:class:`_Offers`: a few hundred of
     the thousands of items at 50 weights per item), not on dense rows of every item: the same
@@ -235,18 +263,20 @@ def _validate(
     in half the time on 3 million baskets (benchmarks/README.md, "A lean data path").
     """
     carts, hidden = _hide_one(carts_and_hidden, rng)
+    beyond_share = float(np.mean(hidden >= BEST_SELLERS)) if len(hidden) else 0.0
     counts = np.diag(gram).copy()
-    support = counts / max(n_fit, 1)
     seen = gram >= min_count
     confidence = gram / np.maximum(counts, 1.0)[:, None]
     lambdas = sorted({setting[0] for setting in grid})
     # Each lambda's weights at the most kept, in float32: half the work of float64, and on
     # Groceries and retail.dat the same figures for every setting (the stored weights are
     # solved in float64). Fewer per item are the first of these in each row's order.
-    widest = {
-        lam: _RankedWeights.of(_kept_weights(_solve(gram, lam, dtype=np.float32), max(per_item), seen))
-        for lam in lambdas
-    }
+    widest, biases = {}, {}
+    for lam in lambdas:
+        weights = _solve(gram, lam, n_baskets=n_fit, dtype=np.float32)
+        biases[lam] = _bias(gram, n_fit, weights)
+        widest[lam] = _RankedWeights.of(_kept_weights(weights, max(per_item), seen))
+        del weights
     found: dict[Setting, tuple[float, float, float]] = {}
     chosen: tuple[Setting, np.ndarray] | None = None
     for number in per_item:
@@ -254,22 +284,38 @@ def _validate(
             break  # every weight is kept already
         values: dict[Setting, np.ndarray] = {}
         for lam in lambdas:
-            offers = _offers(carts, hidden, widest[lam].cut(number), confidence)
+            offers = _offers(carts, hidden, widest[lam].cut(number), confidence, seen)
             for choice in grid:
                 if choice[0] == lam:
                     # The weights' sum plus the terms, each added only when not 0 (a term of 0
                     # adds nothing a score is compared by).
                     scores = offers.summed + choice[1] * offers.largest_confidence if choice[1] else offers.summed
                     if choice[2]:
-                        scores = scores + choice[2] * support[offers.items]
+                        scores = scores + choice[2] * biases[lam][offers.items]
                     setting = (*choice, number)
                     found[setting], values[setting] = _accuracy(scores, offers, hidden)
-        best = max(values, key=lambda s: (sum(found[s]), s[0], -s[1], -s[2]))
+        best = max(values, key=lambda s: (_accurate(found[s]), s[0], -s[1], -s[2]))
+        reaching = max(values, key=lambda s: (_worth(found[s], beyond_share), s[0], -s[1], -s[2]))
+        if _clearly_better(values[reaching], values[best]):
+            best = reaching
         if chosen is not None and not _clearly_better(values[best], chosen[1]):
             break
         chosen = (best, values[best])
     assert chosen is not None
-    return found, chosen[0]
+    return found, chosen[0], beyond_share
+
+
+def _accurate(figures: tuple[float, float, float]) -> float:
+    """A setting's accuracy: the mean of its hit rate and NDCG (the same accuracy, seen two ways)."""
+    return (figures[0] + figures[1]) / 2
+
+
+def _worth(figures: tuple[float, float, float], beyond_share: float) -> float:
+    """A setting's worth, of its hit rate, NDCG and hit rate beyond the best sellers,
+    ``beyond_share`` of the cases' hidden items not being best sellers: its accuracy, and
+    ``REACH_WORTH`` more for each hit beyond the best sellers (reach counts as often as shoppers
+    want such items: little in a café whose menu is mostly best sellers)."""
+    return _accurate(figures) + REACH_WORTH * beyond_share * figures[2]
 
 
 def _clearly_better(values: np.ndarray, than: np.ndarray) -> bool:
@@ -318,16 +364,22 @@ def _gram(matrix: sp.csr_matrix) -> np.ndarray:
     return np.asarray((matrix.T @ matrix).toarray(), dtype=np.float64)
 
 
-def _solve(gram: np.ndarray, lam: float, *, dtype: type[np.floating] = np.float64) -> np.ndarray:
-    """EASE's closed form: B = -P / diag(P) with P = (G + lam I)^-1, zero diagonal, in ``dtype``."""
-    inverse = _spd_inverse(gram, lam, dtype=dtype)
+def _solve(
+    gram: np.ndarray, lam: float, *, n_baskets: int | None = None, dtype: type[np.floating] = np.float64
+) -> np.ndarray:
+    """EASE's closed form: B = -P / diag(P) with P = (G + lam I)^-1, zero diagonal, in ``dtype``;
+    with ``n_baskets``, of the centred baskets: ``G - n m m^T`` for ``G`` (``m = diag(G) / n``)."""
+    inverse = _spd_inverse(gram, lam, n_baskets=n_baskets, dtype=dtype)
     inverse /= -np.diag(inverse).copy()[None, :]
     np.fill_diagonal(inverse, 0.0)
     return inverse
 
 
-def _spd_inverse(gram: np.ndarray, lam: float, *, dtype: type[np.floating] = np.float64) -> np.ndarray:
-    """``(gram + lam I)^-1`` for a symmetric positive semi-definite ``gram`` and ``lam > 0``.
+def _spd_inverse(
+    gram: np.ndarray, lam: float, *, n_baskets: int | None = None, dtype: type[np.floating] = np.float64
+) -> np.ndarray:
+    """``(gram + lam I)^-1`` for a symmetric positive semi-definite ``gram`` and ``lam > 0``; with
+    ``n_baskets``, ``gram`` is first centred (see :func:`_centre`), which keeps it so.
 
     The matrix is symmetric positive definite, so its inverse comes from its Cholesky factor
     (LAPACK's potrf, then potri on one triangle): a third of the arithmetic of the LU inverse
@@ -339,6 +391,8 @@ def _spd_inverse(gram: np.ndarray, lam: float, *, dtype: type[np.floating] = np.
     # The same symmetric matrix as its transpose, whose copy in column order reads and writes
     # in the same order (a tenth of the time of a copy from row order, 0.5 s at 6,000 items).
     matrix = np.array(gram.T, dtype=dtype, order="F")
+    if n_baskets:
+        _centre(matrix, n_baskets)
     matrix.flat[:: n + 1] += lam
     if n == 0:
         return matrix
@@ -351,6 +405,24 @@ def _spd_inverse(gram: np.ndarray, lam: float, *, dtype: type[np.floating] = np.
         raise np.linalg.LinAlgError(f"G + {lam} I is not positive definite (LAPACK info {info})")
     _mirror_lower(inverse)
     return inverse.T  # the same symmetric matrix, in row order for the cuts of rows
+
+
+def _centre(matrix: np.ndarray, n_baskets: int, block: int = 1024) -> None:
+    """Turn the Gram matrix of ``n_baskets`` baskets into that of the centred baskets, in place:
+    ``G - n m m^T`` with ``m = diag(G) / n``, each item's share of the baskets; a band of
+    ``block`` columns at a time (no second n x n array)."""
+    share = np.diag(matrix) / n_baskets
+    for start in range(0, len(matrix), block):
+        stop = min(start + block, len(matrix))
+        matrix[:, start:stop] -= (n_baskets * share)[:, None] * share[None, start:stop]
+
+
+def _bias(gram: np.ndarray, n_baskets: int, weights: np.ndarray) -> np.ndarray:
+    """Each item's intercept in the regression on the centred baskets whose ``weights`` these
+    are: its share of the baskets less what the weights give it from every item's share,
+    ``m - B^T m``; so that a cart's score is the bias plus the sum of its items' weights."""
+    share = np.diag(gram) / n_baskets
+    return share - share @ weights
 
 
 def _mirror_lower(matrix: np.ndarray, block: int = 1024) -> None:
@@ -436,8 +508,8 @@ class _RankedWeights:
 
 @dataclass(frozen=True)
 class _Offers:
-    """What the validation carts may be offered: an entry per cart and item reached by a
-    positive weight from one of the cart's items and not in the cart, cart by cart (items in
+    """What the validation carts may be offered: an entry per cart and item offered by a weight
+    from one of the cart's items (see :func:`_offers`) and not in the cart, cart by cart (items in
     order); with the weights' sum from the cart's items and the largest confidence of a kept
     pair from one of them. ``hidden_at`` is where each cart's hidden item is among the entries
     (-1: not offered), ``ahead_on_tie`` whether an entry's item comes before its cart's hidden
@@ -456,14 +528,19 @@ def _offers(
     hidden: np.ndarray,
     weights: sp.csr_matrix,
     confidence: np.ndarray,
+    seen: np.ndarray,
     *,
     block: int = CARTS_AT_A_TIME,
 ) -> _Offers:
     """The offers of ``carts`` (rows over the validation items) with their ``hidden`` items,
     under the kept ``weights`` (sparse, those items by those items), ``confidence`` being each
-    pair's; ``block`` carts at a time, each block's offers found in dense rows of every item."""
-    pair_confidence = confidence[np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr)), weights.indices]
-    reaches = weights > 0
+    pair's and ``seen`` whether it was bought together often enough to offer its item; ``block``
+    carts at a time, each block's offers found in dense rows of every item."""
+    rows = np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr))
+    pair_confidence = confidence[rows, weights.indices]
+    # Every positive weight's pair was seen often enough; a negative one's may have been.
+    offering = seen[rows, weights.indices].astype(np.float64)
+    reaches = sp.csr_matrix((offering, weights.indices, weights.indptr), shape=weights.shape)
     n_items = weights.shape[1]
     parts = [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))]  # no carts: none
     for start in range(0, carts.shape[0], block):
@@ -528,8 +605,7 @@ def _accuracy(scores: np.ndarray, offers: _Offers, hidden: np.ndarray) -> tuple[
     """Hit rate and NDCG at ``TOP`` (the hidden item among the ``TOP`` best ``scores`` of its
     cart's ``offers`` with a positive score, a tie to the more frequent item; and at which
     place), and the hit rate of the carts whose hidden item is not one of the ``BEST_SELLERS``
-    (the first columns); and each case's share of their sum (the three figures added up are its
-    mean)."""
+    (the first columns); and each case's :func:`_worth` (its mean over the cases)."""
     if not len(hidden):
         return (0.0, 0.0, 0.0), np.zeros(0)
     offered = offers.hidden_at >= 0
@@ -544,6 +620,5 @@ def _accuracy(scores: np.ndarray, offers: _Offers, hidden: np.ndarray) -> tuple[
     hit = (hidden_score > 0) & (place < TOP)
     gain = np.where(hit, 1.0 / np.log2(place + 2.0), 0.0)
     beyond = hidden >= BEST_SELLERS
-    reach = np.where(beyond & hit, len(hidden) / max(int(beyond.sum()), 1), 0.0)
     figures = (float(hit.mean()), float(gain.mean()), float(hit[beyond].mean()) if beyond.any() else 0.0)
-    return figures, hit + gain + reach
+    return figures, (hit + gain) / 2 + REACH_WORTH * (beyond & hit)

@@ -91,7 +91,9 @@ class LearnedWeights:
             self.baskets, counts[:, None], out=np.zeros(self.weights.shape), where=counts[:, None] > 0
         )
         self.support = np.asarray([*table.support, 0.0])
-        self.bias = np.asarray([*bias, 0.0]) if bias else np.zeros(len(self.support))
+        # The model's items first; a catalog's items never sold, after them, have no bias.
+        self.bias = np.zeros(len(self.support))
+        self.bias[: len(bias)] = bias
         self.sellable = np.asarray([*table.sellable, False])
         self._worth: dict[str, np.ndarray] = {}
         self._base: dict[tuple[float, bool], np.ndarray] = {}
