@@ -188,7 +188,7 @@ def test_attach_rates_by_rule_through_the_service(request, tmp_path, capsys):
         ]
         # What the sample shop's model answers (the two kettle carts alike); popular items name no cart item.
         kettle = [("KET-GLASS", "KET-BASIC"), ("TEA-BREAKFAST", ["KET-BASIC"]), ("MUG-CLASSIC", ["KET-BASIC"])]
-        phone = [("PHONE-PRO", "PHONE-STD"), ("CASE-SILICONE", ["PHONE-STD"]), ("PAN-20", ["PHONE-STD"])]
+        phone = [("PHONE-PRO", "PHONE-STD"), ("CASE-SILICONE", ["PHONE-STD"]), ("CHOC-BOX", ["PHONE-STD"])]
         assert reasons[:3] == [kettle, kettle, phone]
         assert answers[3]["arm"] == "control" and [b for _, b in reasons[3]] == [None, None, None]
         popular = [item for item, _ in reasons[3]]
@@ -216,7 +216,7 @@ def test_attach_rates_by_rule_through_the_service(request, tmp_path, capsys):
         "KET-BASIC -> MUG-CLASSIC": (2, 0),
         "PHONE-STD -> PHONE-PRO": (1, 0),
         "PHONE-STD -> CASE-SILICONE": (1, 1),
-        "PHONE-STD -> PAN-20": (1, 0),
+        "PHONE-STD -> CHOC-BOX": (1, 0),
         **{f"(none) -> {item}": (1, int(item == popular[0])) for item in popular},
         "(unknown) -> TEA-BREAKFAST": (1, 1),
     }

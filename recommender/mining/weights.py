@@ -165,7 +165,7 @@ def fit_item_weights(
     >>> all(baskets >= 2 for _, _, w, baskets in fitted.triples if w > 0)  # each has a pair behind it
     True
     >>> sorted((b.items[x], b.items[y], n) for x, y, w, n in fitted.triples if w < 0)[:2]  # never together
-    [('cake', 'tea', 0), ('kettle', 'mug', 0)]
+    [('cake', 'kettle', 0), ('cake', 'tea', 0)]
     """
     item_counts = baskets.item_counts()
     modelled = modelled_items(item_counts, max_items)
