@@ -253,7 +253,7 @@ def _validate(
     The bias and the confidence term favour the best sellers, so the most accurate setting
     often reaches less far; a shop knows its best sellers, and reaching past them is part of
     what a suggestion is worth, but only a gain the cases show beyond their noise trades
-    accuracy for it (a few hundred validation baskets show none). Among equals, the plainest:
+    accuracy for it. Among equals, the plainest:
     a larger lambda, smaller terms. The next number is tried only while each one is clearly
     better than the one before it, on the same worth.
 
