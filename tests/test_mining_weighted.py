@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from itertools import combinations
 
 import numpy as np
 import pytest
@@ -19,17 +18,7 @@ from recommender.io import read_baskets
 from recommender.mining import encode, mlxtend_engine, partition
 
 from .conftest import data_file
-
-
-def brute_force(rows: list[frozenset[int]], min_count: int, max_len: int) -> dict[tuple[int, ...], int]:
-    universe = sorted(set().union(*rows)) if rows else []
-    found = {}
-    for size in range(1, max_len + 1):
-        for itemset in combinations(universe, size):
-            count = sum(1 for row in rows if row.issuperset(itemset))
-            if count >= min_count:
-                found[itemset] = count
-    return found
+from .test_oracle import brute_force_itemsets
 
 
 def as_matrix(rows: list[frozenset[int]], n_columns: int) -> sp.csr_matrix:
@@ -85,12 +74,12 @@ def test_counted_rows_give_fpgrowths_itemsets_at_the_boundary(seed, max_len):
     matrix = as_matrix(rows, n_columns)
     assert len(set(rows)) < len(rows)  # rows repeat: the counts are exercised
     # Thresholds on the counts the data reach: a pair's count, one below and one above it.
-    pair_counts = sorted(count for itemset, count in brute_force(rows, 1, 2).items() if len(itemset) == 2)
+    pair_counts = sorted(count for itemset, count in brute_force_itemsets(rows, 1, 2).items() if len(itemset) == 2)
     middle = pair_counts[len(pair_counts) // 2]
     for min_count in (1, middle - 1, middle, middle + 1):
         if min_count < 1:
             continue
-        expected = brute_force(rows, min_count, max_len)
+        expected = brute_force_itemsets(rows, min_count, max_len)
         assert expected  # something to find
         assert weighted(matrix, min_count, max_len) == expected
         assert public(matrix, min_count, max_len) == expected
@@ -104,11 +93,11 @@ def test_counted_rows_give_fpgrowths_itemsets_at_the_boundary(seed, max_len):
     min_count=st.integers(1, 12),
     max_len=st.integers(1, 5),
 )
-def test_counted_rows_equal_brute_force(distinct, repeats, min_count, max_len):
+def test_counted_rows_equal_brute_force_itemsets(distinct, repeats, min_count, max_len):
     """Empty rows, one column, every row equal, thresholds above every count included."""
     rows = [row for row, times in zip(distinct, repeats) for _ in range(times)]
     matrix = as_matrix(rows, 7)
-    expected = brute_force(rows, min_count, max_len)
+    expected = brute_force_itemsets(rows, min_count, max_len)
     assert dict(mlxtend_engine.mine_matrix(matrix, min_count=min_count, max_len=max_len)) == expected
 
 
@@ -169,7 +158,7 @@ def test_without_the_internals_mining_goes_through_fpgrowth(monkeypatch):
     assert not mlxtend_engine.weighted_tree_available()
     rows, n_columns = repeated_rows(1)
     matrix = as_matrix(rows, n_columns)
-    assert dict(mlxtend_engine.mine_matrix(matrix, min_count=3, max_len=3)) == brute_force(rows, 3, 3)
+    assert dict(mlxtend_engine.mine_matrix(matrix, min_count=3, max_len=3)) == brute_force_itemsets(rows, 3, 3)
 
 
 def test_a_failed_check_is_said_once(monkeypatch, caplog):

@@ -12,15 +12,21 @@ from recommender import mine
 ITEMS = list("abcdefg")
 
 
-def brute_force_rules(baskets, min_count, min_confidence, max_len):
-    sets = [frozenset(b) for b in baskets if b]
-    universe = sorted(set().union(*sets)) if sets else []
-    counts = {}
+def brute_force_itemsets(rows, min_count, max_len):
+    """Every itemset of up to ``max_len`` items held by at least ``min_count`` of ``rows`` (sets),
+    with its count: each combination of the items seen, counted against every row."""
+    universe = sorted(set().union(*rows)) if rows else []
+    found = {}
     for size in range(1, max_len + 1):
         for itemset in combinations(universe, size):
-            count = sum(1 for b in sets if b.issuperset(itemset))
+            count = sum(1 for row in rows if row.issuperset(itemset))
             if count >= min_count:
-                counts[itemset] = count
+                found[itemset] = count
+    return found
+
+
+def brute_force_rules(baskets, min_count, min_confidence, max_len):
+    counts = brute_force_itemsets([frozenset(b) for b in baskets if b], min_count, max_len)
     rules = set()
     for itemset, count in counts.items():
         if len(itemset) < 2:
