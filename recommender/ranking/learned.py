@@ -64,8 +64,9 @@ class LearnedWeights:
     ) -> None:
         offering: dict[int, list[tuple[int, float, int]]] = {}
         other: dict[int, list[tuple[int, float, int]]] = {}
+        biased = len(bias) > 0
         for a, b, weight, baskets in triples:
-            offers = weight > 0 or (bool(bias) and baskets >= OFFERING_BASKETS)
+            offers = weight > 0 or (biased and baskets >= OFFERING_BASKETS)
             (offering if offers else other).setdefault(a, []).append((b, weight, baskets))
             (other if offers else offering).setdefault(a, [])
         self.table = table
