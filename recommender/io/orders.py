@@ -363,10 +363,16 @@ def _separator(path: Path) -> str:
 
 @dataclass(frozen=True, eq=False)
 class _Coded:
-    """A column as one code per line (``-1`` for missing; int32) into its distinct values."""
+    """A column as one code per line (``-1`` for missing; int32) into its distinct values.
+
+    ``source``, for a batch of an Arrow dictionary column: that dictionary, and the place in
+    it of each of ``values``. The batches of a Parquet row group share their dictionary, so
+    that an id of it is looked up once for the row group, not once per batch.
+    """
 
     codes: np.ndarray
     values: pd.Series
+    source: tuple[pa.Array, np.ndarray] | None = None
 
     def take(self, values: np.ndarray, missing: Any) -> np.ndarray:
         """``values`` (one per distinct value) per line, ``missing`` where the line has none."""
@@ -395,7 +401,8 @@ def _code_arrow(column: pa.ChunkedArray) -> _Coded:
 def _code_batch(column: pa.Array) -> _Coded:
     """Codes of a batch's column into the distinct values its lines use: a batch of a Parquet
     row group carries the whole row group's dictionary, which is cut to those values."""
-    encoded = column if pa.types.is_dictionary(column.type) else column.dictionary_encode()
+    given = pa.types.is_dictionary(column.type)
+    encoded = column if given else column.dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
     values = encoded.dictionary
     used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(values)))
@@ -403,7 +410,7 @@ def _code_batch(column: pa.Array) -> _Coded:
         renumber = np.full(len(values) + 1, -1, dtype=np.int32)  # the last for the missing lines' -1
         renumber[used] = np.arange(len(used), dtype=np.int32)
         codes, values = renumber[codes], values.take(pa.array(used))
-    return _Coded(codes, values.to_pandas())
+    return _Coded(codes, values.to_pandas(), source=(encoded.dictionary, used) if given else None)
 
 
 def _table_columns(table: pa.Table) -> dict[str, _Coded]:
@@ -494,6 +501,11 @@ class _Ids:
     bytes an id). An id found by its hash is compared with the id stored under that code, so
     that two ids sharing a hash never share a code: the later ones (not met in practice) are
     coded through a small dictionary.
+
+    Ids that come as integers (order numbers in Parquet or a database) are coded by their
+    value in a table of their own and kept as int64, made text only when asked for: no string
+    and no hash per id while reading. Should an id of a later batch come as text, those read
+    so far become text ids with the codes they had, and every id after it is coded as text.
     """
 
     def __init__(self) -> None:
@@ -502,27 +514,88 @@ class _Ids:
         self.data = np.zeros(1 << 12, dtype=np.uint8)  # the ids' UTF-8 bytes
         self.ends = np.zeros(1 << 8, dtype=np.int64)  # id k is data[ends[k]:ends[k + 1]]
         self.collided: dict[str, int] = {}
+        # While every id has come as an integer: a table from each id's value to its code, and
+        # the ids by code (``numbers[:count]``); both None once an id came as text.
+        self.by_value: Int64HashTable | None = Int64HashTable()
+        self.numbers: np.ndarray | None = np.zeros(1 << 8, dtype=np.int64)
+        # The Arrow dictionary of the last batch read from one, and each of its values' code.
+        self.dictionary: pa.Array | None = None
+        self.dictionary_codes = np.zeros(0, dtype=np.int32)
 
     def __len__(self) -> int:
         return self.count
 
     def close(self) -> None:
-        """No more ids will be coded: the hash table is let go, the ids kept."""
-        self.by_hash = None
+        """No more ids will be coded: the hash tables are let go, the ids kept."""
+        self.by_hash = self.by_value = None
+        self.dictionary, self.dictionary_codes = None, np.zeros(0, dtype=np.int32)
 
-    def encode(self, column: _Coded) -> tuple[np.ndarray, pd.Series]:
-        """The lines' codes (int32, ``-1`` missing), and the column's distinct values stripped."""
-        text = _text(column.values)
-        used = np.flatnonzero(np.bincount(column.codes[column.codes >= 0], minlength=len(text)))
-        used = used[~text.isna().to_numpy(dtype=bool)[used]]
-        mapping = np.full(len(text) + 1, -1, dtype=np.int32)  # the last for the missing lines' -1
-        mapping[used] = self._codes(text.iloc[used].to_numpy(dtype=object))
-        return mapping[column.codes], text
+    def encode(self, column: _Coded) -> np.ndarray:
+        """The lines' codes (int32, ``-1`` missing)."""
+        used = np.flatnonzero(np.bincount(column.codes[column.codes >= 0], minlength=len(column.values)))
+        codes = np.full(len(column.values) + 1, -1, dtype=np.int32)  # the last for the missing lines' -1
+        if column.source is None:
+            codes[used] = self._value_codes(column.values.iloc[used])
+            return codes[column.codes]
+        # The batches of a Parquet row group share its dictionary: each value is looked up the
+        # first time a line uses it (for the 3 million baskets of bench_scale.py, 50,000 items
+        # once per row group instead of some 10,000 per batch of 65,536 lines).
+        dictionary, places = column.source
+        if self.dictionary is None or not dictionary.equals(self.dictionary):
+            self.dictionary = dictionary
+            self.dictionary_codes = np.full(len(dictionary), _UNCODED, dtype=np.int32)
+        fresh = used[self.dictionary_codes[places[used]] == _UNCODED]
+        self.dictionary_codes[places[fresh]] = self._value_codes(column.values.iloc[fresh])
+        codes[used] = self.dictionary_codes[places[used]]
+        return codes[column.codes]
+
+    def _value_codes(self, values: pd.Series) -> np.ndarray:
+        """The code of each of ``values`` (distinct; ``-1``: blank), new ids coded in the order given."""
+        numbers = _integers(values)
+        if numbers is not None and self.by_value is not None and self.numbers is not None:
+            codes = self.by_value.lookup(numbers)  # -1: not seen before
+            new = np.flatnonzero(codes < 0)
+            codes[new] = np.arange(self.count, self.count + len(new))
+            self.by_value.map_keys_to_values(numbers[new], codes[new])
+            if self.count + len(new) > len(self.numbers):
+                self.numbers = _resized(self.numbers, self.count + len(new))
+            self.numbers[self.count : self.count + len(new)] = numbers[new]
+            self.count += len(new)
+            return codes.astype(np.int32)
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int32)
+        text = _text(values)
+        written = ~text.isna().to_numpy(dtype=bool)
+        codes = np.full(len(text), -1, dtype=np.int32)
+        codes[written] = self._codes(text[written].to_numpy(dtype=object))
+        return codes
+
+    def _to_text(self) -> None:
+        """An id came as text: the integer ids coded so far become text ids with their codes."""
+        if self.numbers is None:
+            return
+        numbers, self.numbers, self.by_value = self.numbers[: self.count], None, None
+        if len(numbers) == 0:
+            return
+        # Distinct ids, none stored: stored in their codes' order, each found by its hash but
+        # those sharing a hash with an earlier one (looked up by their text).
+        texts = pc.cast(pa.array(numbers), pa.large_string()).to_numpy(zero_copy_only=False)
+        hashes = _hash(texts)
+        _, first = np.unique(hashes, return_index=True)
+        owners = np.sort(first)
+        if self.by_hash is None:
+            raise RuntimeError("ids are coded after the reading ended")
+        self.count = 0
+        self.by_hash.map_keys_to_values(hashes[owners], owners.astype(np.int64))
+        for k in np.setdiff1d(np.arange(len(texts)), owners).tolist():
+            self.collided[texts[k]] = k
+        self._append(texts)
 
     def _codes(self, values: np.ndarray) -> np.ndarray:
         """The code of each id (strings, perhaps repeated), new ids coded in the order given."""
         if self.by_hash is None:
             raise RuntimeError("ids are coded after the reading ended")
+        self._to_text()
         hashes = _hash(values)
         codes = self.by_hash.lookup(hashes).astype(np.int64)  # -1: a hash not seen before
         clash = np.zeros(len(values), dtype=bool)
@@ -568,6 +641,8 @@ class _Ids:
 
     def strings(self) -> pa.LargeStringArray:
         """Every id stored, by code: a view of the buffers, valid until ids are added."""
+        if self.numbers is not None:  # every id came as an integer
+            return pc.cast(pa.array(self.numbers[: self.count]), pa.large_string())
         ends = self.ends[: self.count + 1]
         return pa.LargeStringArray.from_buffers(
             self.count, pa.py_buffer(ends), pa.py_buffer(self.data[: int(ends[-1])])
@@ -612,6 +687,8 @@ class _Codes:
         return blocks
 
 
+# A value of an Arrow dictionary not yet looked up among the ids.
+_UNCODED = -2
 # Codes per block of a kept column (4 MB): the lines' codes are let go block by block.
 CODE_BLOCK = 1 << 20
 
@@ -688,13 +765,13 @@ class _Reading:
         if self.errors:
             return
 
-        order, order_text = self.orders.encode(coded[str(role["order"])])
-        item, _ = self.items.encode(coded[str(role["item"])])
+        order = self.orders.encode(coded[str(role["order"])])
+        item = self.items.encode(coded[str(role["item"])])
         keep = (item >= 0) & (order >= 0)
         self.counts["missing_item_rows"] += int(rows - keep.sum())
         quantity, price, line_total = parsed["quantity"], parsed["price"], parsed["line_total"]
         # Online Retail's convention: an invoice number starting with C is a cancellation.
-        cancelling = order_text.str.match(r"^[Cc]\d").fillna(False).to_numpy(dtype=bool)
+        cancelling = _cancelling(coded[str(role["order"])].values)
         cancelled = coded[str(role["order"])].take(cancelling, False) & keep
         # A negative quantity (or, without one, a negative line total) is a return.
         signed = quantity if quantity is not None else line_total
@@ -711,7 +788,7 @@ class _Reading:
         self.baskets.append(self._baskets(order[keep]))
         self.items_kept.append(item[keep])
         if self.names is not None:
-            self._keep("name", self.names.encode(coded[str(role["name"])])[0][keep])
+            self._keep("name", self.names.encode(coded[str(role["name"])])[keep])
         if unit_price is not None:
             self._keep("price", unit_price[keep])
         if quantity is not None or unit_price is not None:
@@ -728,7 +805,7 @@ class _Reading:
                 self.lines = _grown(self.lines, n) + np.bincount(item[keep], minlength=n)
                 self.nothing_sold = _grown(self.nothing_sold, n) + np.bincount(item[keep & none], minlength=n)
         if self.customers is not None:
-            self._keep("customer", self.customers.encode(coded[str(role["customer"])])[0][keep])
+            self._keep("customer", self.customers.encode(coded[str(role["customer"])])[keep])
         if parsed["time"] is not None:
             self._keep("time", parsed["time"][keep])
 
@@ -905,6 +982,25 @@ def _grown(counts: np.ndarray, n: int) -> np.ndarray:
 def _categorical(codes: np.ndarray, labels: np.ndarray) -> pd.Series:
     """Lines as a categorical Series: a code per line (``-1`` missing), each value once."""
     return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object)))
+
+
+def _cancelling(orders: pd.Series) -> np.ndarray:
+    """Whether each distinct order id is a cancellation: Online Retail's convention, an invoice
+    number starting with C (an id read as an integer never is)."""
+    if _integers(orders) is not None:
+        return np.zeros(len(orders), dtype=bool)
+    return _text(orders).str.match(r"^[Cc]\d").fillna(False).to_numpy(dtype=bool)
+
+
+def _integers(values: pd.Series) -> np.ndarray | None:
+    """The values as int64 when they are integers that int64 holds (a column typed as
+    integers); None otherwise. Their text is that of ``str``, without blanks to strip."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_integer_dtype(dtype):
+        return None
+    if pd.api.types.is_unsigned_integer_dtype(dtype) and getattr(dtype, "itemsize", 8) >= 8:
+        return None
+    return np.ascontiguousarray(values.to_numpy(dtype=np.int64))
 
 
 def _text(column: pd.Series) -> pd.Series:
