@@ -650,6 +650,8 @@ class _Ids:
 
     def take(self, codes: np.ndarray) -> np.ndarray:
         """The ids of ``codes``, as Python strings."""
+        if self.numbers is not None:  # integers: only those taken made text
+            return pc.cast(pa.array(self.numbers[codes]), pa.large_string()).to_numpy(zero_copy_only=False)
         return self.strings().take(pa.array(codes)).to_numpy(zero_copy_only=False)
 
     def labels(self) -> np.ndarray:
