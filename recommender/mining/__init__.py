@@ -116,7 +116,8 @@ def mine(
         (the ``spark`` extra; same rules, same metrics; a Parquet file or folder of order
         lines is then read and grouped in Spark, without trade-ups).
     workers : int, optional
-        Processes to mine in (default: the machine's cores, at most 8); 1 mines in this one.
+        Processes to count pairs and mine in (default: the machine's cores, at most 8); 1
+        counts and mines in this one.
     spark_master, spark_conf
         With ``engine="spark"``: the master URL (default: a running session, else
         ``local[*]``) and Spark settings (``KEY=VALUE`` strings or a mapping).
@@ -262,7 +263,7 @@ def mine(
         # model are their Gram matrix.
         counted = count_pairs(
             baskets, min_count=min_count, per_item=COBOUGHT_PER_ITEM, top_min_count=COBOUGHT_MIN_COUNT,
-            memory_bytes=memory, dense_items=modelled_items(item_counts) if learn_weights else None,
+            memory_bytes=memory, dense_items=modelled_items(item_counts) if learn_weights else None, workers=workers,
         )  # fmt: skip
         reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent)
         if fit_support:

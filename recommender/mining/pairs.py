@@ -13,7 +13,10 @@ thousand items as a dense matrix (the Gram matrix the learned weights solve, :mo
 
 from __future__ import annotations
 
+import mmap
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,6 +60,19 @@ SELECT_AT_ONCE = 1 << 20
 TOP_LEVELS = 64
 # Never cut blocks finer than this budget: below it the per-block overhead dominates.
 MIN_BUDGET_BYTES = 64 << 20
+# Below this many keys of the tables (pair occurrences of their rows), the tables are counted in
+# one process: forking costs some 0.1 s, what about 10 million keys take to count.
+PARALLEL_MIN_KEYS = 30_000_000
+
+# A table's cell (cleared, added to, read) costs about this fraction of a key (gathered and
+# counted): the forked shares of the tables of 3 million baskets took the same time so
+# (2.8 and 2.6 s), against 4.1 and 1.3 s when keys and cells were weighed alike.
+CELLS_PER_KEY = 10
+
+# Pairs kept from counts, ``(a, b, count)``; and what a share of the tables keeps: the frequent
+# pairs and the top partners, each as the parts it selected.
+Selected = tuple[np.ndarray, np.ndarray, np.ndarray]
+Kept = tuple[list[Selected], list[Selected]]
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -123,6 +139,7 @@ def count_pairs(
     memory_bytes: int | None = None,
     matrix: sp.csr_matrix | None = None,
     dense_items: np.ndarray | None = None,
+    workers: int = 1,
 ) -> PairCounts:
     """Count every pair of items once, in blocks within ``memory_bytes`` (default:
     :func:`default_memory_budget`); keep the frequent pairs and each item's top partners, and
@@ -134,6 +151,11 @@ def count_pairs(
     ``np.bincount`` from the baskets holding the item (padded to a few widths, so that one
     fancy index gathers them all). The other items, whose rows would be mostly empty, are
     counted by scipy's sparse product ``XᵀX`` over their rows.
+
+    With ``workers`` > 1 and enough keys, the tables' blocks are shared among that many
+    processes forked once the padded baskets are built (they read them from the memory they
+    share with this process; nothing is copied to them), this process counting a share too;
+    each sends back what it kept. The counts are those of one process, array for array.
 
     Examples
     --------
@@ -154,12 +176,17 @@ def count_pairs(
     dense = None
     position = np.full(n_items, -1, dtype=np.int64)
     if dense_items is not None:
-        dense = np.zeros((len(dense_items), len(dense_items)), dtype=np.int32)
+        # In memory shared with forked processes, which write the rows they count.
+        dense = _shared_zeros((len(dense_items), len(dense_items))) if workers > 1 else None
+        dense = np.zeros((len(dense_items), len(dense_items)), dtype=np.int32) if dense is None else dense
         position[dense_items] = np.arange(len(dense_items))
     found = _Found(min_count=min_count, top_min_count=top_min_count, per_item=per_item)
     blocks = 0
     if wide.any():
-        blocks += _count_in_tables(baskets, np.flatnonzero(wide), found, budget=budget, dense=dense, position=position)
+        blocks += _count_in_tables(
+            baskets, np.flatnonzero(wide), occurrences, found, budget=budget, dense=dense, position=position,
+            workers=workers,
+        )  # fmt: skip
     if not wide.all():
         blocks += _count_in_products(
             baskets, np.flatnonzero(~wide), occurrences, found, budget=budget, matrix=matrix, dense=dense,
@@ -248,35 +275,137 @@ def _tallies(baskets: Baskets) -> tuple[np.ndarray, np.ndarray]:
 def _count_in_tables(
     baskets: Baskets,
     rows: np.ndarray,
+    occurrences: np.ndarray,
     found: _Found,
     *,
     budget: int,
     dense: np.ndarray | None,
     position: np.ndarray,
+    workers: int,
 ) -> int:
-    """Count the rows of ``rows`` (item indices) in dense tables, blocks of rows at a time;
-    returns the number of blocks."""
-    n_items = baskets.n_items
-    width = n_items + 1  # a column more for the padding of baskets
-    padded = _PaddedBaskets.of(baskets, rows)
+    """Count the rows of ``rows`` (item indices) in dense tables, blocks of rows at a time, in
+    up to ``workers`` processes; returns the number of blocks."""
+    width = baskets.n_items + 1  # a column more for the padding of baskets
     per_block = max(1, min(TABLE_CELLS, budget // (4 * 8)) // width)
-    # Keys gathered before a table counts them: 8 bytes each, a quarter of the budget.
-    buffer = np.empty(max(max(padded.widths, default=1), min(budget // (4 * 8), KEYS_AT_ONCE)), dtype=np.int64)
-    dense_columns = None if dense is None else _dense_columns(position, dense)
-    blocks = 0
-    for start in range(0, len(rows), per_block):
-        block_items = rows[start : start + per_block]
-        table = padded.table(start, start + len(block_items), width=width, buffer=buffer)
-        blocks += 1
-        counts = table.reshape(len(block_items), width)
-        if dense is not None and dense_columns is not None:
-            inside = np.flatnonzero(position[block_items] >= 0)
-            dense[position[block_items[inside]]] = counts[np.ix_(inside, dense_columns)]
-        hits = np.flatnonzero(table >= found.least)
-        local, cols = np.divmod(hits, width)
-        keep = cols < n_items
-        found.add(block_items[local[keep]], cols[keep], table[hits[keep]])
-    return blocks
+    starts = list(range(0, len(rows), per_block))
+    keys = float(occurrences[rows].sum())
+    shares = 1
+    if workers > 1 and len(starts) > 1 and keys >= PARALLEL_MIN_KEYS and _can_fork():
+        shares = min(workers, len(starts))
+    job = _TableJob(
+        padded=_PaddedBaskets.of(baskets, rows), rows=rows, width=width, per_block=per_block,
+        # Each process's keys buffer within its part of the budget.
+        buffer_keys=min(budget // (4 * 8 * shares), KEYS_AT_ONCE), dense=dense, position=position,
+        min_count=found.min_count, top_min_count=found.top_min_count, per_item=found.per_item,
+    )  # fmt: skip
+    found.flush()  # what was found before stays before the tables' pairs
+    parts = [starts]
+    if shares > 1:
+        # Each block's work: its keys, and its table's cells.
+        work = np.add.reduceat(occurrences[rows], starts) + per_block * width / CELLS_PER_KEY
+        parts = _split_work(starts, work, shares)
+    kept = [job.count(parts[0])] if len(parts) == 1 else _count_forked(job, parts)
+    for frequent, top in kept:
+        found.frequent += frequent
+        found.top += top
+    return len(starts)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class _TableJob:
+    """What counting blocks of the tables needs, for this process or a forked one."""
+
+    padded: _PaddedBaskets
+    rows: np.ndarray
+    width: int
+    per_block: int
+    buffer_keys: int
+    dense: np.ndarray | None
+    position: np.ndarray
+    min_count: int
+    top_min_count: int
+    per_item: int
+
+    def count(self, starts: list[int]) -> Kept:
+        """Count the blocks of rows starting at ``starts``: the frequent pairs and top partners
+        kept from them (in the blocks' order), their dense counts written into ``dense``."""
+        found = _Found(min_count=self.min_count, top_min_count=self.top_min_count, per_item=self.per_item)
+        n_items, width, rows, position, dense = self.width - 1, self.width, self.rows, self.position, self.dense
+        # Keys gathered before a table counts them: 8 bytes each.
+        buffer = np.empty(max(max(self.padded.widths, default=1), self.buffer_keys), dtype=np.int64)
+        dense_columns = None if dense is None else _dense_columns(position, dense)
+        for start in starts:
+            block_items = rows[start : start + self.per_block]
+            table = self.padded.table(start, start + len(block_items), width=width, buffer=buffer)
+            counts = table.reshape(len(block_items), width)
+            if dense is not None and dense_columns is not None:
+                inside = np.flatnonzero(position[block_items] >= 0)
+                dense[position[block_items[inside]]] = counts[np.ix_(inside, dense_columns)]
+            hits = np.flatnonzero(table >= found.least)
+            local, cols = np.divmod(hits, width)
+            keep = cols < n_items
+            found.add(block_items[local[keep]], cols[keep], table[hits[keep]])
+        found.flush()
+        return found.frequent, found.top
+
+
+# The job of the pool being run, for processes forked from this one (see _count_forked).
+_FORKED_JOB: _TableJob | None = None
+
+
+def _count_share(starts: list[int]) -> Kept:
+    """A forked process's task: its share of the blocks of ``_FORKED_JOB``."""
+    if _FORKED_JOB is None:
+        raise RuntimeError("a share of the tables was sent to a process not forked from the counting one")
+    return _FORKED_JOB.count(starts)
+
+
+def _split_work(starts: list[int], work: np.ndarray, shares: int) -> list[list[int]]:
+    """``starts`` cut into at most ``shares`` runs of about equal ``work`` (one per start),
+    none empty: a run ends before the first start with its share of the work before it."""
+    before = np.cumsum(work) - work
+    bounds = np.unique(np.searchsorted(before, np.arange(1, shares) * float(work.sum()) / shares))
+    bounds = bounds[(bounds > 0) & (bounds < len(starts))].tolist()
+    return [starts[low:high] for low, high in zip([0, *bounds], [*bounds, len(starts)])]
+
+
+def _count_forked(job: _TableJob, shares: list[list[int]]) -> list[Kept]:
+    """Each share of the blocks counted: the first in this process, the others in processes
+    forked now, which find ``job`` in their copy of this module (pages shared with this
+    process until written) and get only their blocks' starts."""
+    from .mlxtend_engine import _start_worker, _stop_workers
+
+    global _FORKED_JOB
+    _FORKED_JOB = job
+    try:
+        with ProcessPoolExecutor(
+            max_workers=len(shares) - 1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        ) as pool:
+            try:
+                futures = [pool.submit(_count_share, share) for share in shares[1:]]
+                first = job.count(shares[0])
+                return [first, *(future.result() for future in futures)]
+            except BaseException:
+                _stop_workers(pool)
+                raise
+    finally:
+        _FORKED_JOB = None
+
+
+def _can_fork() -> bool:
+    return os.name == "posix" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _shared_zeros(shape: tuple[int, int]) -> np.ndarray | None:
+    """An int32 array of zeros in anonymous memory shared with processes forked later (None
+    where processes cannot be forked)."""
+    if not _can_fork():
+        return None
+    size = max(1, shape[0] * shape[1] * 4)
+    return np.frombuffer(mmap.mmap(-1, size), dtype=np.int32, count=shape[0] * shape[1]).reshape(shape)
 
 
 def _add_counts(table: np.ndarray | None, keys: np.ndarray, cells: int) -> np.ndarray:
