@@ -34,11 +34,6 @@ class CategoryCandidate(NamedTuple):
 MAX_ANTECEDENT = 2
 
 
-def _strength(found: tuple[float, float, int, tuple[int, ...]]) -> tuple[float, float, int]:
-    confidence, lift, count, _ = found
-    return confidence, lift, count
-
-
 class CategoryBackoff:
     """Category rules of a model, by antecedent, with each category's best sellers.
 
@@ -72,6 +67,12 @@ class CategoryBackoff:
         self.best_sellers = [best_sellers.get(name, []) for name in self.names]
         self.item_counts = item_counts
         self.category_counts = data.category_counts
+        # Each category's best sellers with their share of its baskets, worked out once.
+        self._shares = [
+            [(item, item_counts[item] / data.category_counts[category]) for item in items]
+            for category, items in enumerate(self.best_sellers)
+        ]
+        # Each antecedent's rules, strongest first: (confidence, lift, count, consequent).
         self.rules: dict[tuple[int, ...], list[tuple[float, float, int, int]]] = {}
         rules = data.category_rules
         n = data.n_baskets
@@ -83,39 +84,44 @@ class CategoryBackoff:
             # A category rule at lift 1 says no more than the popular fill does.
             if lift >= min_lift and lift > 1.0:
                 self.rules.setdefault(antecedent, []).append((confidence, lift, count, consequent))
+        for found in self.rules.values():
+            found.sort(reverse=True)
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
     def candidates(self, cart: Sequence[int], blocked: Collection[int], per_category: int) -> list[CategoryCandidate]:
-        """The best sellers of the categories the cart's categories point to, strongest first.
+        """The best sellers of the categories the cart's categories point to, in no particular order.
 
-        Each target category keeps its strongest rule (by confidence, then lift, count);
+        Each target category keeps its strongest rule (by confidence, then lift, count; of
+        equals, the first antecedent: single categories before pairs, in the categories' order);
         each of its ``per_category`` best sellers not in ``blocked`` is scored by that rule's
         confidence times the item's share of the category's baskets.
         """
         mine = sorted({c for c in (self.category_of[i] for i in cart) if c is not None})
-        best: dict[int, tuple[float, float, int, tuple[int, ...]]] = {}
+        best: dict[int, tuple[tuple[float, float, int, int], tuple[int, ...]]] = {}
+        rules = self.rules
         for size in range(1, min(MAX_ANTECEDENT, len(mine)) + 1):
             for antecedent in combinations(mine, size):
-                for confidence, lift, count, consequent in self.rules.get(antecedent, ()):
-                    if consequent in mine:
-                        continue
+                for rule in rules.get(antecedent, ()):
+                    consequent = rule[3]
                     found = best.get(consequent)
-                    if found is None or (confidence, lift, count) > _strength(found):
-                        best[consequent] = (confidence, lift, count, antecedent)
+                    # The same consequent: the tuples compare by confidence, lift and count.
+                    if found is None or rule > found[0]:
+                        best[consequent] = (rule, antecedent)
+        for category in mine:
+            best.pop(category, None)
         found_items: list[CategoryCandidate] = []
-        for category, (confidence, lift, count, antecedent) in best.items():
+        shares = self._shares
+        for category, ((confidence, lift, count, _), antecedent) in best.items():
             taken = 0
-            for item in self.best_sellers[category]:
+            for item, share in shares[category]:
                 if taken == per_category:
                     break
                 if item in blocked:
                     continue
-                share = self.item_counts[item] / self.category_counts[category]
                 found_items.append(
                     CategoryCandidate(confidence * share, item, category, antecedent, confidence, lift, count)
                 )
                 taken += 1
-        found_items.sort(key=lambda c: (-c.likelihood, -c.confidence, c.item))
         return found_items

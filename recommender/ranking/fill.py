@@ -8,14 +8,14 @@ rules). Then popular items, of the cart's categories first, then the shop's.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import NamedTuple
+from collections.abc import Callable, Collection
+from typing import Any, NamedTuple
 
 from ..config import DEFAULT_MIN_LIFT
 from ..model_data import ModelData
-from .candidates import Candidate
+from .candidates import TIERS, Candidate
 from .cart import Cart
-from .categories import CategoryBackoff
+from .categories import CategoryBackoff, CategoryCandidate
 from .items import ItemTable
 from .policy import Caps, Decision, select
 from .scores import value
@@ -83,29 +83,24 @@ class Fallbacks:
         when none was). The category cap holds where it can; when it leaves the answer short,
         it gives way."""
         taken = {c.item for c in chosen} | set(cart.items) | cart.excluded
-        candidates = []
+        pool = _Pool(self.table)
         if cross_sell and cart.items:
-            candidates = self.cobought_candidates(cart, taken)
+            pool.add(self._cobought_entries(cart, taken, objective))
             if self.categories:
-                candidates += self.category_candidates(cart, taken, limit - len(chosen))
-        self._score(candidates, objective)
-        if trace is None and candidates:
+                pool.add(self._category_entries(cart, taken, limit - len(chosen), objective))
+        if trace is None and pool:
             # Popular items rank below all thin evidence (their tiers come after): when the thin
             # evidence fills the answer within the caps, as in most answers that need filling,
             # the first pass below would not reach them, and they are not built. A trace lists
             # every candidate.
-            added = select(candidates, self.table, cart, limit=limit - len(chosen), caps=caps, already=chosen)
+            added = pool.select(cart, limit=limit - len(chosen), caps=caps, already=chosen)
             if len(chosen) + len(added) == limit:
                 added.sort(key=lambda c: c.key(self.table.ids))
                 return chosen + added, added[0].source
-        popular = self.popular_candidates(cart, taken)
-        self._score(popular, objective)
-        candidates += popular
+        pool.add(self._popular_entries(cart, taken, objective))
         added = []
         for max_per_category in (caps.max_per_category, None):
-            added += select(
-                candidates,
-                self.table,
+            added += pool.select(
                 cart,
                 limit=limit - len(chosen) - len(added),
                 caps=Caps(max_per_category=max_per_category, max_upgrades=caps.max_upgrades),
@@ -119,16 +114,26 @@ class Fallbacks:
         added.sort(key=lambda c: c.key(self.table.ids))
         return chosen + added, added[0].source
 
-    def _score(self, candidates: list[Candidate], objective: str) -> None:
-        """Each candidate's worth under ``objective`` (see :func:`.scores.value`)."""
-        for candidate in candidates:
-            candidate.score = value(self.table, objective, candidate.item, candidate.likelihood)
-
-    def cobought_candidates(self, cart: Cart, taken: Collection[int]) -> list[Candidate]:
+    def cobought_candidates(self, cart: Cart, taken: Collection[int], objective: str = "confidence") -> list[Candidate]:
         """The items bought most often with a cart item that no rule suggests (too few baskets,
         or a confidence under the threshold), each by its best cart item's share of baskets,
-        smoothed by the model's shrinkage as rules are."""
-        counts, n, k = self.table.counts, self.n_baskets, self.shrinkage
+        smoothed by the model's shrinkage as rules are; scored, in the answer's order."""
+        return _Pool(self.table).add(self._cobought_entries(cart, taken, objective)).candidates()
+
+    def category_candidates(
+        self, cart: Cart, taken: Collection[int], wanted: int, objective: str = "confidence"
+    ) -> list[Candidate]:
+        """The best sellers of the categories the cart's categories point to (see
+        :mod:`.categories`), scored, in the answer's order."""
+        return _Pool(self.table).add(self._category_entries(cart, taken, wanted, objective)).candidates()
+
+    def popular_candidates(self, cart: Cart, taken: Collection[int], objective: str = "confidence") -> list[Candidate]:
+        """Popular items: the best sellers of the cart's categories, then the shop's; scored, in
+        the answer's order."""
+        return _Pool(self.table).add(self._popular_entries(cart, taken, objective)).candidates()
+
+    def _cobought_entries(self, cart: Cart, taken: Collection[int], objective: str) -> list[_Entry]:
+        counts, n, k, table = self.table.counts, self.n_baskets, self.shrinkage, self.table
         best: dict[int, _Pair] = {}
         for item in cart.items:
             for other, baskets in self.cobought.get(item, ()):
@@ -138,81 +143,156 @@ class Fallbacks:
                 found = best.get(other)
                 if found is None or (likelihood, baskets) > (found.likelihood, found.baskets):
                     best[other] = _Pair(likelihood, baskets, item)
-        candidates = []
-        for other, (likelihood, baskets, item) in best.items():
-            confidence = baskets / counts[item]
-            evidence = {
-                "because": [self.table.ids[item]],
-                "confidence": confidence,
-                "lift": confidence * n / counts[other],
-                "baskets": baskets,
-                "backoff": "cobought",
-            }
-            candidates.append(
-                Candidate(
-                    item=other,
-                    kind="cross_sell",
-                    source="cobought",
-                    likelihood=likelihood,
-                    strength=likelihood,
-                    count=baskets,
-                    evidence=evidence,
-                )
-            )
-        return candidates
+        tier, ids, make = TIERS["cobought"], table.ids, self._cobought_candidate
+        return [
+            (tier, -value(table, objective, other, likelihood), -likelihood, -baskets, ids[other], 0, make,
+             (other, likelihood, baskets, item))
+            for other, (likelihood, baskets, item) in best.items()
+        ]  # fmt: skip
 
-    def category_candidates(self, cart: Cart, taken: Collection[int], wanted: int) -> list[Candidate]:
-        """The best sellers of the categories the cart's categories point to (see :mod:`.categories`)."""
+    def _cobought_candidate(self, other: int, likelihood: float, baskets: int, item: int) -> Candidate:
+        counts, n = self.table.counts, self.n_baskets
+        confidence = baskets / counts[item]
+        evidence = {
+            "because": [self.table.ids[item]],
+            "confidence": confidence,
+            "lift": confidence * n / counts[other],
+            "baskets": baskets,
+            "backoff": "cobought",
+        }
+        return Candidate(
+            item=other,
+            kind="cross_sell",
+            source="cobought",
+            likelihood=likelihood,
+            strength=likelihood,
+            count=baskets,
+            evidence=evidence,
+        )
+
+    def _category_entries(self, cart: Cart, taken: Collection[int], wanted: int, objective: str) -> list[_Entry]:
+        table, make = self.table, self._category_candidate
+        tier, ids = TIERS["category_rules"], table.ids
+        return [
+            (tier, -value(table, objective, found.item, found.likelihood), -found.likelihood, -found.baskets,
+             ids[found.item], 1, make, (found, cart))
+            for found in self.categories.candidates(cart.items, taken, wanted)
+        ]  # fmt: skip
+
+    def _category_candidate(self, found: CategoryCandidate, cart: Cart) -> Candidate:
         backoff, ids = self.categories, self.table.ids
-        candidates = []
-        for found in backoff.candidates(cart.items, taken, wanted):
-            because = [ids[i] for i in cart.items if backoff.category_of[i] in found.antecedent]
-            evidence = {
-                "backoff": "category_rules",
-                "because": because,
-                "because_categories": [backoff.names[c] for c in found.antecedent],
-                "category": backoff.names[found.category],
-                "confidence": found.confidence,
-                "lift": found.lift,
-                "baskets": found.baskets,
-                "share_in_category": found.likelihood / found.confidence,
-            }
-            candidates.append(
-                Candidate(
-                    item=found.item,
-                    kind="cross_sell",
-                    source="category_rules",
-                    likelihood=found.likelihood,
-                    strength=found.likelihood,
-                    count=found.baskets,
-                    evidence=evidence,
-                )
-            )
-        return candidates
+        because = [ids[i] for i in cart.items if backoff.category_of[i] in found.antecedent]
+        evidence = {
+            "backoff": "category_rules",
+            "because": because,
+            "because_categories": [backoff.names[c] for c in found.antecedent],
+            "category": backoff.names[found.category],
+            "confidence": found.confidence,
+            "lift": found.lift,
+            "baskets": found.baskets,
+            "share_in_category": found.likelihood / found.confidence,
+        }
+        return Candidate(
+            item=found.item,
+            kind="cross_sell",
+            source="category_rules",
+            likelihood=found.likelihood,
+            strength=found.likelihood,
+            count=found.baskets,
+            evidence=evidence,
+        )
 
-    def popular_candidates(self, cart: Cart, taken: Collection[int]) -> list[Candidate]:
-        """Popular items: the best sellers of the cart's categories, then the shop's."""
+    def _popular_entries(self, cart: Cart, taken: Collection[int], objective: str) -> list[_Entry]:
         table = self.table
         categories = dict.fromkeys(c for i in cart.items if (c := table.categories[i]) is not None)
         in_categories = [item for category in categories for item in self.popular_in.get(category, ())]
         pooled = [("category_popular", item) for item in in_categories]
         seen = set(in_categories)
         pooled += [("popular", item) for item in self.popular if item not in seen]
+        support, counts, ids, make = table.support, table.counts, table.ids, self._popular_candidate
         return [
-            Candidate(
-                item=item,
-                kind="popular",
-                source=source,
-                likelihood=table.support[item],
-                strength=table.support[item],
-                count=table.counts[item],
-                evidence={
-                    "popular": True,
-                    "category": table.categories[item] if source == "category_popular" else None,
-                    "baskets": table.counts[item],
-                    "share": table.support[item],
-                },
-            )
+            (TIERS[source], -value(table, objective, item, support[item]), -support[item], -counts[item], ids[item],
+             2, make, (source, item))
             for source, item in pooled
             if item not in taken
-        ]
+        ]  # fmt: skip
+
+    def _popular_candidate(self, source: str, item: int) -> Candidate:
+        table = self.table
+        return Candidate(
+            item=item,
+            kind="popular",
+            source=source,
+            likelihood=table.support[item],
+            strength=table.support[item],
+            count=table.counts[item],
+            evidence={
+                "popular": True,
+                "category": table.categories[item] if source == "category_popular" else None,
+                "baskets": table.counts[item],
+                "share": table.support[item],
+            },
+        )
+
+
+# A fill candidate before it is built: its place in the answer's order (Candidate.key: tier,
+# score, strength, baskets, id; negated where descending), its source's rank among the fill's
+# sources (of two candidates of one item and equal key, the earlier source's stands first, as
+# when the sources' lists are sorted one after the other), its score, and how to build it.
+_Entry = tuple[int, float, float, int, str, int, Callable[..., Candidate], tuple[Any, ...]]
+
+
+class _Pool:
+    """The fill's candidates in the answer's order, built only as far as the policy reads them.
+
+    A grocer's short answer has a hundred candidates of thin evidence, and the two or so it
+    needs are near the top: sorting them as tuples and building the first few costs a small
+    part of building every one (the policy would turn the rest away as below the limit).
+    :meth:`select` gives what :func:`.policy.select` gives over every candidate: over the first
+    ones in the answer's order, as soon as they fill the answer, it is the same.
+    """
+
+    def __init__(self, table: ItemTable) -> None:
+        self.table = table
+        self.entries: list[_Entry] = []
+        self.built: list[Candidate] = []  # the first entries', in order
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def add(self, entries: list[_Entry]) -> _Pool:
+        """Add candidates."""
+        built = self.built
+        if built and entries and min(entries) < self.entries[len(built) - 1]:
+            built.clear()  # one of them goes before a candidate built: built again, in order
+        self.entries += entries
+        self.entries.sort()
+        return self
+
+    def candidates(self, count: int | None = None) -> list[Candidate]:
+        """The first ``count`` candidates (all for None), built."""
+        entries, built = self.entries, self.built
+        for _, score, _, _, _, _, make, args in entries[len(built) : count]:
+            candidate = make(*args)
+            candidate.score = -score
+            built.append(candidate)
+        return built[:count]
+
+    def select(
+        self,
+        cart: Cart,
+        *,
+        limit: int,
+        caps: Caps,
+        already: list[Candidate],
+        trace: list[Decision] | None = None,
+    ) -> list[Candidate]:
+        """:func:`.policy.select` over the pool: the first few candidates, then four times as
+        many, until the answer is full or all are read (all at once with a trace)."""
+        count: int | None = None if trace is not None else 2 * limit + 2
+        while True:
+            read = self.candidates(count)
+            added = select(read, self.table, cart, limit=limit, caps=caps, already=already, trace=trace)
+            if len(added) == limit or count is None or count >= len(self.entries):
+                return added
+            count *= 4

@@ -36,6 +36,7 @@ from .policy import Caps, Decision, mark_free_shipping, select
 from .recency import ranked_rules
 from .results import Bundle, Recommendations
 from .scores import value
+from .upgrade_index import UpgradeIndex
 from .upgrades import Upgrade, UpgradeFinder, customer_band
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class Recommender:
             self.weights = LearnedWeights(data.weights, table, bias=data.weight_terms.bias)
         finder = UpgradeFinder(data, table)
         self.upgrades = finder.index(config.upgrade_band)
+        self._upgrade_index = UpgradeIndex(self.upgrades, table, objective=config.objective)  # ranked fast
         # A known customer's band follows their price level: candidates found per request.
         self._finder = finder if config.upgrade_band_follows and self.upgrades else None
         self.bundles = BundleIndex(data)
@@ -310,16 +312,27 @@ class Recommender:
             return rules, cut_short  # the rules are the only source: no item can come twice
         found = {candidate.item: candidate for candidate in rules}
         if "upgrade" in kinds and self.config.max_upgrades and cart.items:
-            read, complete = upgrade_candidates(
-                upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective, wanted=wanted
-            )
-            if not complete:
-                cut_short.append(read[-1])
-            for upgrade in read:
+            cap = self.config.max_upgrades
+            # The policy turns an upgrade away only for the cap on upgrades (the source leaves out
+            # what may not be shown; pins, feedback, the free-shipping nudge and a trace read every one):
+            # once `cap` of those read stand, no unread one can be shown, so that many are read first.
+            for take in (wanted,) if wanted is None or cap >= wanted else (cap, wanted):
+                if upgrades is self.upgrades:
+                    read, complete = self._upgrade_index.candidates(
+                        cart, skip=skip, sellable_only=not traced, objective=objective, wanted=take
+                    )
+                else:  # a known customer's band
+                    read, complete = upgrade_candidates(
+                        upgrades, table, cart, skip=skip, sellable_only=not traced, objective=objective, wanted=take
+                    )
                 # An item of a cart item's family may only show as an upgrade: when a rule
                 # suggests it too, the upgrade is the candidate that stands.
-                if upgrade.item not in found or table.families[upgrade.item] in cart.families:
-                    found[upgrade.item] = upgrade
+                standing = [u for u in read if u.item not in found or table.families[u.item] in cart.families]
+                if complete or len(standing) >= cap:
+                    break
+            if not complete and len(standing) < cap:
+                cut_short.append(read[-1])
+            found.update((upgrade.item, upgrade) for upgrade in standing)
         pin(found, table, cart, self.pins)
         if traced and "cross_sell" in kinds and cart.items and not self.learned:
             # Last, so that they stand only for items no other source offers.
