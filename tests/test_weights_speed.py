@@ -222,3 +222,66 @@ def test_the_validation_scores_and_chooses_as_the_plain_one(seed):
     expected = plain_validate(held, gram, 1200, grid, per_item, min_count=2, rng=np.random.default_rng(seed))
     assert got == expected
     assert len({setting[3] for setting in got[0]}) >= 2  # the walk went past the fewest
+
+
+def plain_kept_weights(weights_: np.ndarray, per_item: int, seen: np.ndarray) -> sp.csr_matrix:
+    """The cut as it was first written: each sign's sizes (0 for no candidate) by ``np.where``,
+    then ``argpartition`` of their negation, whole rows at a time."""
+    keep = min(per_item // 2, len(weights_))
+    parts = []
+    for values in (np.where(seen & (weights_ > 0), weights_, 0.0), np.where(weights_ < 0, -weights_, 0.0)):
+        columns = np.argpartition(-values, keep - 1, axis=1)[:, :keep]
+        rows = np.repeat(np.arange(len(values)), keep)
+        kept = values[rows, columns.ravel()]
+        parts.append(sp.csr_matrix((kept[kept > 0], (rows[kept > 0], columns.ravel()[kept > 0])), shape=values.shape))
+    return parts[0] - parts[1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("per_item", [2, 10, 50])
+def test_the_kept_weights_are_those_of_the_plain_search_ties_included(dtype, per_item):
+    """The cut from negated sizes built without ``np.where`` keeps the very weights of the plain
+    one, in blocks of rows or not, even where a row's sizes tie at the cut (weights of a few
+    whole values): the partition compares the same numbers, so it leaves them in the same places."""
+    rng = np.random.default_rng(per_item)
+    n_items = 120
+    seen = rng.random((n_items, n_items)) < 0.5
+    for dense in (rng.standard_normal((n_items, n_items)), rng.integers(-3, 4, size=(n_items, n_items)) / 4.0):
+        dense = dense.astype(dtype)
+        np.fill_diagonal(dense, 0.0)
+        expected = plain_kept_weights(dense, per_item, seen)
+        for block in (7, 512):
+            got = _kept_weights(dense, per_item, seen, block=block)
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got.indptr, expected.indptr)
+            np.testing.assert_array_equal(got.indices, expected.indices)
+            np.testing.assert_array_equal(got.data, expected.data)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_cases_whose_hidden_item_is_offered_give_every_figure(seed):
+    """Scoring only the carts whose hidden item is among their offers (the others are no hit)
+    gives the figures and case values of all the offers, with ties and scores of 0 or below."""
+    rng = np.random.default_rng(seed)
+    n_carts, n_items = 400, 30
+    offered = rng.random((n_carts, n_items)) < 0.3
+    dense = rng.integers(-1, 4, size=(n_carts, n_items)).astype(float)
+    hidden = rng.integers(n_items, size=n_carts)
+    cart, item = np.nonzero(offered)
+    is_hidden = item == hidden[cart]
+    hidden_at = np.full(n_carts, -1)
+    hidden_at[cart[is_hidden]] = np.flatnonzero(is_hidden)
+    offers = weights._Offers(
+        carts=cart, items=item, summed=dense[offered], largest_confidence=rng.integers(0, 3, len(cart)) / 2,
+        hidden_at=hidden_at, ahead_on_tie=item < hidden[cart],
+    )  # fmt: skip
+    fewer = offers.of_cases_offered()
+    assert 0 < len(fewer.carts) < len(offers.carts)
+    assert set(fewer.carts.tolist()) == set(np.flatnonzero(hidden_at >= 0).tolist())
+    assert (fewer.items[fewer.hidden_at[fewer.hidden_at >= 0]] == hidden[fewer.hidden_at >= 0]).all()
+    for term in (0.0, 0.5):
+        figures, values = _accuracy(offers.summed + term * offers.largest_confidence, offers, hidden)
+        assert figures[0] > 0
+        got_figures, got_values = _accuracy(fewer.summed + term * fewer.largest_confidence, fewer, hidden)
+        assert got_figures == figures
+        np.testing.assert_array_equal(got_values, values)

@@ -284,7 +284,7 @@ def _validate(
             break  # every weight is kept already
         values: dict[Setting, np.ndarray] = {}
         for lam in lambdas:
-            offers = _offers(carts, hidden, widest[lam].cut(number), confidence, seen)
+            offers = _offers(carts, hidden, widest[lam].cut(number), confidence, seen).of_cases_offered()
             for choice in grid:
                 if choice[0] == lam:
                     # The weights' sum plus the terms, each added only when not 0 (a term of 0
@@ -450,22 +450,26 @@ def _kept_weights(weights: np.ndarray, per_item: int, seen: np.ndarray, *, block
     parts = []
     for start in range(0, n, block):
         rows, near = weights[start : start + block], seen[start : start + block]
-        positive = _largest_per_row(np.where(near & (rows > 0), rows, 0.0), keep)
-        negative = _largest_per_row(np.where(rows < 0, -rows, 0.0), keep)
-        parts.append(positive - negative)
+        # Each sign's candidates as negative sizes, 0 for none: the positive weights of the
+        # pairs seen together (times ``near``, 0 or 1), negated; the negative weights as they are.
+        positive = _smallest_per_row(-(np.maximum(rows, 0.0) * near), keep)
+        negative = _smallest_per_row(np.minimum(rows, 0.0), keep)
+        parts.append(negative - positive)  # -(-w) for a positive weight w, w for a negative one
     return sp.vstack(parts, format="csr")
 
 
-def _largest_per_row(values: np.ndarray, keep: int) -> sp.csr_matrix:
-    """Each row's ``keep`` largest of ``values`` (which are 0 or more), the rest 0 (sparse)."""
+def _smallest_per_row(values: np.ndarray, keep: int) -> sp.csr_matrix:
+    """Each row's ``keep`` smallest of ``values`` (which are 0 or less) that are below 0, the
+    rest 0 (sparse). (The sizes are negated rather than the search reversed: one pass less over
+    the rows, and the same partition, which compares the same numbers.)"""
     n = values.shape[0]
     if keep == 0:
         return sp.csr_matrix(values.shape)
-    columns = np.argpartition(-values, keep - 1, axis=1)[:, :keep]
+    columns = np.argpartition(values, keep - 1, axis=1)[:, :keep]
     rows = np.repeat(np.arange(n), keep)
     kept = values[rows, columns.ravel()]
-    nonzero = kept > 0
-    return sp.csr_matrix((kept[nonzero], (rows[nonzero], columns.ravel()[nonzero])), shape=values.shape)
+    below = kept < 0
+    return sp.csr_matrix((kept[below], (rows[below], columns.ravel()[below])), shape=values.shape)
 
 
 @dataclass(frozen=True)
@@ -521,6 +525,20 @@ class _Offers:
     largest_confidence: np.ndarray
     hidden_at: np.ndarray
     ahead_on_tie: np.ndarray
+
+    def of_cases_offered(self) -> _Offers:
+        """The entries of the carts whose hidden item is offered: a cart whose hidden item is not
+        is no hit whatever the scores, so its entries change no figure (on 3 million baskets at 50
+        weights per item, half the entries are of such carts, and every setting scores them)."""
+        offered = self.hidden_at >= 0
+        keep = offered[self.carts]
+        hidden_at = np.full(len(self.hidden_at), -1)
+        hidden_at[offered] = (np.cumsum(keep) - 1)[self.hidden_at[offered]]
+        return _Offers(
+            carts=self.carts[keep], items=self.items[keep], summed=self.summed[keep],
+            largest_confidence=self.largest_confidence[keep], hidden_at=hidden_at,
+            ahead_on_tie=self.ahead_on_tie[keep],
+        )  # fmt: skip
 
 
 def _offers(
