@@ -30,6 +30,9 @@ class CategoryCandidate(NamedTuple):
     baskets: int
 
 
+# A category rule as the back-off reads it: confidence, lift, count, consequent.
+Rule = tuple[float, float, int, int]
+
 # Categories of the cart looked at together: rules between categories have at most two on the left.
 MAX_ANTECEDENT = 2
 
@@ -68,12 +71,12 @@ class CategoryBackoff:
         self.item_counts = item_counts
         self.category_counts = data.category_counts
         # Each category's best sellers with their share of its baskets, worked out once.
-        self._shares = [
+        self.shares = [
             [(item, item_counts[item] / data.category_counts[category]) for item in items]
             for category, items in enumerate(self.best_sellers)
         ]
         # Each antecedent's rules, strongest first: (confidence, lift, count, consequent).
-        self.rules: dict[tuple[int, ...], list[tuple[float, float, int, int]]] = {}
+        self.rules: dict[tuple[int, ...], list[Rule]] = {}
         rules = data.category_rules
         n = data.n_baskets
         for antecedent, consequent, count, antecedent_count in zip(
@@ -91,37 +94,42 @@ class CategoryBackoff:
         return bool(self.rules)
 
     def candidates(self, cart: Sequence[int], blocked: Collection[int], per_category: int) -> list[CategoryCandidate]:
-        """The best sellers of the categories the cart's categories point to, in no particular order.
+        """The best sellers of the categories the cart's categories point to, in no particular order:
+        those of :meth:`best_sellers_of` for every category of :meth:`strongest`."""
+        return [
+            found
+            for category, (rule, antecedent) in self.strongest(cart).items()
+            for found in self.best_sellers_of(category, rule, antecedent, blocked, per_category)
+        ]
 
-        Each target category keeps its strongest rule (by confidence, then lift, count; of
-        equals, the first antecedent: single categories before pairs, in the categories' order);
-        each of its ``per_category`` best sellers not in ``blocked`` is scored by that rule's
-        confidence times the item's share of the category's baskets.
-        """
+    def strongest(self, cart: Sequence[int]) -> dict[int, tuple[Rule, tuple[int, ...]]]:
+        """The categories the cart's categories point to (none of the cart's), each with its
+        strongest rule (by confidence, then lift, count; of equals, the first antecedent: single
+        categories before pairs, in the categories' order) and that rule's antecedent."""
         mine = sorted({c for c in (self.category_of[i] for i in cart) if c is not None})
-        best: dict[int, tuple[tuple[float, float, int, int], tuple[int, ...]]] = {}
+        best: dict[int, tuple[Rule, tuple[int, ...]]] = {}
         rules = self.rules
         for size in range(1, min(MAX_ANTECEDENT, len(mine)) + 1):
             for antecedent in combinations(mine, size):
                 for rule in rules.get(antecedent, ()):
-                    consequent = rule[3]
-                    found = best.get(consequent)
-                    # The same consequent: the tuples compare by confidence, lift and count.
+                    found = best.get(rule[3])
+                    # Of one consequent: the tuples compare by confidence, lift and count.
                     if found is None or rule > found[0]:
-                        best[consequent] = (rule, antecedent)
+                        best[rule[3]] = (rule, antecedent)
         for category in mine:
             best.pop(category, None)
-        found_items: list[CategoryCandidate] = []
-        shares = self._shares
-        for category, ((confidence, lift, count, _), antecedent) in best.items():
-            taken = 0
-            for item, share in shares[category]:
-                if taken == per_category:
-                    break
-                if item in blocked:
-                    continue
-                found_items.append(
-                    CategoryCandidate(confidence * share, item, category, antecedent, confidence, lift, count)
-                )
-                taken += 1
-        return found_items
+        return best
+
+    def best_sellers_of(
+        self, category: int, rule: Rule, antecedent: tuple[int, ...], blocked: Collection[int], per_category: int
+    ) -> list[CategoryCandidate]:
+        """The ``per_category`` best sellers of ``category`` not in ``blocked``, each scored by
+        the ``rule`` into it: its confidence times the item's share of the category's baskets."""
+        confidence, lift, count, _ = rule
+        found: list[CategoryCandidate] = []
+        for item, share in self.shares[category]:
+            if len(found) == per_category:
+                break
+            if item not in blocked:
+                found.append(CategoryCandidate(confidence * share, item, category, antecedent, confidence, lift, count))
+        return found

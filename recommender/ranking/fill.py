@@ -8,7 +8,9 @@ rules). Then popular items, of the cart's categories first, then the shop's.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Collection
+from functools import partial
 from typing import Any, NamedTuple
 
 from ..config import DEFAULT_MIN_LIFT
@@ -67,6 +69,7 @@ class Fallbacks:
         self.categories = CategoryBackoff(
             data, item_categories=table.categories, best_sellers=self.popular_in, item_counts=counts, min_lift=min_lift
         )
+        self._bounds: dict[str, list[float]] = {}
 
     def fill(
         self,
@@ -87,7 +90,9 @@ class Fallbacks:
         if cross_sell and cart.items:
             pool.add(self._cobought_entries(cart, taken, objective))
             if self.categories:
-                pool.add(self._category_entries(cart, taken, limit - len(chosen), objective))
+                read = partial(self._category_entries, cart=cart, taken=taken, wanted=limit - len(chosen),
+                               objective=objective)  # fmt: skip
+                pool.later(self._category_sources(cart, objective), read)
         if trace is None and pool:
             # Popular items rank below all thin evidence (their tiers come after): when the thin
             # evidence fills the answer within the caps, as in most answers that need filling,
@@ -125,7 +130,10 @@ class Fallbacks:
     ) -> list[Candidate]:
         """The best sellers of the categories the cart's categories point to (see
         :mod:`.categories`), scored, in the answer's order."""
-        return _Pool(self.table).add(self._category_entries(cart, taken, wanted, objective)).candidates()
+        pool = _Pool(self.table)
+        read = partial(self._category_entries, cart=cart, taken=taken, wanted=wanted, objective=objective)
+        pool.later(self._category_sources(cart, objective), read)
+        return pool.candidates()
 
     def popular_candidates(self, cart: Cart, taken: Collection[int], objective: str = "confidence") -> list[Candidate]:
         """Popular items: the best sellers of the cart's categories, then the shop's; scored, in
@@ -170,13 +178,47 @@ class Fallbacks:
             evidence=evidence,
         )
 
-    def _category_entries(self, cart: Cart, taken: Collection[int], wanted: int, objective: str) -> list[_Entry]:
+    def _category_sources(self, cart: Cart, objective: str) -> list[_Later]:
+        """The categories the cart's categories point to, each as a source of best sellers to be
+        read when the answer gets down to the most its candidates can score: the rule's
+        confidence times the most any of its best sellers scores with its share of the category
+        (a score is the chance times a weight of the item, :func:`.scores.value`)."""
+        most = self._category_bounds(objective)
+        found = []
+        for category, (rule, antecedent) in self.categories.strongest(cart.items).items():
+            bound = rule[0] * most[category]
+            found.append((-bound - abs(bound) * 1e-9, category, rule, antecedent))  # (scores are rounded otherwise)
+        return found
+
+    def _category_bounds(self, objective: str) -> list[float]:
+        """The most any best seller of each category scores under ``objective`` with its share of
+        the category as its chance (worked out once per objective)."""
+        found = self._bounds.get(objective)
+        if found is None:
+            table = self.table
+            found = self._bounds[objective] = [
+                max((value(table, objective, item, share) for item, share in sellers), default=0.0)
+                for sellers in self.categories.shares
+            ]
+        return found
+
+    def _category_entries(
+        self,
+        category: int,
+        rule: tuple[float, float, int, int],
+        antecedent: tuple[int, ...],
+        *,
+        cart: Cart,
+        taken: Collection[int],
+        wanted: int,
+        objective: str,
+    ) -> list[_Entry]:
         table, make = self.table, self._category_candidate
         tier, ids = TIERS["category_rules"], table.ids
         return [
             (tier, -value(table, objective, found.item, found.likelihood), -found.likelihood, -found.baskets,
              ids[found.item], 1, make, (found, cart))
-            for found in self.categories.candidates(cart.items, taken, wanted)
+            for found in self.categories.best_sellers_of(category, rule, antecedent, taken, wanted)
         ]  # fmt: skip
 
     def _category_candidate(self, found: CategoryCandidate, cart: Cart) -> Candidate:
@@ -242,12 +284,27 @@ class Fallbacks:
 _Entry = tuple[int, float, float, int, str, int, Callable[..., Candidate], tuple[Any, ...]]
 
 
+# A source of fill candidates read later (a category of the category back-off): the most its
+# candidates can score (negated), the category, its strongest rule and that rule's antecedent.
+_Later = tuple[float, int, tuple[float, float, int, int], tuple[int, ...]]
+
+
+def _none(*_: Any) -> list[_Entry]:
+    return []
+
+
+# The category back-off's tier: the sources read later are of it.
+_LATER_TIER = TIERS["category_rules"]
+
+
 class _Pool:
     """The fill's candidates in the answer's order, built only as far as the policy reads them.
 
     A grocer's short answer has a hundred candidates of thin evidence, and the two or so it
     needs are near the top: sorting them as tuples and building the first few costs a small
-    part of building every one (the policy would turn the rest away as below the limit).
+    part of building every one (the policy would turn the rest away as below the limit). The
+    category back-off's categories are read later still, the most promising first: until a
+    category is read, only the candidates that score more than it can are known to come first.
     :meth:`select` gives what :func:`.policy.select` gives over every candidate: over the first
     ones in the answer's order, as soon as they fill the answer, it is the same.
     """
@@ -256,9 +313,12 @@ class _Pool:
         self.table = table
         self.entries: list[_Entry] = []
         self.built: list[Candidate] = []  # the first entries', in order
+        self.unread: list[_Later] = []  # the sources read later, the most promising first
+        self._read: Callable[..., list[_Entry]] = _none  # what gives their candidates
+        self._batch = 4  # how many of them are read next
 
     def __bool__(self) -> bool:
-        return bool(self.entries)
+        return bool(self.entries or self.unread)
 
     def add(self, entries: list[_Entry]) -> _Pool:
         """Add candidates."""
@@ -269,8 +329,30 @@ class _Pool:
         self.entries.sort()
         return self
 
+    def later(self, sources: list[_Later], read: Callable[..., list[_Entry]]) -> None:
+        """Set the sources of candidates of the category back-off's tier, each with the most its
+        candidates can score, to be read (``read(category, rule, antecedent)``) when the answer
+        gets that far."""
+        self.unread, self._read = sorted(sources), read
+
+    def _known(self) -> int:
+        """How many of the first entries are known to come before every unread source's."""
+        if not self.unread:
+            return len(self.entries)
+        return bisect_left(self.entries, (_LATER_TIER, self.unread[0][0]))
+
+    def _read_more(self) -> None:
+        """Read the next few sources (twice as many each time)."""
+        sources, self.unread = self.unread[: self._batch], self.unread[self._batch :]
+        self._batch *= 2
+        read = self._read
+        self.add([entry for _, category, rule, antecedent in sources for entry in read(category, rule, antecedent)])
+
     def candidates(self, count: int | None = None) -> list[Candidate]:
-        """The first ``count`` candidates (all for None), built."""
+        """The first ``count`` candidates (all for None, every source read), built."""
+        if count is None:
+            while self.unread:
+                self._read_more()
         entries, built = self.entries, self.built
         for _, score, _, _, _, _, make, args in entries[len(built) : count]:
             candidate = make(*args)
@@ -287,12 +369,17 @@ class _Pool:
         already: list[Candidate],
         trace: list[Decision] | None = None,
     ) -> list[Candidate]:
-        """:func:`.policy.select` over the pool: the first few candidates, then four times as
-        many, until the answer is full or all are read (all at once with a trace)."""
+        """:func:`.policy.select` over the pool: the first few candidates known to come first,
+        then four times as many, reading more sources when they are all read, until the answer
+        is full or every candidate is read (all at once with a trace)."""
         count: int | None = None if trace is not None else 2 * limit + 2
         while True:
-            read = self.candidates(count)
+            known = self._known() if count is not None else None
+            read = self.candidates(count if known is None or count is None else min(count, known))
             added = select(read, self.table, cart, limit=limit, caps=caps, already=already, trace=trace)
-            if len(added) == limit or count is None or count >= len(self.entries):
+            if len(added) == limit or count is None or (not self.unread and len(read) == len(self.entries)):
                 return added
-            count *= 4
+            if known is not None and count < known:
+                count *= 4
+            else:
+                self._read_more()
