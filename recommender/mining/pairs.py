@@ -61,8 +61,10 @@ TOP_LEVELS = 64
 # Never cut blocks finer than this budget: below it the per-block overhead dominates.
 MIN_BUDGET_BYTES = 64 << 20
 # Below this many keys of the tables (pair occurrences of their rows), the tables are counted in
-# one process: forking costs some 0.1 s, what about 10 million keys take to count.
-PARALLEL_MIN_KEYS = 30_000_000
+# one process: the pool and the forked process's first use of its memory cost about 0.6 s
+# (retail.dat's 14.5 million keys: 0.73-0.80 s in one process, 1.34-1.36 s in two), what some
+# 50 million keys take to count; 3 million baskets of bench_scale.py hold 355 million.
+PARALLEL_MIN_KEYS = 100_000_000
 
 # A table's cell (cleared, added to, read) costs about this fraction of a key (gathered and
 # counted): the forked shares of the tables of 3 million baskets took the same time so
