@@ -296,8 +296,8 @@ def _count_in_tables(
         shares = min(workers, len(starts))
     job = _TableJob(
         padded=_PaddedBaskets.of(baskets, rows), rows=rows, width=width, per_block=per_block,
-        # Each process's keys buffer within its part of the budget.
-        buffer_keys=min(budget // (4 * 8 * shares), KEYS_AT_ONCE), dense=dense, position=position,
+        # The processes' buffers of keys together as large as one process's (a quarter of the budget).
+        buffer_keys=min(budget // (4 * 8), KEYS_AT_ONCE) // shares, dense=dense, position=position,
         min_count=found.min_count, top_min_count=found.top_min_count, per_item=found.per_item,
     )  # fmt: skip
     found.flush()  # what was found before stays before the tables' pairs
