@@ -87,21 +87,23 @@ class UpgradeIndex:
     def _order(self, objective: str) -> _Order:
         """Every upgrade's score under ``objective`` and its place in the order of all upgrades,
         the answer's order (:meth:`.Candidate.key` among upgrades): score, share, customers, id.
-        Built at load time for the ranking's objective, on first use for another (about a second
+        Built at load time for the ranking's objective, on first use for another (half a second
         for a grocer's 281,000 upgrades)."""
         order = self._orders.get(objective)
         if order is None:
             table, replaces, flat = self.table, self._replaces, self._flat
             scores = array("d", [-value(table, objective, u.item, u.share, replaces[at]) for at, u in enumerate(flat)])
+            # Sorted key by key, the last first (each sort keeps the order of equals): sorts of
+            # plain numbers, several times faster than one of tuples.
             rank = {item_id: at for at, item_id in enumerate(sorted(table.ids))}
-            customers = [-u.customers for u in flat]
-            ids = [rank[table.ids[u.item]] for u in flat]
-            ranked = sorted(zip(scores, self._negative_shares, customers, ids, range(len(flat))))
-            at_place = array("l", [at for *_, at in ranked])
-            places = array("l", bytes(at_place.itemsize * len(at_place)))
-            for place, at in enumerate(at_place):
-                places[at] = place
-            order = self._orders[objective] = _Order(scores, places, at_place)
+            id_ranks = list(map([rank[item_id] for item_id in table.ids].__getitem__, self._items))
+            customers = [u.customers for u in flat]
+            ranked = sorted(range(len(flat)), key=id_ranks.__getitem__)
+            ranked.sort(key=customers.__getitem__, reverse=True)
+            ranked.sort(key=self._negative_shares.__getitem__)
+            ranked.sort(key=scores.__getitem__)
+            places = array("l", sorted(range(len(ranked)), key=ranked.__getitem__))
+            order = self._orders[objective] = _Order(scores, places, array("l", ranked))
         return order
 
     def candidates(
