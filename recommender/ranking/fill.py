@@ -4,6 +4,10 @@ First, when cross-sell is asked for, two kinds of thin evidence in the same unit
 the item given the cart): items bought with a cart item in too few baskets for a rule (co-bought
 pairs), and the best sellers of the categories that the cart's categories point to (category
 rules). Then popular items, of the cart's categories first, then the shop's.
+
+A candidate is built only when the policy reads it, and a category of the back-off only read
+when the answer gets down to what its best sellers can score (see :class:`_Pool`): an answer
+that needs two items reads a few of a hundred.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 A cart of ten items has some 25 upgrades to rank (five per priced item, see :mod:`.upgrades`),
 and an answer shows one. Ranking them one by one in Python, scoring each and building each
 into a :class:`.Candidate`, cost about a quarter of a grocer's answer. Here every item's upgrades
-sit side by side in flat arrays with what orders them (each objective's score, computed once,
-the share, the customers, the rank of the item's id): a cart's are sliced out, sorted as tuples
-(in C), and only the few the answer can use become candidates.
+sit side by side in flat arrays, with each objective's scores and every upgrade's place in the
+order of all of them (score, share, customers, id) worked out once: a cart's places are sliced
+out and sorted as integers, and only the few the answer can use become candidates.
 
 :meth:`UpgradeIndex.candidates` gives exactly what :func:`.candidates.upgrade_candidates` gives
 for the model's own upgrades (tests hold the two equal); a known customer's upgrades of another
