@@ -514,8 +514,9 @@ class _Ids:
         self.data = np.zeros(1 << 12, dtype=np.uint8)  # the ids' UTF-8 bytes
         self.ends = np.zeros(1 << 8, dtype=np.int64)  # id k is data[ends[k]:ends[k + 1]]
         self.collided: dict[str, int] = {}
-        # While every id has come as an integer: a table from each id's value to its code, and
-        # the ids by code (``numbers[:count]``); both None once an id came as text.
+        # While every id has come as an integer: a table from each id's value to its code (let
+        # go when reading ends), and the ids by code (``numbers[:count]``); both None once an id
+        # came as text.
         self.by_value: Int64HashTable | None = Int64HashTable()
         self.numbers: np.ndarray | None = np.zeros(1 << 8, dtype=np.int64)
         # The Arrow dictionary of the last batch read from one, and each of its values' code.
