@@ -23,7 +23,11 @@ from recommender.ranking.upgrade_index import UpgradeIndex
 from recommender.ranking.upgrades import Upgrade
 from recommender.sample_shop import generate_sample_shop
 
-SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+SETTINGS = {
+    "deadline": None,
+    # (generating made-up upgrades can be slow on a busy machine)
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+}
 
 
 def grocer(seed: int = 5) -> tuple[list[list[str]], pd.DataFrame]:
