@@ -44,6 +44,8 @@ class ReadSummary:
     empty_baskets: int = 0
     non_product_rows: int = 0
     non_products: tuple[LeftOut, ...] = ()
+    # The customer and time columns whose days made the baskets, when the table had no order column.
+    day_baskets: tuple[str, str] | None = None
 
     @property
     def dropped_rows(self) -> int:
@@ -75,7 +77,25 @@ class ReadSummary:
             text += "; " + self.describe_non_products()
         if self.repeated_item_rows:
             text += f"; {self.repeated_item_rows:,} repeated lines of an item merged into its basket"
+        if self.day_baskets is not None:
+            text += "; " + self.describe_day_baskets()
         return text
+
+    def describe_day_baskets(self) -> str:
+        """What a basket is when the table had no order column ("" when it had one).
+
+        Examples
+        --------
+        >>> ReadSummary(rows_read=3, baskets=2, items=2, day_baskets=("Member_number", "Date")).describe_day_baskets()
+        "no order column: a basket is each customer's lines of one day (Member_number, Date); name an order column with --order-col to change this"
+        """  # noqa: E501
+        if self.day_baskets is None:
+            return ""
+        customer, time = self.day_baskets
+        return (
+            f"no order column: a basket is each customer's lines of one day ({customer}, {time}); "
+            "name an order column with --order-col to change this"
+        )
 
     def describe_non_products(self) -> str:
         """The items left out as non-product lines, most lines first.
@@ -112,6 +132,7 @@ class ReadSummary:
             "empty_baskets": self.empty_baskets,
             "non_product_rows": self.non_product_rows,
             "non_products": [left.as_dict() for left in self.non_products],
+            **({"day_baskets": list(self.day_baskets)} if self.day_baskets is not None else {}),
         }
 
     @classmethod
@@ -127,6 +148,9 @@ class ReadSummary:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in record.items() if key in known}
         values["non_products"] = tuple(LeftOut.from_dict(left) for left in values.get("non_products", ()))
+        if values.get("day_baskets") is not None:
+            customer, time = values["day_baskets"]
+            values["day_baskets"] = (str(customer), str(time))
         return cls(**values)
 
 
@@ -341,14 +365,11 @@ def baskets_from_code_parts(
             return tuple(values)
         return tuple(values[int(i)] for i in present)
 
+    counts: dict[str, Any] = dict(extra_summary or {})  # counts only, but typed as every field is
     summary = ReadSummary(
-        rows_read=rows_read,
-        baskets=len(present),
-        items=n_items,
-        repeated_item_rows=repeated,
-        non_products=non_products,
-        **(extra_summary or {}),
-    )
+        rows_read=rows_read, baskets=len(present), items=n_items, repeated_item_rows=repeated,
+        non_products=non_products, **counts,
+    )  # fmt: skip
     return Baskets(
         items=tuple(str(item) for item in items),
         indptr=indptr.astype(np.int64, copy=False),

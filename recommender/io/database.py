@@ -249,7 +249,7 @@ def _chunks(
 
     if isinstance(statement, sa.Select):
         selected = list(statement.selected_columns)
-        roles = _resolve([str(c.name) for c in selected], columns, what)
+        roles = _resolve([str(c.name) for c in selected], columns, what, by_day=True)
         used = set(roles.values())
         statement = statement.with_only_columns(*(c for c in selected if c.name in used))
     result = connection.execution_options(stream_results=True, max_row_buffer=chunk_rows).execute(statement)
@@ -259,7 +259,8 @@ def _chunks(
             "order lines."
         )
     names = [str(key) for key in result.keys()]
-    roles = _resolve(names, columns, what)  # no order or item column: one sentence, before any row is read
+    # No order (nor customer and time) or no item column: one sentence, before any row is read.
+    roles = _resolve(names, columns, what, by_day=True)
     kept = [names.index(column) for column in dict.fromkeys(c for c in roles.values() if c is not None)]
     kept_names = [names[i] for i in kept]
 

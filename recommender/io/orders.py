@@ -96,6 +96,8 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "ordertime",
         "createdat",
         "purchasedate",
+        "transactiondate",
+        "transactiondt",
     ),
     "name": ("description", "name", "productname", "itemname", "title", "productdescription"),
 }
@@ -137,8 +139,13 @@ def _normal(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def _resolve(columns: list[str], spec: ColumnSpec, what: str) -> dict[str, str | None]:
-    """Map each role to a column of the table, explicit names first, then usual names."""
+def _resolve(columns: list[str], spec: ColumnSpec, what: str, *, by_day: bool = False) -> dict[str, str | None]:
+    """Map each role to a column of the table, explicit names first, then usual names.
+
+    ``by_day``: a table without an order column but with a customer and a time column is
+    accepted (the order role stays ``None``): its baskets are each customer's lines of one
+    day, as :class:`_Reading` makes them. Without it (readers that cannot), it is refused.
+    """
     by_normal: dict[str, str] = {}
     for column in columns:
         by_normal.setdefault(_normal(column), column)
@@ -165,10 +172,18 @@ def _resolve(columns: list[str], spec: ColumnSpec, what: str) -> dict[str, str |
                 break
     for role, option in (("order", "--order-col"), ("item", "--item-col")):
         if found[role] is None:
+            if role == "order" and by_day and found["customer"] is not None and found["time"] is not None:
+                continue  # baskets of a customer's day
             examples = ", ".join(CANDIDATES[role][:5])
+            other = (
+                " or, for baskets of each customer's lines of one day, name a customer and a time column "
+                "(--customer-col, --time-col)"
+                if role == "order" and by_day
+                else ""
+            )
             raise InputError(
                 f"{what} has no {role} column: none of its columns {columns} is a known name "
-                f"({examples}, ...); name it with {option} (columns={{'{role}': ...}} in Python)."
+                f"({examples}, ...); name it with {option} (columns={{'{role}': ...}} in Python){other}."
             )
     return found
 
@@ -264,7 +279,7 @@ def _parquet_columns(schema: pa.Schema, spec: ColumnSpec, what: str) -> tuple[li
     # Columns pandas wrote from a frame's index are not columns of the table (pandas.read_parquet).
     index_columns = {c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)}
     names = [name for name in schema.names if name not in index_columns]
-    role = _resolve(names, spec, what)
+    role = _resolve(names, spec, what, by_day=True)
     used = list(dict.fromkeys(c for c in role.values() if c is not None))
     text = [
         c for c in used if pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type)
@@ -302,7 +317,7 @@ def _csv_batches(path: Path, spec: ColumnSpec, what: str) -> tuple[list[str], It
         raise _PandasReads from None
     if len(set(names)) != len(names) or "" in names:
         raise _PandasReads
-    role = _resolve(names, spec, what)
+    role = _resolve(names, spec, what, by_day=True)
     used = list(dict.fromkeys(c for c in role.values() if c is not None))
     convert = pacsv.ConvertOptions(
         column_types={name: _DICTIONARY_TEXT for name in used},
@@ -440,7 +455,7 @@ def long_from_frame(
     spec = ColumnSpec.coerce(columns)
     names = [str(c) for c in frame.columns]
     frame = frame.set_axis(names, axis=1)
-    role = _resolve(names, spec, what)
+    role = _resolve(names, spec, what, by_day=True)
     # Only the columns of a role are coded (by hash, each distinct value once).
     used = dict.fromkeys(c for c in role.values() if c is not None)
     coded = {name: _code_series(frame[name]) for name in used}
@@ -726,9 +741,12 @@ class _Reading:
         header_rows: int,
         non_products: NonProductOptions | None,
     ) -> None:
-        self.role = _resolve(names, columns, what)
+        self.role = _resolve(names, columns, what, by_day=True)
         self.what, self.header_rows = what, header_rows
         self.options = non_products or NonProductOptions()
+        # No order column: a basket is a customer's lines of one day, its order an int64 key
+        # of the customer's code and the day (see _day_keys).
+        self.by_day = self.role["order"] is None
         self.orders, self.items = _Ids(), _Ids()
         self.customers = _Ids() if self.role["customer"] else None
         self.names = _Ids() if self.role["name"] else None
@@ -748,11 +766,14 @@ class _Reading:
         self.nothing_sold = np.zeros(0, dtype=np.int64)
         # The first unparsable value of each numeric column by the order the columns are checked.
         self.errors: dict[int, str] = {}
+        # Whether dates such as 05-01-2015 put the day first: told by the first batch holding
+        # one that only reads one way (21-07-2015), and kept for the batches after it.
+        self.day_first = False
 
     def add(self, coded: dict[str, _Coded]) -> None:
         """Apply the rules to a batch of lines (its columns coded), the lines after those added before."""
         role = self.role
-        rows = len(coded[str(role["order"])].codes)
+        rows = len(coded[str(role["item"])].codes)
         offset, self.rows = self.rows, self.rows + rows
         if rows == 0:
             return
@@ -760,22 +781,34 @@ class _Reading:
         for rank, name in enumerate(_CHECKED):
             if self.errors and rank >= min(self.errors):
                 continue  # a value of this column, or of one checked before it, failed on an earlier line
-            parse = _times if name == "time" else _number
             try:
-                parsed[name] = parse(coded, role[name], self.what, self.header_rows, offset)
+                if name == "time":
+                    column = role["time"]
+                    told = _day_first(coded[column].values) if column is not None else None
+                    self.day_first = self.day_first if told is None else told
+                    parsed[name] = _times(coded, column, self.what, self.header_rows, offset, day_first=self.day_first)
+                else:
+                    parsed[name] = _number(coded, role[name], self.what, self.header_rows, offset)
             except InputError as error:
                 self.errors[rank] = str(error)
         if self.errors:
             return
 
-        order = self.orders.encode(coded[str(role["order"])])
+        customer = self.customers.encode(coded[str(role["customer"])]) if self.customers is not None else None
+        if self.by_day and customer is not None and parsed["time"] is not None:
+            order = self.orders.encode(_day_keys(customer, parsed["time"]))
+        else:
+            order = self.orders.encode(coded[str(role["order"])])
         item = self.items.encode(coded[str(role["item"])])
         keep = (item >= 0) & (order >= 0)
         self.counts["missing_item_rows"] += int(rows - keep.sum())
         quantity, price, line_total = parsed["quantity"], parsed["price"], parsed["line_total"]
-        # Online Retail's convention: an invoice number starting with C is a cancellation.
-        cancelling = _cancelling(coded[str(role["order"])].values)
-        cancelled = coded[str(role["order"])].take(cancelling, False) & keep
+        if self.by_day:  # no invoice numbers: no cancellations to tell
+            cancelled = np.zeros(rows, dtype=bool)
+        else:
+            # Online Retail's convention: an invoice number starting with C is a cancellation.
+            cancelling = _cancelling(coded[str(role["order"])].values)
+            cancelled = coded[str(role["order"])].take(cancelling, False) & keep
         # A negative quantity (or, without one, a negative line total) is a return.
         signed = quantity if quantity is not None else line_total
         returned = ~cancelled & keep & (signed < 0) if signed is not None else np.zeros(rows, dtype=bool)
@@ -807,8 +840,8 @@ class _Reading:
                 n = len(self.items)
                 self.lines = _grown(self.lines, n) + np.bincount(item[keep], minlength=n)
                 self.nothing_sold = _grown(self.nothing_sold, n) + np.bincount(item[keep & none], minlength=n)
-        if self.customers is not None:
-            self._keep("customer", self.customers.encode(coded[str(role["customer"])])[keep])
+        if customer is not None:
+            self._keep("customer", customer[keep])
         if parsed["time"] is not None:
             self._keep("time", parsed["time"][keep])
 
@@ -891,7 +924,7 @@ class _Reading:
         if codes is not None and customers is not None and self.customers is not None:
             # The first line of the basket that names a customer; IDs exported through a float
             # column read like 17850.0.
-            who = pd.Series(self.customers.labels(), dtype="string").str.replace(r"^(\d+)\.0$", r"\1", regex=True)
+            who = _plain_ids(pd.Series(self.customers.labels(), dtype="string"))
             named = customers >= 0
             first = pd.Series(customers[named]).groupby(codes[named]).first().reindex(range(n_baskets))
             values = who.to_numpy(dtype=object)
@@ -925,7 +958,15 @@ class _Reading:
         )
         # Every basket number has a line, so the order ids are the baskets' own; made Python
         # strings only now, once the lines' codes are let go.
-        baskets = replace(baskets, basket_ids=tuple(self.orders.take(order_of)))
+        if self.by_day and self.customers is not None and self.orders.numbers is not None:
+            keys = self.orders.numbers[order_of]
+            who = _plain_ids(pd.Series(self.customers.labels(), dtype="string")).to_numpy(dtype=object)
+            days = pd.Series((keys % _DAY_SPAN - _DAY_ZERO).astype("datetime64[D]")).dt.strftime("%Y-%m-%d")
+            labels = pd.Series(who[keys // _DAY_SPAN], dtype="string") + " " + days.astype("string")
+            summary = replace(baskets.summary, day_baskets=(str(self.role["customer"]), str(self.role["time"])))
+            baskets = replace(baskets, basket_ids=tuple(labels.tolist()), summary=summary)
+        else:
+            baskets = replace(baskets, basket_ids=tuple(self.orders.take(order_of)))
         # pyarrow's pool (mimalloc) keeps the pages of the buffers it freed (the batches', the
         # ids' text): given back, the stages after reading start lower (3 million baskets of
         # bench_scale.py: 60-120 MB).
@@ -971,6 +1012,30 @@ class _Reading:
             for j in sorted(np.flatnonzero(lines).tolist(), key=lambda j: (-lines[j], str(labels[j])))
         )
         return (listed if lines.any() else None), found
+
+
+# A basket of a customer's day is keyed customer * _DAY_SPAN + _DAY_ZERO + day (days since
+# 1970-01-01): the days datetime64[ns] holds (1677-2262, within +-106,752) fit in 2**18, and
+# the customer codes (int32) leave the key well inside int64.
+_DAY_SPAN = 1 << 18
+_DAY_ZERO = 1 << 17
+
+
+def _day_keys(customers: np.ndarray, times: np.ndarray) -> _Coded:
+    """The basket key of each line (a customer's calendar day), coded like an integer order
+    column; a line without a customer or a time has none (dropped like one without an order)."""
+    days = times.astype("datetime64[D]").astype(np.int64)
+    present = (customers >= 0) & ~np.isnat(times)
+    keys = np.where(present, customers.astype(np.int64) * _DAY_SPAN + _DAY_ZERO + days, -1)
+    codes, values = pd.factorize(keys[present])
+    line_codes = np.full(len(keys), -1, dtype=np.int32)
+    line_codes[present] = codes
+    return _Coded(line_codes, pd.Series(values, dtype=np.int64))
+
+
+def _plain_ids(ids: pd.Series) -> pd.Series:
+    """Ids as exported: those written through a float column (17850.0) read 17850."""
+    return ids.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
 
 
 # The columns parsed, in the order their first unparsable value is reported.
@@ -1053,11 +1118,44 @@ def _first_unparsed(
     return where, str(text.iloc[int(codes[position])])
 
 
+# A date written day and month as numbers before the year (21-07-2015, 7/21/2015, 21.07.2015).
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}(?!\d)")
+
+
+def _day_first(values: pd.Series) -> bool | None:
+    """Whether the dates written as numbers before the year put the day first: True when one
+    of them starts with more than 12 (21-07-2015), False when one has more than 12 second
+    (7/21/2015), None when none tells (05-01-2015 reads both ways) or the column holds no text.
+
+    Examples
+    --------
+    >>> _day_first(pd.Series(["05-01-2015", "21-07-2015"])), _day_first(pd.Series(["05-01-2015"]))
+    (True, None)
+    """
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return None
+    parts = values.astype("string").str.extract(_NUMERIC_DATE).dropna()
+    if parts.empty:
+        return None
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    if (first > 12).any():
+        return True
+    if (second > 12).any():
+        return False
+    return None
+
+
 def _times(
-    coded: dict[str, _Coded], column: str | None, what: str, header_rows: int, offset: int = 0
+    coded: dict[str, _Coded],
+    column: str | None,
+    what: str,
+    header_rows: int,
+    offset: int = 0,
+    *,
+    day_first: bool = False,
 ) -> np.ndarray | None:
     """The column's times per line (``datetime64[ns]``, UTC, NaT where missing), each distinct
-    value parsed once."""
+    value parsed once; ``day_first``: dates such as 05-01-2015 are the 5th of January."""
     if column is None:
         return None
     raw = coded[column]
@@ -1065,7 +1163,7 @@ def _times(
         parsed = pd.to_datetime(raw.values, utc=True)
     else:
         text = raw.values.astype("string").str.strip()
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=day_first)
         bad = _first_unparsed(parsed, text, raw.codes, header_rows, offset)
         if bad is not None:
             raise InputError(
