@@ -164,3 +164,20 @@ def test_no_order_column_and_no_customer_day_is_refused(tmp_path, capsys, header
     assert not output.exists()
     with pytest.raises(InputError, match="--customer-col, --time-col"):
         read_baskets(pd.read_csv(path))
+
+
+@pytest.mark.parametrize(
+    ("dates", "days"),
+    [
+        # Online Retail's month-first dates stay month first: 12/13 tells, 12/1 follows it.
+        (["12/1/2010 8:26", "12/13/2010 9:00"], ["2010-12-01", "2010-12-13"]),
+        # Nothing tells: month first, as pandas reads them.
+        (["05-01-2015", "06-01-2015"], ["2015-05-01", "2015-06-01"]),
+        # One day over 12 tells that all of them put the day first.
+        (["05-01-2015", "13-01-2015"], ["2015-01-05", "2015-01-13"]),
+    ],
+)
+def test_which_of_day_and_month_comes_first(dates, days):
+    frame = pd.DataFrame({"order_id": ["1", "2"], "item_id": ["tea", "mug"], "date": dates})
+    baskets = read_baskets(frame)
+    assert [str(t)[:10] for t in baskets.timestamps] == days
