@@ -181,3 +181,44 @@ def test_which_of_day_and_month_comes_first(dates, days):
     frame = pd.DataFrame({"order_id": ["1", "2"], "item_id": ["tea", "mug"], "date": dates})
     baskets = read_baskets(frame)
     assert [str(t)[:10] for t in baskets.timestamps] == days
+
+
+# Sorted by date, day first: the first lines (the 5th and 6th of January) read both ways; the
+# 13th tells that the day comes first only after them.
+SORTED_BY_DAY = "Member_number,Date,itemDescription\n" + "".join(
+    f"{customer},{day},{item}\n"
+    for day in ("05-01-2015", "06-01-2015", "13-01-2015")
+    for customer, item in ((1, "tea"), (1, "mug"), (2, "tea"))
+)
+SORTED_EXPECTED = {
+    f"{customer} 2015-01-{day}": items
+    for day in ("05", "06", "13")
+    for customer, items in ((1, ("mug", "tea")), (2, ("tea",)))
+}
+
+
+def test_day_first_told_late_reads_the_file_again(tmp_path, monkeypatch):
+    from recommender.io import orders
+
+    path = tmp_path / "sorted.csv"
+    path.write_text(SORTED_BY_DAY)
+    monkeypatch.setattr(orders, "_CSV_BLOCK_BYTES", 64)  # a few lines a batch
+    monkeypatch.setattr(orders, "BATCH_LINES", 2)
+    seen = []
+    add = orders._Reading.add
+    monkeypatch.setattr(
+        orders._Reading, "add", lambda self, coded: (seen.append((self, self.day_first)), add(self, coded))
+    )
+    baskets = read_baskets(path)
+    assert as_dict(baskets) == SORTED_EXPECTED
+    # Batches read month first until the 13th, then all of them again, day first from the start.
+    readings = list(dict.fromkeys(reading for reading, _ in seen))
+    assert len(readings) == 2
+    assert [first for reading, first in seen if reading is readings[0]][:2] == [False, False]
+    assert all(first for reading, first in seen if reading is readings[1])
+    frame = pd.read_csv(path, dtype=str)
+    parquet = tmp_path / "sorted.parquet"
+    frame.to_parquet(parquet, row_group_size=2)
+    assert as_dict(read_baskets(parquet)) == SORTED_EXPECTED
+    url = write_sqlite(frame, tmp_path / "sorted.db")
+    assert as_dict(read_database(url, table="order_lines", chunk_rows=2)) == SORTED_EXPECTED

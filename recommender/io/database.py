@@ -26,7 +26,7 @@ import pyarrow as pa
 from ..exceptions import InputError
 from .baskets import Baskets, SourceInfo
 from .non_products import NonProductOptions
-from .orders import ColumnSpec, _resolve, long_from_batches
+from .orders import ColumnSpec, _resolve, day_first_again, long_from_batches
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection
@@ -115,7 +115,8 @@ def read_database(
         sha256="",
     )
     engine = _engine(parsed, url)
-    try:
+
+    def read(day_first: bool | None) -> Baskets:
         with engine.connect() as connection:
             statement = _table_select(connection, table, shown) if table is not None else _text_query(str(query))
             names, roles, chunks = _chunks(
@@ -124,7 +125,13 @@ def read_database(
             # The columns were resolved on the result's names: name them, so that the roles
             # resolve to exactly those.
             spec = ColumnSpec(**{role: roles.get(role) for role in _ROLES})
-            return long_from_batches(names, chunks, columns=spec, what=what, source=info, non_products=non_products)
+            return long_from_batches(
+                names, chunks, columns=spec, what=what, source=info, non_products=non_products, day_first=day_first
+            )
+
+    try:
+        # Dates told to be day first only after some were read month first: the query runs again.
+        return day_first_again(read)
     except InputError:
         raise
     except sa.exc.DBAPIError as error:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mmap
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -215,14 +215,23 @@ def read_long(
     """
     try:
         try:
-            if path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}:
+            parquet = path.is_dir() or path.suffix.lower() in {".parquet", ".pq"}
+            if parquet:
                 names, batches = _parquet_batches(path, columns, what)
             else:
                 names, batches = _csv_batches(path, columns, what)
-            columns_of = ({name: batch.column(name) for name in names} for batch in batches)
-            return long_from_batches(
-                names, columns_of, columns=columns, what=what, source=source, header_rows=1, non_products=non_products
-            )
+
+            def read(day_first: bool | None) -> Baskets:
+                nonlocal batches
+                if day_first is not None:  # read again from the start
+                    _, batches = _parquet_batches(path, columns, what) if parquet else _csv_batches(path, columns, what)
+                columns_of = ({name: batch.column(name) for name in names} for batch in batches)
+                return long_from_batches(
+                    names, columns_of, columns=columns, what=what, source=source, header_rows=1,
+                    non_products=non_products, day_first=day_first,
+                )  # fmt: skip
+
+            return day_first_again(read)
         except _WholeFile:
             table = _read_parquet(path, columns, what)
         except _PandasReads:
@@ -473,6 +482,7 @@ def long_from_batches(
     source: SourceInfo | None,
     header_rows: int = 0,
     non_products: NonProductOptions | None = None,
+    day_first: bool | None = None,
 ) -> Baskets:
     """Baskets from a long order table given a batch of lines at a time: each batch an Arrow
     array per column of ``names`` (a CSV's block, a Parquet record batch, a database's chunk).
@@ -480,8 +490,14 @@ def long_from_batches(
     Each batch's ids become codes into dictionaries that grow, the reading rules are applied
     to it, and only its kept lines' codes are kept: whatever the batches, the baskets of one
     batch holding every line.
+
+    ``day_first``: whether dates such as 05-01-2015 put the day first; None: told by the first
+    date that reads one way only (21-07-2015), and :class:`DayFirstLate` raised when that comes
+    after dates read month first (:func:`day_first_again` reads the batches again then).
     """
-    reading = _Reading(names, columns=columns, what=what, header_rows=header_rows, non_products=non_products)
+    reading = _Reading(
+        names, columns=columns, what=what, header_rows=header_rows, non_products=non_products, day_first=day_first
+    )
     for batch in batches:
         reading.add({name: _code_batch(batch[name]) for name in names})
     return reading.finish(source)
@@ -740,6 +756,7 @@ class _Reading:
         what: str,
         header_rows: int,
         non_products: NonProductOptions | None,
+        day_first: bool | None = None,
     ) -> None:
         self.role = _resolve(names, columns, what, by_day=True)
         self.what, self.header_rows = what, header_rows
@@ -766,9 +783,10 @@ class _Reading:
         self.nothing_sold = np.zeros(0, dtype=np.int64)
         # The first unparsable value of each numeric column by the order the columns are checked.
         self.errors: dict[int, str] = {}
-        # Whether dates such as 05-01-2015 put the day first: told by the first batch holding
-        # one that only reads one way (21-07-2015), and kept for the batches after it.
-        self.day_first = False
+        # Whether dates such as 05-01-2015 put the day first: given, or told by the first batch
+        # holding one that only reads one way (21-07-2015); until then month first, as pandas
+        # reads them, and ``guessed`` once a batch's such dates were read so.
+        self.day_first, self.told, self.guessed = bool(day_first), day_first is not None, False
 
     def add(self, coded: dict[str, _Coded]) -> None:
         """Apply the rules to a batch of lines (its columns coded), the lines after those added before."""
@@ -784,8 +802,8 @@ class _Reading:
             try:
                 if name == "time":
                     column = role["time"]
-                    told = _day_first(coded[column].values) if column is not None else None
-                    self.day_first = self.day_first if told is None else told
+                    if column is not None and not self.told:
+                        self._tell_day_first(_date_order(coded[column].values))
                     parsed[name] = _times(coded, column, self.what, self.header_rows, offset, day_first=self.day_first)
                 else:
                     parsed[name] = _number(coded, role[name], self.what, self.header_rows, offset)
@@ -844,6 +862,15 @@ class _Reading:
             self._keep("customer", customer[keep])
         if parsed["time"] is not None:
             self._keep("time", parsed["time"][keep])
+
+    def _tell_day_first(self, order: str) -> None:
+        """Take what a batch's dates tell of the order of day and month (:func:`_date_order`)."""
+        if order == "either":
+            self.guessed = True
+        elif order in ("day", "month"):
+            if order == "day" and self.guessed:
+                raise DayFirstLate
+            self.day_first, self.told = order == "day", True
 
     def _baskets(self, orders: np.ndarray) -> np.ndarray:
         """The basket of each kept line of a batch, given its order; an order's first kept line
@@ -1122,27 +1149,42 @@ def _first_unparsed(
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{4}(?!\d)")
 
 
-def _day_first(values: pd.Series) -> bool | None:
-    """Whether the dates written as numbers before the year put the day first: True when one
-    of them starts with more than 12 (21-07-2015), False when one has more than 12 second
-    (7/21/2015), None when none tells (05-01-2015 reads both ways) or the column holds no text.
+def _date_order(values: pd.Series) -> str:
+    """Which comes first in the dates written as numbers before the year: ``"day"`` when one
+    of them starts with more than 12 (21-07-2015), ``"month"`` when one has more than 12
+    second (7/21/2015), ``"either"`` when none tells (05-01-2015 reads both ways), ``""``
+    when there are none (ISO dates, a column of times or numbers).
 
     Examples
     --------
-    >>> _day_first(pd.Series(["05-01-2015", "21-07-2015"])), _day_first(pd.Series(["05-01-2015"]))
-    (True, None)
+    >>> [_date_order(pd.Series(v)) for v in (["05-01-2015", "21-07-2015"], ["05-01-2015"], ["2015-01-05"])]
+    ['day', 'either', '']
     """
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        return None
+        return ""
     parts = values.astype("string").str.extract(_NUMERIC_DATE).dropna()
     if parts.empty:
-        return None
-    first, second = parts[0].astype(int), parts[1].astype(int)
-    if (first > 12).any():
-        return True
-    if (second > 12).any():
-        return False
-    return None
+        return ""
+    if (parts[0].astype(int) > 12).any():
+        return "day"
+    if (parts[1].astype(int) > 12).any():
+        return "month"
+    return "either"
+
+
+class DayFirstLate(Exception):
+    """A batch's date told that the day comes first after earlier batches' dates were read
+    month first: the batches are to be read again, day first."""
+
+
+def day_first_again(read: Callable[[bool | None], Baskets]) -> Baskets:
+    """``read(None)``, the order of day and month told by the dates; should that come too late
+    (:class:`DayFirstLate`: a file sorted by date whose first block holds only the 1st to the
+    12th of a month), ``read(True)``, which reads the batches again from the start."""
+    try:
+        return read(None)
+    except DayFirstLate:
+        return read(True)
 
 
 def _times(
