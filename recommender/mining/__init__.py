@@ -24,6 +24,7 @@ from ..io.database import is_database_url
 from ..io.hierarchy import hierarchy_from, read_hierarchy
 from ..model import Model
 from ..model_data import CatalogEntry, ModelData, RuleCounts, WeightTerms
+from .beside import Beside
 from .categories import CATEGORY_MAX_LEN, category_baskets, with_categories
 from .cobought import COBOUGHT_MIN_COUNT, COBOUGHT_PER_ITEM, top_cobought
 from .customers import check_buy_again, customer_key, summarise_customers
@@ -36,7 +37,7 @@ from .rules import rules_from_itemsets
 from .spark_engine import SparkOrders, SparkSettings
 from .stages import StageClock
 from .tradeups import count_tradeups
-from .weights import fit_item_weights, modelled_items
+from .weights import ItemWeights, fit_item_weights, modelled_items
 
 __all__ = ["mine", "ENGINES", "BUNDLE_MAX_ITEMS"]
 
@@ -51,6 +52,13 @@ BUNDLE_MAX_ITEMS = 3
 # items that all sell together make mining take minutes and the rules run to hundreds of
 # thousands, where the shops of the benchmarks give a few thousand (benchmarks/README.md).
 DENSE_ITEMSETS = 100_000
+# The learned weights are fitted in a forked process while the rules are mined, when more than
+# one worker is allowed and both take long: baskets of this many order lines or more (the
+# mining then takes seconds: 3.5 s at bench_scale.py's 30 million; retail.dat's 0.9 million
+# take 0.5-1 s, which a third busy process on two cores costs more than it saves) and weights
+# over this many items (a fit of a second or more).
+FIT_BESIDE_MIN_LINES = 5_000_000
+FIT_BESIDE_MIN_ITEMS = 1_000
 
 Progress = Callable[[str], None]
 
@@ -257,76 +265,89 @@ def mine(
     notes: list[str] = []
     fitted: dict[str, Any] | None = None
     counted: PairCounts | None = None
-    if spark is None and isinstance(baskets, Baskets):
-        # Every pair counted once, within the memory budget: the frequent ones are mined, the
-        # co-bought ones back off the ranking, and those among the items the learned weights
-        # model are their Gram matrix.
-        counted = count_pairs(
-            baskets, min_count=min_count, per_item=COBOUGHT_PER_ITEM, top_min_count=COBOUGHT_MIN_COUNT,
-            memory_bytes=memory, dense_items=modelled_items(item_counts) if learn_weights else None, workers=workers,
-        )  # fmt: skip
-        reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent)
-        if fit_support:
-            fitted = _support_that_fits_pairs(reduced, config, n_baskets, min_count)
-            if fitted is not None:
-                config = replace(config, min_support=fitted["to"])
-                min_count = config.support_count(n_baskets)
-                notes.append(fitted["note"])
-                logger.info("%s", fitted["note"])
-                reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent_at(min_count))
-        _check_size(reduced, config, n_baskets, min_count)
-        lap("encode")
+    weights_fit: Beside[ItemWeights] | None = None
+    try:
+        if spark is None and isinstance(baskets, Baskets):
+            # Every pair counted once, within the memory budget: the frequent ones are mined, the
+            # co-bought ones back off the ranking, and those among the items the learned weights
+            # model are their Gram matrix.
+            counted = count_pairs(
+                baskets, min_count=min_count, per_item=COBOUGHT_PER_ITEM, top_min_count=COBOUGHT_MIN_COUNT,
+                memory_bytes=memory, dense_items=modelled_items(item_counts) if learn_weights else None,
+                workers=workers,
+            )  # fmt: skip
+            if learn_weights:
+                # The weights need nothing of the rules: fitted beside the mining when they are many.
+                gram = counted.dense
+                weights_fit = Beside(
+                    lambda: fit_item_weights(baskets, gram=gram),
+                    fork=workers > 1
+                    and len(baskets.indices) >= FIT_BESIDE_MIN_LINES
+                    and gram is not None
+                    and len(gram) >= FIT_BESIDE_MIN_ITEMS,
+                )
+            reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent)
+            if fit_support:
+                fitted = _support_that_fits_pairs(reduced, config, n_baskets, min_count)
+                if fitted is not None:
+                    config = replace(config, min_support=fitted["to"])
+                    min_count = config.support_count(n_baskets)
+                    notes.append(fitted["note"])
+                    logger.info("%s", fitted["note"])
+                    reduced = reduce_for_mining(baskets, item_counts, min_count, pairs=counted.frequent_at(min_count))
+            _check_size(reduced, config, n_baskets, min_count)
+            lap("encode")
 
-        say(f"mining itemsets with {engine}")
-        itemset_counts = _frequent_itemsets(reduced, min_count=min_count, max_len=config.max_len, workers=workers)
-        mined_shape = (int(reduced.matrix.shape[0]), int(reduced.matrix.shape[1]))
-    else:
-        from .spark_engine import spark_frequent_itemsets
+            say(f"mining itemsets with {engine}")
+            itemset_counts = _frequent_itemsets(reduced, min_count=min_count, max_len=config.max_len, workers=workers)
+            mined_shape = (int(reduced.matrix.shape[0]), int(reduced.matrix.shape[1]))
+        else:
+            from .spark_engine import spark_frequent_itemsets
 
-        mined = spark_frequent_itemsets(
-            baskets, item_counts, min_count=min_count, max_len=config.max_len, max_pairs=config.max_pairs,
-            settings=spark, progress=say,
-        )  # fmt: skip
-        itemset_counts, engine_notes = mined.itemsets, {"spark": mined.provenance}
-        mined_shape = (mined.mined_baskets, mined.mined_items)
-    lap("mine")
+            mined = spark_frequent_itemsets(
+                baskets, item_counts, min_count=min_count, max_len=config.max_len, max_pairs=config.max_pairs,
+                settings=spark, progress=say,
+            )  # fmt: skip
+            itemset_counts, engine_notes = mined.itemsets, {"spark": mined.provenance}
+            mined_shape = (mined.mined_baskets, mined.mined_items)
+        lap("mine")
 
-    say("building rules")
-    rules = rules_from_itemsets(
-        itemset_counts, item_counts, min_confidence=config.min_confidence, max_len=config.max_len
-    )
-    say("testing rules")
-    rules, hygiene = apply_hygiene(rules, item_counts, n_baskets, config)
-    bundles = tuple(
-        sorted(
-            ((itemset, count) for itemset, count in itemset_counts.items() if len(itemset) <= BUNDLE_MAX_ITEMS),
-            key=lambda pair: (len(pair[0]), pair[0]),
+        say("building rules")
+        rules = rules_from_itemsets(
+            itemset_counts, item_counts, min_confidence=config.min_confidence, max_len=config.max_len
         )
-    )
-    recency = None
-    if half_life is not None and isinstance(baskets, Baskets):
-        say("weighing recent orders")
-        recency = recency_of(baskets, rules, half_life)
-    lap("rules")
+        say("testing rules")
+        rules, hygiene = apply_hygiene(rules, item_counts, n_baskets, config)
+        bundles = tuple(
+            sorted(
+                ((itemset, count) for itemset, count in itemset_counts.items() if len(itemset) <= BUNDLE_MAX_ITEMS),
+                key=lambda pair: (len(pair[0]), pair[0]),
+            )
+        )
+        recency = None
+        if half_life is not None and isinstance(baskets, Baskets):
+            say("weighing recent orders")
+            recency = recency_of(baskets, rules, half_life)
+        lap("rules")
 
-    merged_catalog = with_categories(merge_catalogs(given_catalog, baskets.catalog), categories_of, baskets.items)
-    say("mining category rules")
-    category_model = (
-        _mine_categories(baskets, merged_catalog, config, min_count=min_count, workers=workers)
-        if isinstance(baskets, Baskets)
-        else _Categories()  # orders kept in Spark: no category baskets on the driver
-    )
-    lap("category_rules")
-    say("counting pairs below the support")
-    cobought = top_cobought(baskets, pairs=counted, memory_bytes=memory) if isinstance(baskets, Baskets) else ()
-    lap("cobought")
-    say("fitting item weights")
-    weights = (
-        fit_item_weights(baskets, gram=None if counted is None else counted.dense)
-        if learn_weights and isinstance(baskets, Baskets)
-        else None
-    )
-    lap("weights")
+        merged_catalog = with_categories(merge_catalogs(given_catalog, baskets.catalog), categories_of, baskets.items)
+        say("mining category rules")
+        category_model = (
+            _mine_categories(baskets, merged_catalog, config, min_count=min_count, workers=workers)
+            if isinstance(baskets, Baskets)
+            else _Categories()  # orders kept in Spark: no category baskets on the driver
+        )
+        lap("category_rules")
+        say("counting pairs below the support")
+        cobought = top_cobought(baskets, pairs=counted, memory_bytes=memory) if isinstance(baskets, Baskets) else ()
+        lap("cobought")
+        say("fitting item weights")
+        beside = weights_fit is not None and weights_fit.forked
+        weights = None if weights_fit is None else weights_fit.result()
+        lap("weights", note="fitted in a process beside the mining: the wait after it" if beside else None)
+    finally:
+        if weights_fit is not None:
+            weights_fit.close()  # a fit whose result was not taken (mining stopped) is stopped
     say("summarising customers")
     customers = (
         summarise_customers(baskets, merged_catalog, key=key, again_slots=buy_again)

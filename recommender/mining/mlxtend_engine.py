@@ -16,17 +16,12 @@ answer), and when they differ mining goes through the public ``fpgrowth`` with e
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import importlib
 import inspect
 import logging
 import multiprocessing
 import os
-import signal
-import sys
-import threading
-import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -37,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .partition import ConditionalBatch
+from .processes import start_worker, stop_workers
 
 __all__ = ["mine_matrix", "mine_batches", "mlxtend_version", "weighted_tree_available"]
 
@@ -44,10 +40,6 @@ logger = logging.getLogger(__name__)
 
 # Below this many entries in all batches together, starting processes costs more than it saves.
 PARALLEL_MIN_ENTRIES = 200_000
-# prctl(2): the signal a process gets when the thread that started it ends.
-PR_SET_PDEATHSIG = 1
-# Where prctl is missing, how often a worker looks whether its parent is still there.
-PARENT_CHECK_SECONDS = 1.0
 
 Itemsets = list[tuple[tuple[int, ...], int]]
 # mlxtend's FPTree class and its fpg_step(tree, minsup, colnames, max_len, verbose).
@@ -246,7 +238,7 @@ def mine_batches(batches: list[ConditionalBatch], *, min_count: int, max_len: in
         with ProcessPoolExecutor(
             max_workers=min(workers, len(batches)),
             mp_context=context,
-            initializer=_start_worker,
+            initializer=start_worker,
             initargs=(os.getpid(),),
         ) as pool:
             try:
@@ -257,58 +249,7 @@ def mine_batches(batches: list[ConditionalBatch], *, min_count: int, max_len: in
                 futures = [pool.submit(_mine_task, task, min_count, max_len) for task in tasks]
                 return [itemset for future in futures for itemset in future.result()]
             except BaseException:
-                _stop_workers(pool)
+                stop_workers(pool)
                 raise
     finally:
         _FORKED_BATCHES = []
-
-
-def _start_worker(parent: int) -> None:
-    """Set up a mining process: it dies with its parent, and leaves interruptions to it.
-
-    A terminal's Ctrl-C reaches the whole process group: the parent stops the workers, which
-    ignore it (a worker interrupted in a task would only report it back). A forked worker
-    inherits the parent's handlers, such as the command line's SIGTERM handler: it gets the
-    default back, so that stopping it is immediate.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent(parent)
-
-
-def _die_with_parent(parent: int) -> None:
-    """End this process when ``parent`` ends, however it ends (``kill -9`` included).
-
-    On Linux the kernel does it (``prctl(PR_SET_PDEATHSIG, SIGKILL)``): at once, whatever
-    the worker is doing, with no thread and no polling; SIGKILL since a worker has nothing
-    to save, its results going to a parent that is gone. Elsewhere a daemon thread polls the
-    parent id, which changes when the parent dies (the worker is handed to another process).
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            prctl = ctypes.CDLL(None, use_errno=True).prctl
-        except (OSError, AttributeError):  # a libc without prctl: the thread below does it
-            prctl = None
-        if prctl is not None and prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-            if os.getppid() != parent:  # the parent died before the line above
-                os._exit(1)
-            return
-    threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent", daemon=True).start()
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop an interrupted pool now: end the workers, which would otherwise finish the batches
-    in hand (minutes on a large input) before the ``with`` block lets the interruption through;
-    the pool, broken, fails the batches left."""
-    # Python 3.14 has pool.terminate_workers(); before it, the processes are only reachable
-    # here, and only until shutdown() forgets them.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        process.terminate()
-    pool.shutdown(wait=False)

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..io.baskets import Baskets
+from .processes import start_worker, stop_workers
 
 __all__ = ["PairCounts", "count_pairs", "basket_counts_matrix", "default_memory_budget", "BYTES_PER_PAIR"]
 
@@ -375,15 +376,13 @@ def _count_forked(job: _TableJob, shares: list[list[int]]) -> list[Kept]:
     """Each share of the blocks counted: the first in this process, the others in processes
     forked now, which find ``job`` in their copy of this module (pages shared with this
     process until written) and get only their blocks' starts."""
-    from .mlxtend_engine import _start_worker, _stop_workers
-
     global _FORKED_JOB
     _FORKED_JOB = job
     try:
         with ProcessPoolExecutor(
             max_workers=len(shares) - 1,
             mp_context=multiprocessing.get_context("fork"),
-            initializer=_start_worker,
+            initializer=start_worker,
             initargs=(os.getpid(),),
         ) as pool:
             try:
@@ -391,7 +390,7 @@ def _count_forked(job: _TableJob, shares: list[list[int]]) -> list[Kept]:
                 first = job.count(shares[0])
                 return [first, *(future.result() for future in futures)]
             except BaseException:
-                _stop_workers(pool)
+                stop_workers(pool)
                 raise
     finally:
         _FORKED_JOB = None

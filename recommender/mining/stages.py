@@ -75,17 +75,20 @@ class StageClock:
         """Seconds per stage, as ``provenance["timings_seconds"]`` has always held them."""
         return {name: stage["seconds"] for name, stage in self.stages.items()}
 
-    def lap(self, name: str) -> None:
+    def lap(self, name: str, *, note: str | None = None) -> None:
         now = time.perf_counter()
         stage: dict[str, Any] = {"seconds": round(now - self._clock, 4), "peak_mb": round(_peak_bytes() / 2**20, 1)}
         children = _children_peak_bytes()
         if children > self._children:  # a worker that ended in this stage peaked higher than any before
             stage["workers_peak_mb"] = round(children / 2**20, 1)
             self._children = children
+        if note is not None:
+            stage["note"] = note
         self.stages[name] = stage
         if self.report is not None:
-            workers = f", mining workers {stage['workers_peak_mb']:,.0f} MB" if "workers_peak_mb" in stage else ""
-            self.report(f"{name}: {stage['seconds']:.2f} s, peak {stage['peak_mb']:,.0f} MB{workers}")
+            workers = f", workers {stage['workers_peak_mb']:,.0f} MB" if "workers_peak_mb" in stage else ""
+            said = f" ({note})" if note is not None else ""
+            self.report(f"{name}: {stage['seconds']:.2f} s, peak {stage['peak_mb']:,.0f} MB{workers}{said}")
         self.resets = _reset_peak() and self.resets
         self._clock = time.perf_counter()
 
