@@ -185,23 +185,32 @@ def test_the_offers_and_their_figures_are_those_of_the_dense_arrays(seed, per_it
     assert figures[0] > 0  # the carts find some of their hidden items
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_a_hidden_item_tied_with_others_is_placed_after_the_more_frequent(seed):
-    """Scores of a few whole values (many ties, some 0 or below): the hidden item's place is
-    that of three passes of argmax, which takes the smaller column first."""
-    rng = np.random.default_rng(seed)
-    n_carts, n_items = 300, 25
-    offered = rng.random((n_carts, n_items)) < 0.5
+def random_offers(
+    rng: np.random.Generator, *, n_carts: int, n_items: int, share: float, confidences: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, weights._Offers]:
+    """Carts offered a random ``share`` of the items, scores of a few whole values (many ties,
+    some 0 or below), one hidden item each, and those offers as the validation holds them."""
+    offered = rng.random((n_carts, n_items)) < share
     dense = rng.integers(-1, 4, size=(n_carts, n_items)).astype(float)
     hidden = rng.integers(n_items, size=n_carts)
     cart, item = np.nonzero(offered)
     is_hidden = item == hidden[cart]
     hidden_at = np.full(n_carts, -1)
     hidden_at[cart[is_hidden]] = np.flatnonzero(is_hidden)
+    largest_confidence = rng.integers(0, 3, len(cart)) / 2 if confidences else np.zeros(len(cart))
     offers = weights._Offers(
-        carts=cart, items=item, summed=dense[offered], largest_confidence=np.zeros(len(cart)),
+        carts=cart, items=item, summed=dense[offered], largest_confidence=largest_confidence,
         hidden_at=hidden_at, ahead_on_tie=item < hidden[cart],
     )  # fmt: skip
+    return offered, dense, hidden, offers
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_hidden_item_tied_with_others_is_placed_after_the_more_frequent(seed):
+    """Scores of a few whole values (many ties, some 0 or below): the hidden item's place is
+    that of three passes of argmax, which takes the smaller column first."""
+    rng = np.random.default_rng(seed)
+    offered, dense, hidden, offers = random_offers(rng, n_carts=300, n_items=25, share=0.5)
     figures, values = _accuracy(dense[offered], offers, hidden)
     expected_figures, expected_values = plain_accuracy(dense, offered, hidden)
     assert figures == expected_figures
@@ -263,21 +272,10 @@ def test_the_cases_whose_hidden_item_is_offered_give_every_figure(seed):
     """Scoring only the carts whose hidden item is among their offers (the others are no hit)
     gives the figures and case values of all the offers, with ties and scores of 0 or below."""
     rng = np.random.default_rng(seed)
-    n_carts, n_items = 400, 30
-    offered = rng.random((n_carts, n_items)) < 0.3
-    dense = rng.integers(-1, 4, size=(n_carts, n_items)).astype(float)
-    hidden = rng.integers(n_items, size=n_carts)
-    cart, item = np.nonzero(offered)
-    is_hidden = item == hidden[cart]
-    hidden_at = np.full(n_carts, -1)
-    hidden_at[cart[is_hidden]] = np.flatnonzero(is_hidden)
-    offers = weights._Offers(
-        carts=cart, items=item, summed=dense[offered], largest_confidence=rng.integers(0, 3, len(cart)) / 2,
-        hidden_at=hidden_at, ahead_on_tie=item < hidden[cart],
-    )  # fmt: skip
+    offered, dense, hidden, offers = random_offers(rng, n_carts=400, n_items=30, share=0.3, confidences=True)
     fewer = offers.of_cases_offered()
     assert 0 < len(fewer.carts) < len(offers.carts)
-    assert set(fewer.carts.tolist()) == set(np.flatnonzero(hidden_at >= 0).tolist())
+    assert set(fewer.carts.tolist()) == set(np.flatnonzero(offers.hidden_at >= 0).tolist())
     assert (fewer.items[fewer.hidden_at[fewer.hidden_at >= 0]] == hidden[fewer.hidden_at >= 0]).all()
     for term in (0.0, 0.5):
         figures, values = _accuracy(offers.summed + term * offers.largest_confidence, offers, hidden)
