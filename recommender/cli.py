@@ -608,7 +608,8 @@ def _add_mining_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--workers", type=_positive_int, default=None, metavar="N",
-        help="processes to mine in (default: the machine's cores, at most 8)",
+        help="processes to mine in, to count pairs in and to fit the learned weights beside the mining on large "
+        "inputs (default: the machine's cores, at most 8; 1: all in this process)",
     )  # fmt: skip
     hygiene = parser.add_argument_group("rule hygiene (every rule's p-value and redundancy are recorded either way)")
     hygiene.add_argument(
