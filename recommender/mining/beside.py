@@ -78,7 +78,7 @@ class Beside(Generic[T]):
     def _stop(self) -> None:
         if self._process is None:
             return
-        if self._process.is_alive() and self._process.exitcode is None:
+        if self._process.is_alive():  # it sent its result: it is ending
             self._process.join(timeout=5)
             if self._process.is_alive():
                 self._process.terminate()
