@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -452,6 +453,10 @@ def test_the_vectorised_learned_candidates_are_those_of_the_definition(zipf_shop
         "objective": data.draw(st.sampled_from(OBJECTIVES)),
         "wanted": data.draw(st.sampled_from([1, 3, 6, None])),
     }
+    # Another cart answered first: whatever its sums and skipped items wrote into the thread's
+    # row of zeros must be gone when this cart is summed.
+    other = read_cart(table, data.draw(st.lists(st.sampled_from(model.items[: n + 2]), max_size=8)))
+    weights.candidates(terms, other, **{**options, "skip": frozenset() if traced else other.blocked})
     found, complete = weights.candidates(terms, cart, **options)
     expected, expected_complete = plain_learned_candidates(model, table, cart, **options)
     assert complete == expected_complete
@@ -464,6 +469,54 @@ def test_the_vectorised_learned_candidates_are_those_of_the_definition(zipf_shop
         )
         assert (candidate.score, candidate.likelihood) == (pytest.approx(score), pytest.approx(likelihood))
         assert candidate.evidence["confidence"] == pytest.approx(baskets / table.counts[source])
+
+
+def test_threads_answering_at_once_get_the_answers_of_one_thread(zipf_shop):
+    """Each thread sums its carts in its own row of zeros, set back to zeros after every cart:
+    four threads answering 400 carts each at once get, cart by cart, what one thread gets, and
+    each has a row of its own, all zeros when its carts are done. (With one row shared, a
+    thread switch between one cart's sums and their reading would mix two carts; the GIL makes
+    that window rare, so the rows are checked directly too.)"""
+    import threading
+
+    weights = zipf_shop.weights
+    terms = WeightTerms(confidence=0.3, popularity=0.1, bias=tuple(0.01 * (k % 5) for k in range(len(zipf_shop.items))))
+    model = replace(zipf_shop, weight_terms=terms)
+    table = ItemTable(model)
+    learned = LearnedWeights(weights, table, bias=terms.bias)
+    rng = random.Random(11)
+    carts = [read_cart(table, rng.sample(model.items[:20], rng.randint(1, 6))) for _ in range(1600)]
+
+    def answer(cart):
+        pairs, _ = learned.best(terms, cart, skip=cart.blocked, sellable_only=True, objective="confidence", wanted=3)
+        return [(p.item, p.likelihood, p.source) for p in pairs]
+
+    expected = [answer(cart) for cart in carts]
+    assert sum(map(len, expected)) > 1600  # the carts do get suggestions
+    found: list[list] = [[] for _ in range(4)]
+    barrier = threading.Barrier(4)
+
+    rows: list = [None] * 4
+
+    def work(k: int) -> None:
+        barrier.wait()
+        found[k] = [answer(cart) for cart in carts[k::4]]
+        rows[k] = learned._zeros("total")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns within a cart's numpy steps, not only between carts
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for k in range(4):
+        assert found[k] == expected[k::4]
+    assert len({id(row) for row in rows}) == 4
+    assert not any(row.any() for row in rows)
 
 
 def cafe_baskets(seed: int) -> list[list[str]]:

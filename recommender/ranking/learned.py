@@ -15,6 +15,7 @@ weights ranked with them loads it; pandas, scipy and mlxtend stay off the servin
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Iterable, Sequence
 
 import numpy as np
@@ -98,6 +99,7 @@ class LearnedWeights:
         self.sellable = np.asarray([*table.sellable, False])
         self._worth: dict[str, np.ndarray] = {}
         self._base: dict[tuple[float, bool], np.ndarray] = {}
+        self._scratch = threading.local()  # each thread's rows of zeros, see :meth:`_zeros`
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -150,21 +152,24 @@ class LearnedWeights:
         in_cart = np.fromiter(cart.items, np.intp, len(cart.items))
         rows = self.row_at[in_cart]
         targets, weights = self.targets.take(rows, axis=0), self.weights.take(rows, axis=0)
-        # Summed in the order a loop over the cart's rows adds them: the same sums to the last bit.
-        total = np.bincount(targets.ravel(), weights=weights.ravel(), minlength=len(self.support))
+        reached = targets[:, : self.reach]  # a candidate needs a weight that offers it
+        items = _distinct(reached)
+        skipped = None
         if skip:
             # Never a candidate: usually the cart's own items, whose array is at hand.
             skipped = in_cart if skip is cart.blocked and not cart.excluded else np.fromiter(skip, np.intp, len(skip))
-            total[skipped] = -np.inf
-        reached = targets[:, : self.reach]  # a candidate needs a weight that offers it
-        items = _distinct(reached)
-        # The support term; -inf for the padding's slot and, when only items for sale are asked
-        # for, for the others.
-        likelihood = total[items] + self._base_of(terms.popularity, sellable_only)[items]
+        # The cart's weights summed, plus the support term and bias: -inf for the padding's slot
+        # and, when only items for sale are asked for, for the others.
+        likelihood = (
+            self._sums(targets, weights, items, skipped) + self._base_of(terms.popularity, sellable_only)[items]
+        )
         if terms.confidence:
-            confidence = np.zeros(len(self.support))
-            np.maximum.at(confidence, targets.ravel(), self.confidences.take(rows, axis=0).ravel())
-            likelihood += terms.confidence * confidence[items]
+            confidence = self._zeros("confidence")
+            try:
+                np.maximum.at(confidence, targets.ravel(), self.confidences.take(rows, axis=0).ravel())
+                likelihood += terms.confidence * confidence[items]
+            finally:
+                confidence[targets] = 0.0
         keep = likelihood > 0
         items, likelihood = items[keep], likelihood[keep]
         if not len(items):
@@ -184,6 +189,38 @@ class LearnedWeights:
         strongest = found_at.reshape(len(items), -1).argmax(axis=1)
         found = self._explained(cart, rows, strengths, items, likelihood, score, strongest)
         return (found, True) if complete else (found[:wanted], False)
+
+    def _sums(
+        self, targets: np.ndarray, weights: np.ndarray, items: np.ndarray, skipped: np.ndarray | None
+    ) -> np.ndarray:
+        """Per item of ``items``, the sum of the cart's ``weights`` to it (their ``targets``), or
+        -inf for the ``skipped`` items.
+
+        The weights are summed into this thread's row of zeros over all items in the order a
+        loop over the cart's rows adds them (the same sums to the last bit), read at ``items``,
+        and the row is set back to zeros: a cart costs its own few hundred weights, where a new
+        row per cart would cost the whole catalog's length in memory to allocate and clear.
+        """
+        total = self._zeros("total")
+        try:
+            np.add.at(total, targets.ravel(), weights.ravel())
+            if skipped is not None:
+                total[skipped] = -np.inf
+            sums: np.ndarray = total[items]
+            return sums
+        finally:
+            total[targets] = 0.0
+            if skipped is not None:
+                total[skipped] = 0.0
+
+    def _zeros(self, name: str) -> np.ndarray:
+        """This thread's row of zeros called ``name``, one slot per item and the padding's;
+        whoever writes into it sets it back to zeros before returning."""
+        row: np.ndarray | None = getattr(self._scratch, name, None)
+        if row is None:
+            row = np.zeros(len(self.support))
+            setattr(self._scratch, name, row)
+        return row
 
     def _base_of(self, popularity: float, sellable_only: bool) -> np.ndarray:
         """Per item, ``popularity`` times its support plus its bias, or -inf when
