@@ -277,6 +277,7 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     without its general machinery, which costs more than the rest of a cart's scoring on a few
     hundred item indices."""
     values = np.sort(values, axis=None)
-    first = np.ones(len(values), dtype=bool)
+    first = np.empty(len(values), dtype=bool)
+    first[0] = True
     np.not_equal(values[1:], values[:-1], out=first[1:])
     return values[first]
