@@ -25,6 +25,7 @@ __all__ = [
     "rule_candidates",
     "strongest_rules",
     "upgrade_candidates",
+    "upgrade_candidate",
     "pin",
 ]
 
@@ -178,10 +179,13 @@ def upgrade_candidates(
         best.values(), key=lambda found: (-found[0], -found[2].share, -found[2].customers, ids[found[2].item])
     )
     complete = wanted is None or len(ranked) <= wanted
-    return [_from_upgrade(table, score, replaces, upgrade) for score, replaces, upgrade in ranked[:wanted]], complete
+    found = [upgrade_candidate(table, score, replaces, upgrade) for score, replaces, upgrade in ranked[:wanted]]
+    return found, complete
 
 
-def _from_upgrade(table: ItemTable, score: float, replaces: int, upgrade: Upgrade) -> Candidate:
+def upgrade_candidate(table: ItemTable, score: float, replaces: int, upgrade: Upgrade) -> Candidate:
+    """The candidate of ``upgrade`` for the cart item ``replaces``, scored ``score``: the one
+    definition for the plain ranking above and the flat arrays of :mod:`.upgrade_index`."""
     price, old_price = table.prices[upgrade.item], table.prices[replaces]
     # Positional: item, kind, source, likelihood, strength, count, score, rule, rules_combined,
     # replaces, evidence.

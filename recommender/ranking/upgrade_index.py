@@ -18,11 +18,7 @@ from array import array
 from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
-from .candidates import (  # _from_upgrade: one definition of how an upgrade becomes a candidate
-    Candidate,
-    _from_upgrade,
-    upgrade_candidates,
-)
+from .candidates import Candidate, upgrade_candidate, upgrade_candidates
 from .cart import Cart
 from .items import ItemTable
 from .scores import value
@@ -126,7 +122,7 @@ class UpgradeIndex:
             )  # fmt: skip
         found, complete = ranked
         scores, replaces, flat = self._order(objective).scores, self._replaces, self._flat
-        return [_from_upgrade(self.table, -scores[at], replaces[at], flat[at]) for at in found], complete
+        return [upgrade_candidate(self.table, -scores[at], replaces[at], flat[at]) for at in found], complete
 
     def _ranked(
         self,
