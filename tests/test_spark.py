@@ -140,6 +140,72 @@ def test_parquet_folder_stays_in_spark(spark, tmp_path):
     assert with_spark.baskets is None
 
 
+def day_lines(rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+    """Lines of 80 customers over 8 days with no order id, each visit at 00:30, 12:00 or 23:30,
+    and how many visits (customer days) they make: the baskets both readers must find."""
+    items = [f"P{k:02d}" for k in range(12)]
+    rows, visits = [], set()
+    for customer in range(80):
+        for day in rng.choice(8, size=int(rng.integers(1, 5)), replace=False):
+            at = (
+                pd.Timestamp("2015-07-01")
+                + pd.Timedelta(days=int(day))
+                + pd.Timedelta(rng.choice(["00:30:00", "12:00:00", "23:30:00"]))
+            )
+            chosen = list(rng.choice(items, size=int(rng.integers(1, 5)), replace=False))
+            if customer % 3 == 0:
+                chosen += [item for item in ("P10", "P11") if item not in chosen]  # the shop's pair
+            rows += [{"Member_number": float(1000 + customer), "Date": at, "itemDescription": item} for item in chosen]
+            visits.add((customer, at.date()))
+    return pd.DataFrame(rows), len(visits)
+
+
+@needs_pyspark
+@pytest.mark.slow
+@pytest.mark.parametrize("written", ["utc timestamps", "naive timestamps", "text", "text with a zone"])
+def test_day_baskets_read_in_spark_are_the_pandas_readers(spark, tmp_path, written):
+    """A Parquet file without an order column: Spark groups each customer's lines of one day as
+    the pandas reader does, whatever the session's time zone (Tokyo here, UTC+9: a day taken in
+    it would move the visits at 00:30 and 23:30). Times with a zone count in UTC (the text's
+    "+01:00" visits at 00:30 fall on the day before), times without one as written."""
+    frame, visits = day_lines(np.random.default_rng(3))
+    if written == "utc timestamps":
+        frame["Date"] = frame["Date"].dt.tz_localize("UTC")
+    elif written == "text":
+        frame["Date"] = frame["Date"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    elif written == "text with a zone":
+        frame["Date"] = frame["Date"].dt.strftime("%Y-%m-%dT%H:%M:%S+01:00")
+        shifted = frame.assign(day=(frame["Date"].str[:19].map(pd.Timestamp) - pd.Timedelta(hours=1)).dt.date)
+        visits = len(shifted[["Member_number", "day"]].drop_duplicates())
+    path = tmp_path / "visits.parquet"
+    frame.to_parquet(path, index=False)
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Tokyo")
+    try:
+        thresholds = {"min_support": 0.02, "min_confidence": 0.1, "max_len": 3}
+        with_spark = mine(path, engine="spark", **thresholds)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+    with_mlxtend = mine(path, engine="mlxtend", **thresholds)
+    assert with_mlxtend.n_baskets == visits
+    assert len(with_spark.rules) > 5
+    assert_same_model(with_spark, with_mlxtend)
+    assert with_spark.provenance["read"] == with_mlxtend.provenance["read"]
+    assert with_spark.provenance["read"]["day_baskets"] == ["Member_number", "Date"]
+
+
+@needs_pyspark
+def test_day_baskets_in_spark_refuse_dates_spark_cannot_read(spark, tmp_path):
+    from recommender.exceptions import InputError
+
+    frame = pd.DataFrame(
+        {"customer": ["7", "7", "8"], "time": ["2015-01-12", "13/01/2015", "2015-01-12"], "item": list("abc")}
+    )
+    frame.to_parquet(tmp_path / "visits.parquet", index=False)
+    with pytest.raises(InputError, match=r"column 'time' must hold dates, but a line has '13/01/2015'.*--engine spark"):
+        mine(tmp_path / "visits.parquet", engine="spark", min_support=0.5)
+
+
 @needs_pyspark
 def test_support_boundary_where_spark_would_round_up(spark):
     # 0.07 * 100 is 7.000000000000001 in floating point: Spark's own ceil(minSupport * n) would

@@ -12,8 +12,9 @@ Two ways in:
   are pruned to their frequent items on the driver and shipped to Spark as one Arrow table
   of item-index arrays;
 * a Parquet file or folder of order lines (of any size) is read by Spark itself
-  (:func:`read_parquet_orders`): grouping lines into baskets, dropping cancellations and
-  returns, counting baskets and items all happen in Spark, and no basket reaches the driver.
+  (:func:`read_parquet_orders`): grouping lines into baskets (by order, or by customer and
+  day when there is no order column), dropping cancellations and returns, counting baskets
+  and items all happen in Spark, and no basket reaches the driver.
 
 Spark's minimum count is ``ceil(minSupport * n)`` over the rows it is given; the support
 passed to it is chosen so that this count equals :meth:`MiningConfig.min_count
@@ -354,18 +355,20 @@ def read_parquet_orders(
     except Exception as error:  # noqa: BLE001 - Spark's AnalysisException and py4j errors
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputError(f"Spark cannot read {what} as Parquet: {reason}; check that it is Parquet.") from None
-    role = _resolve(list(lines.columns), ColumnSpec.coerce(columns), what)
-
-    def as_id(name: str) -> Any:
-        value = F.trim(F.col(f"`{name}`").cast("string"))
-        return F.when(value == "", None).otherwise(value)
-
-    order, item = as_id(str(role["order"])), as_id(str(role["item"]))
+    role = _resolve(list(lines.columns), ColumnSpec.coerce(columns), what, by_day=True)
+    by_day = role["order"] is None  # no order column: a basket is a customer's lines of one day
+    if by_day:
+        order = _customer_days(lines, str(role["customer"]), str(role["time"]), what)
+    else:
+        order = _id_column(str(role["order"]))
+    item = _id_column(str(role["item"]))
     signed_name = role["quantity"] or role["line_total"]
     signed = F.col(f"`{signed_name}`").cast("double") if signed_name else F.lit(None).cast("double")
     flagged = lines.select(order.alias("order"), item.alias("item"), signed.alias("signed"))
     present = F.col("order").isNotNull() & F.col("item").isNotNull()
-    cancelled = present & F.col("order").rlike(r"^[Cc][0-9]")
+    # Online Retail's convention: an invoice number starting with C is a cancellation (a day
+    # basket has no invoice number to tell one).
+    cancelled = F.lit(False) if by_day else present & F.col("order").rlike(r"^[Cc][0-9]")
     returned = present & ~cancelled & F.coalesce(F.col("signed") < 0, F.lit(False))
     flagged = flagged.select(
         "order",
@@ -408,10 +411,69 @@ def read_parquet_orders(
         returned_rows=n_returned,
         missing_item_rows=missing,
         repeated_item_rows=kept_rows - int(counts.sum()),
+        day_baskets=(str(role["customer"]), str(role["time"])) if by_day else None,
     )
     return SparkOrders(
         items=items, counts=counts, n_baskets=n_baskets, summary=summary, source=_source_info(text), frame=distinct
     )
+
+
+def _id_column(name: str) -> Any:
+    """The ids of column ``name`` as stripped strings, blanks missing."""
+    from pyspark.sql import functions as F
+
+    value = F.trim(F.col(f"`{name}`").cast("string"))
+    return F.when(value == "", None).otherwise(value)
+
+
+# A time written with its zone: 2011-01-04T23:30:00Z, ...+01:00, ...-0500.
+_ZONED = r"(Z|[+-][0-9]{2}:?[0-9]{2})$"
+
+
+def _customer_days(lines: DataFrame, customer: str, time: str, what: str) -> Any:
+    """Each line's basket in a table without an order column: its customer and the calendar day
+    of its time, labelled ``"customer YYYY-MM-DD"`` as the pandas reader labels day baskets;
+    missing when either is. The day is the pandas reader's: a time with a zone (a Parquet
+    timestamp is one) counts in UTC, one without as written, whatever the Spark session's zone.
+
+    Raises
+    ------
+    InputError
+        When the time column holds neither dates nor text Spark reads as one (Spark reads dates
+        written year first; the pandas reader also reads day-first and month-first ones).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DateType, StringType, TimestampNTZType, TimestampType
+
+    kind = lines.schema[time].dataType
+    column = F.col(f"`{time}`")
+
+    def utc_day(instant: Any) -> Any:
+        return F.date_from_unix_date(F.floor(F.unix_timestamp(instant) / 86400).cast("int"))
+
+    if isinstance(kind, (DateType, TimestampNTZType)):
+        day = F.to_date(column)
+    elif isinstance(kind, TimestampType):
+        day = utc_day(column)
+    elif isinstance(kind, StringType):
+        text = F.trim(column)
+        parsed = F.try_to_timestamp(text)
+        # Without a zone, parsed and turned back into a day in the session's zone: as written.
+        day = F.when(text.rlike(_ZONED), utc_day(parsed)).otherwise(F.to_date(parsed))
+        unread = lines.where((text != "") & day.isNull()).select(column).limit(1).collect()
+        if unread:
+            raise InputError(
+                f"{what}: column {time!r} must hold dates, but a line has {unread[0][0]!r}; Spark reads dates "
+                "written YYYY-MM-DD[ HH:MM:SS]: write them so, or read the file without --engine spark (its "
+                "reader also takes day-first and month-first dates)."
+            )
+    else:
+        raise InputError(
+            f"{what}: column {time!r} must hold dates or times, not {kind.simpleString()}; name another column "
+            "with --time-col."
+        )
+    who = F.regexp_replace(_id_column(customer), r"^([0-9]+)\.0$", "$1")
+    return F.concat(who, F.lit(" "), F.date_format(day, "yyyy-MM-dd"))
 
 
 def read_orders(
