@@ -150,7 +150,8 @@ def run_engine(engine: str, path: Path, support: float) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     started = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-c", code, engine, str(path), repr(support)],
+        # -P: the child imports this tree's recommender (PYTHONPATH), not one in the current folder.
+        [sys.executable, "-P", "-c", code, engine, str(path), repr(support)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

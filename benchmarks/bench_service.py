@@ -298,8 +298,10 @@ def run(preset_name: str, data: Path, workers: int, log_level: str, events: str 
         port = free_port()
         # The server's log goes to a file: a pipe nobody reads would fill and stall it.
         log = (folder / "server.log").open("w")
+        # -P: the server imports the recommender of PYTHONPATH or the installed one, never a
+        # folder of that name where the script is started.
         server = subprocess.Popen(
-            [sys.executable, "-m", "recommender.cli", "serve", str(model_path), "--port", str(port),
+            [sys.executable, "-P", "-m", "recommender.cli", "serve", str(model_path), "--port", str(port),
              "--workers", str(workers), "--log-level", log_level, *(["--events", url] if url else [])],
             stdout=subprocess.DEVNULL, stderr=log, text=True,
         )  # fmt: skip
