@@ -23,7 +23,7 @@ from recommender.mining.weights import fit_item_weights
 from recommender.model_data import WeightTerms
 from recommender.ranking.cart import read_cart
 from recommender.ranking.items import ItemTable
-from recommender.ranking.learned import LearnedWeights
+from recommender.ranking.learned import LearnedWeights, _distinct
 from recommender.ranking.scores import value
 
 BASKETS = (
@@ -469,6 +469,25 @@ def test_the_vectorised_learned_candidates_are_those_of_the_definition(zipf_shop
         )
         assert (candidate.score, candidate.likelihood) == (pytest.approx(score), pytest.approx(likelihood))
         assert candidate.evidence["confidence"] == pytest.approx(baskets / table.counts[source])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_two_ways_to_a_carts_distinct_items_agree(zipf_shop, data):
+    """The sort of the cart's entries and the marks over the catalog give the same sorted
+    distinct items, on any block of item indices (padding's slot included), and the marks are
+    all clear after each cart."""
+    weights = LearnedWeights(zipf_shop.weights, ItemTable(zipf_shop))
+    n = len(weights.support)  # the shop's 40 items and the padding's slot
+    rows, width = data.draw(st.integers(1, 20)), data.draw(st.integers(1, 30))
+    block = np.asarray(
+        data.draw(st.lists(st.integers(0, n - 1), min_size=rows * width, max_size=rows * width)), dtype=np.intp
+    ).reshape(rows, width)
+    reached = block[:, : data.draw(st.integers(1, width))]  # a slice, as the offering columns are
+    marked = weights._marked(reached)
+    assert marked.tolist() == sorted(set(reached.ravel().tolist()))
+    assert np.array_equal(marked, _distinct(reached)) and marked.dtype == _distinct(reached).dtype
+    assert not weights._scratch.seen.any()
 
 
 def test_threads_answering_at_once_get_the_answers_of_one_thread(zipf_shop):

@@ -153,7 +153,7 @@ class LearnedWeights:
         rows = self.row_at[in_cart]
         targets, weights = self.targets.take(rows, axis=0), self.weights.take(rows, axis=0)
         reached = targets[:, : self.reach]  # a candidate needs a weight that offers it
-        items = _distinct(reached)
+        items = self._distinct_items(reached)
         skipped = None
         if skip:
             # Never a candidate: usually the cart's own items, whose array is at hand.
@@ -212,6 +212,26 @@ class LearnedWeights:
             total[targets] = 0.0
             if skipped is not None:
                 total[skipped] = 0.0
+
+    def _distinct_items(self, reached: np.ndarray) -> np.ndarray:
+        """The distinct items of ``reached``, sorted: a sort of the cart's entries when they
+        are few for the catalog; when they are many for it (a small shop's items, each with
+        hundreds of weights: 4,000 entries over 871 items, 15 against 8 µs), each marked in this
+        thread's row of flags over the items, which one scan reads and clears."""
+        if reached.size * 4 < len(self.support):
+            return _distinct(reached)
+        return self._marked(reached)
+
+    def _marked(self, reached: np.ndarray) -> np.ndarray:
+        """The distinct items of ``reached``, sorted, from marks in this thread's row of flags
+        (left all clear again)."""
+        seen = getattr(self._scratch, "seen", None)
+        if seen is None:
+            seen = self._scratch.seen = np.zeros(len(self.support), dtype=bool)
+        seen[reached] = True
+        items = np.flatnonzero(seen)
+        seen[items] = False
+        return items
 
     def _zeros(self, name: str) -> np.ndarray:
         """This thread's row of zeros called ``name``, one slot per item and the padding's;
