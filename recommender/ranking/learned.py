@@ -99,7 +99,7 @@ class LearnedWeights:
         self.sellable = np.asarray([*table.sellable, False])
         self._worth: dict[str, np.ndarray] = {}
         self._base: dict[tuple[float, bool], np.ndarray] = {}
-        self._scratch = threading.local()  # each thread's rows of zeros, see :meth:`_zeros`
+        self._scratch = threading.local()  # each thread's rows over the items: :meth:`_zeros`, :meth:`_marked`
 
     def __len__(self) -> int:
         return len(self.sources)
