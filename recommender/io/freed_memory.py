@@ -12,7 +12,6 @@ free at the end of reading, growing with the lines, and a Parquet file's row gro
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 from collections.abc import Callable
 
@@ -33,13 +32,14 @@ def give_back_freed() -> None:
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS, Windows)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS, Windows).
+
+    Looked up among the symbols the interpreter is linked with (``CDLL(None)``), not by
+    ``ctypes.util.find_library``, which runs ``ldconfig`` in a child process.
+    """
     try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return trim
