@@ -7,8 +7,10 @@ proportional set size sampled every 50 ms, and the kernel's peak resident size o
 (``VmHWM``), each less that of the same process after its imports (so the figure is what
 reading adds); ``growth`` is the bytes each further line costs between the smallest and the
 largest file. With a fixed number of distinct items, what reading holds per line is the kept
-lines' integer codes (an order and an item code, 8 bytes) and, since there is an order per 10
-lines here, the orders' ids; the rest (the items, each once; a batch of lines) does not grow.
+lines' item codes (4 bytes: the basket matrix's own entries; a basket code per line as well
+when an order's lines do not come together, which they do here) and, since there is an order
+per 10 lines here, the orders' ids; the rest (the items, each once; a batch of lines) does not
+grow. ``cpu_seconds`` is the reading's user and system time (``getrusage``).
 Of the peak, each run also gives the resident size after the first batch (the file's reader
 set up), the peak before the end (the basket matrix laid out, the order ids made Python
 strings), and the size of what reading returns, its ``output`` (the matrix's int32 item per

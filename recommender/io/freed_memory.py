@@ -7,6 +7,7 @@ as the sizes shift; and pyarrow's pool (mimalloc) keeps the pages of the buffers
 Measured on 10 million CSV lines (``benchmarks/bench_reading.py``): glibc's heap held 70-95 MB
 free at the end of reading, growing with the lines, and a Parquet file's row groups left about
 50 MB in pyarrow's pool, both resident beside the basket matrix and the order ids made next.
+The reader gives them back every million lines or so (``orders.GIVE_BACK_LINES``).
 """
 
 from __future__ import annotations
