@@ -256,15 +256,6 @@ def test_any_lines_in_any_batches(lines, together, batch, window):
     _same(runs, plain)
 
 
-def test_grown_arrays_keep_their_values():
-    array = basket_runs.mapped_zeros(4, np.int64)
-    array[:] = [5, 6, 7, 8]
-    bigger = basket_runs.grown(array, 5)
-    assert len(bigger) == 6 and bigger.tolist() == [5, 6, 7, 8, 0, 0] and bigger.flags.writeable
-    assert len(basket_runs.grown(bigger, 100)) == 100
-    assert basket_runs.mapped_zeros(0, np.int32).tolist() == []
-
-
 def test_freed_memory_given_back_where_the_library_allows():
     import platform
 

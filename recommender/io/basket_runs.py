@@ -12,14 +12,13 @@ sorted and repeats merged, so that the lines are never held twice.
 
 from __future__ import annotations
 
-import mmap
 from collections.abc import Iterator
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["BasketRuns", "grown", "mapped_zeros", "rows_of_runs"]
+__all__ = ["BasketRuns", "rows_of_runs"]
 
 # Lines per window when the rows are made: the window's arrays stay small whatever the file.
 WINDOW_LINES = 1 << 16
@@ -43,9 +42,9 @@ class BasketRuns:
 
     def __init__(self) -> None:
         self.count = 0
-        self.lengths = mapped_zeros(1 << 10, np.int64)
-        self.orders = mapped_zeros(1 << 10, np.int32)
-        self.has_basket = mapped_zeros(1 << 10, np.bool_)
+        self.lengths = np.zeros(1 << 10, dtype=np.int64)
+        self.orders = np.zeros(1 << 10, dtype=np.int32)
+        self.has_basket = np.zeros(1 << 10, dtype=bool)
 
     def add(self, orders: np.ndarray) -> bool:
         """Append a batch's kept lines, given their order codes (int32, none missing), the lines
@@ -56,7 +55,7 @@ class BasketRuns:
         starts = np.flatnonzero(np.diff(orders, prepend=np.int32(-1)))
         runs, sizes = orders[starts], np.diff(starts, append=len(orders))
         if int(runs.max()) >= len(self.has_basket):
-            self.has_basket = grown(self.has_basket, int(runs.max()) + 1)
+            self.has_basket = _grown(self.has_basket, int(runs.max()) + 1)
         # The batch's first run may go on with the last basket; every other run begins a basket.
         going_on = self.count > 0 and runs[0] == self.orders[self.count - 1]
         fresh, fresh_sizes = (runs[1:], sizes[1:]) if going_on else (runs, sizes)
@@ -67,7 +66,7 @@ class BasketRuns:
         runs, sizes = fresh, fresh_sizes
         end = self.count + len(runs)
         if end > len(self.lengths):
-            self.lengths, self.orders = grown(self.lengths, end), grown(self.orders, end)
+            self.lengths, self.orders = _grown(self.lengths, end), _grown(self.orders, end)
         self.lengths[self.count : end] = sizes
         self.orders[self.count : end] = runs
         self.has_basket[runs] = True
@@ -168,19 +167,8 @@ class _Lines:
         return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
 
 
-def grown(array: np.ndarray, needed: int) -> np.ndarray:
-    """``array``'s values at the start of a new array of at least ``needed`` places (the rest
-    zeros), grown by half at a time, in memory mapped for it alone (:func:`mapped_zeros`)."""
-    bigger = mapped_zeros(max(needed, len(array) + len(array) // 2), array.dtype)
+def _grown(array: np.ndarray, needed: int) -> np.ndarray:
+    """``array``'s values in an array of at least ``needed`` places, grown by half at a time."""
+    bigger = np.zeros(max(needed, len(array) + len(array) // 2), dtype=array.dtype)
     bigger[: len(array)] = array
     return bigger
-
-
-def mapped_zeros(n: int, dtype: np.typing.DTypeLike) -> np.ndarray:
-    """An array of ``n`` zeros in anonymous memory mapped for it alone, unmapped when the array
-    goes: for arrays that grow with the ids while reading. From malloc, each array outgrown
-    would leave a hole in its heap that later arrays fill only in part and that stays resident
-    (measured: 50-100 MB of free heap at the end of reading 10 million lines); mapped, it is
-    given back to the system at once. Pages not yet written take no memory."""
-    size = max(1, n * np.dtype(dtype).itemsize)
-    return np.frombuffer(mmap.mmap(-1, size), dtype=dtype, count=n)

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from pandas._libs.hashtable import Int64HashTable
 
 from ..exceptions import InputError
-from .basket_runs import BasketRuns, grown, mapped_zeros, rows_of_runs
+from .basket_runs import BasketRuns, rows_of_runs
 from .baskets import Baskets, ReadSummary, SourceInfo, baskets_from_code_parts
 from .catalog import catalog_from_lines
 from .freed_memory import give_back_freed
@@ -544,15 +544,14 @@ class _Ids:
     def __init__(self) -> None:
         self.by_hash: Int64HashTable | None = Int64HashTable()
         self.count = 0
-        # Both grow with the ids, in mapped memory (see mapped_zeros).
-        self.data = mapped_zeros(1 << 12, np.uint8)  # the ids' UTF-8 bytes
-        self.ends = mapped_zeros(1 << 8, np.int64)  # id k is data[ends[k]:ends[k + 1]]
+        self.data = np.zeros(1 << 12, dtype=np.uint8)  # the ids' UTF-8 bytes
+        self.ends = np.zeros(1 << 8, dtype=np.int64)  # id k is data[ends[k]:ends[k + 1]]
         self.collided: dict[str, int] = {}
         # While every id has come as an integer: a table from each id's value to its code (let
         # go when reading ends), and the ids by code (``numbers[:count]``); both None once an id
         # came as text.
         self.by_value: Int64HashTable | None = Int64HashTable()
-        self.numbers: np.ndarray | None = mapped_zeros(1 << 8, np.int64)
+        self.numbers: np.ndarray | None = np.zeros(1 << 8, dtype=np.int64)
         # The Arrow dictionary of the last batch read from one, and each of its values' code.
         self.dictionary: pa.Array | None = None
         self.dictionary_codes = np.zeros(0, dtype=np.int32)
@@ -593,7 +592,7 @@ class _Ids:
             codes[new] = np.arange(self.count, self.count + len(new))
             self.by_value.map_keys_to_values(numbers[new], codes[new])
             if self.count + len(new) > len(self.numbers):
-                self.numbers = grown(self.numbers, self.count + len(new))
+                self.numbers = _resized(self.numbers, self.count + len(new))
             self.numbers[self.count : self.count + len(new)] = numbers[new]
             self.count += len(new)
             return codes.astype(np.int32)
@@ -667,9 +666,9 @@ class _Ids:
         data = np.frombuffer(array.buffers()[2], dtype=np.uint8, count=size) if size else np.zeros(0, np.uint8)
         start, end = int(self.ends[self.count]), int(self.ends[self.count]) + size
         if end > len(self.data):
-            self.data = grown(self.data, end)
+            self.data = _resized(self.data, end)
         if self.count + len(array) + 1 > len(self.ends):
-            self.ends = grown(self.ends, self.count + len(array) + 1)
+            self.ends = _resized(self.ends, self.count + len(array) + 1)
         self.data[start:end] = data
         self.ends[self.count + 1 : self.count + len(array) + 1] = start + offsets[1:]
         self.count += len(array)
@@ -745,6 +744,13 @@ CODE_BLOCK = 1 << 20
 def _hash(values: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each string (int64; pandas' SipHash of its UTF-8 bytes)."""
     return pd.util.hash_array(values, categorize=False).view(np.int64)
+
+
+def _resized(array: np.ndarray, needed: int) -> np.ndarray:
+    """``array``'s values in an array of at least ``needed`` places, grown by half at a time."""
+    grown = np.zeros(max(needed, len(array) + len(array) // 2), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 class _Reading:
@@ -910,9 +916,9 @@ class _Reading:
         """The basket of each kept line of a batch, given its order; an order's first kept line
         gives it the next basket number."""
         if len(self.basket_of) < len(self.orders):
-            known = len(self.basket_of)
-            self.basket_of = grown(self.basket_of, len(self.orders))
-            self.basket_of[known:] = -1
+            grown = np.full(max(len(self.orders), 2 * len(self.basket_of)), -1, dtype=np.int32)
+            grown[: len(self.basket_of)] = self.basket_of
+            self.basket_of = grown
         first_seen = pd.unique(orders)
         fresh = first_seen[self.basket_of[first_seen] < 0]
         self.basket_of[fresh] = np.arange(self.n_baskets, self.n_baskets + len(fresh), dtype=np.int32)
