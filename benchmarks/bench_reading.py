@@ -7,8 +7,10 @@ proportional set size sampled every 50 ms, and the kernel's peak resident size o
 (``VmHWM``), each less that of the same process after its imports (so the figure is what
 reading adds); ``growth`` is the bytes each further line costs between the smallest and the
 largest file. With a fixed number of distinct items, what reading holds per line is the kept
-lines' integer codes (an order and an item code, 8 bytes) and, since there is an order per 10
-lines here, the orders' ids; the rest (the items, each once; a batch of lines) does not grow.
+lines' item codes (4 bytes: the basket matrix's own entries; a basket code per line as well
+when an order's lines do not come together, which they do here) and, since there is an order
+per 10 lines here, the orders' ids; the rest (the items, each once; a batch of lines) does not
+grow. ``cpu_seconds`` is the reading's user and system time (``getrusage``).
 Of the peak, each run also gives the resident size after the first batch (the file's reader
 set up), the peak before the end (the basket matrix laid out, the order ids made Python
 strings), and the size of what reading returns, its ``output`` (the matrix's int32 item per
@@ -42,7 +44,7 @@ ZIPF_OFFSET = 10.0
 CHUNK_LINES = 1_000_000
 
 CHILD = """
-import json, re, sys, time
+import json, re, resource, sys, time
 from pathlib import Path
 import recommender.io
 import recommender.io.orders as orders
@@ -63,14 +65,17 @@ orders._Reading.add, orders._Reading.finish = first_batch, at_end
 imported = status("VmHWM")
 print("imported", flush=True)
 sys.stdin.readline()
-started = time.perf_counter()
+def cpu():  # user and system seconds of this process
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+started, cpu_started = time.perf_counter(), cpu()
 baskets = read_baskets(sys.argv[1])
-seconds = time.perf_counter() - started
+seconds, cpu_seconds = time.perf_counter() - started, cpu() - cpu_started
 peak = status("VmHWM")
 ids = baskets.basket_ids or ()
 output = (baskets.indptr.nbytes + baskets.indices.nbytes + sys.getsizeof(ids) + sum(map(sys.getsizeof, ids))
           + sum(map(sys.getsizeof, baskets.items)))
-print(json.dumps({"seconds": seconds, "baskets": len(baskets), "items": baskets.n_items,
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "baskets": len(baskets), "items": baskets.n_items,
                   "rows": baskets.summary.rows_read, "imports_rss_kb": imported, "peak_rss_kb": peak,
                   "output_kb": output // 1024, **marks}), flush=True)
 """
@@ -140,7 +145,7 @@ def read_in_child(path: Path) -> dict[str, Any]:
     if child.returncode != 0:
         raise SystemExit(f"reading {path} failed: {err.strip().splitlines()[-1] if err.strip() else child.returncode}")
     result = json.loads(out.strip().splitlines()[-1])
-    read_seconds = result.pop("seconds")
+    read_seconds, cpu_seconds = result.pop("seconds"), result.pop("cpu_seconds")
     imports_rss, peak_rss = result.pop("imports_rss_kb") / 2**10, result.pop("peak_rss_kb") / 2**10
     first_batch, before_end = result.pop("first_batch_rss_kb") / 2**10, result.pop("before_end_hwm_kb") / 2**10
     output = result.pop("output_kb") / 2**10
@@ -148,6 +153,8 @@ def read_in_child(path: Path) -> dict[str, Any]:
         **result,
         "wall_seconds": round(seconds, 2),
         "read_seconds": round(read_seconds, 2),
+        # User and system seconds of the reading: steadier than wall seconds on a shared machine.
+        "cpu_seconds": round(cpu_seconds, 2),
         "imports_mb": round(base / 2**20),
         "peak_rise_mb": round((peak - base) / 2**20),
         # The kernel's own peak resident size of the reading process (no sampling), and its rise.

@@ -22,8 +22,10 @@ import pyarrow.compute as pc
 from pandas._libs.hashtable import Int64HashTable
 
 from ..exceptions import InputError
-from .baskets import Baskets, SourceInfo, baskets_from_code_parts
+from .basket_runs import BasketRuns, rows_of_runs
+from .baskets import Baskets, ReadSummary, SourceInfo, baskets_from_code_parts
 from .catalog import catalog_from_lines
+from .freed_memory import give_back_freed
 from .non_products import LeftOut, NonProductOptions, find_non_products, never_sold
 from .source import file_encoding, open_binary, undecodable_line
 
@@ -689,6 +691,14 @@ class _Ids:
     def labels(self) -> np.ndarray:
         return self.strings().to_numpy(zero_copy_only=False)
 
+    def tuple_of(self, codes: np.ndarray) -> tuple[str, ...]:
+        """The ids of ``codes`` as a tuple of Python strings, made a slice at a time: the Arrow
+        and numpy arrays of all of them at once would be held beside the strings."""
+        ids: list[str] = []
+        for start in range(0, len(codes), _IDS_AT_ONCE):
+            ids.extend(self.take(codes[start : start + _IDS_AT_ONCE]).tolist())
+        return tuple(ids)
+
 
 class _Codes:
     """An int32 column growing batch by batch, held in blocks of anonymous memory mapped one
@@ -721,6 +731,10 @@ class _Codes:
         return blocks
 
 
+# Lines read between two givings back of freed memory (see freed_memory): a few times a second.
+GIVE_BACK_LINES = 1 << 20
+# Ids made Python strings at a time.
+_IDS_AT_ONCE = 1 << 16
 # A value of an Arrow dictionary not yet looked up among the ids.
 _UNCODED = -2
 # Codes per block of a kept column (4 MB): the lines' codes are let go block by block.
@@ -768,10 +782,13 @@ class _Reading:
         self.customers = _Ids() if self.role["customer"] else None
         self.names = _Ids() if self.role["name"] else None
         self.rows = 0
+        self.rows_since_given_back = 0  # lines added since freed memory was last given back
         self.counts = {"cancelled_rows": 0, "returned_rows": 0, "missing_item_rows": 0}
         self.kept: dict[str, list[np.ndarray]] = {}
-        # The kept lines' basket and item codes, the two columns every table has.
+        # The kept lines' basket and item codes, the two columns every table has. While every
+        # order's kept lines come together, their baskets are runs (lengths, no code per line).
         self.baskets, self.items_kept = _Codes(), _Codes()
+        self.runs: BasketRuns | None = BasketRuns()
         # Non-product rules on descriptions or prices look at the kept lines' values; without
         # them the one rule left (never sold) needs each item's lines and lines selling nothing.
         self.by_line = bool(self.role["name"] or self.role["price"] or self.role["line_total"])
@@ -795,6 +812,10 @@ class _Reading:
         offset, self.rows = self.rows, self.rows + rows
         if rows == 0:
             return
+        self.rows_since_given_back += rows
+        if self.rows_since_given_back >= GIVE_BACK_LINES:
+            give_back_freed()
+            self.rows_since_given_back = 0
         parsed: dict[str, np.ndarray | None] = {}
         for rank, name in enumerate(_CHECKED):
             if self.errors and rank >= min(self.errors):
@@ -839,7 +860,7 @@ class _Reading:
             qty = quantity if quantity is not None else np.ones(rows)
             with np.errstate(divide="ignore", invalid="ignore"):
                 unit_price = line_total / np.where(qty != 0, qty, np.nan)
-        self.baskets.append(self._baskets(order[keep]))
+        self._place(order[keep])
         self.items_kept.append(item[keep])
         if self.names is not None:
             self._keep("name", self.names.encode(coded[str(role["name"])])[keep])
@@ -871,6 +892,25 @@ class _Reading:
             if order == "day" and self.guessed:
                 raise DayFirstLate
             self.day_first, self.told = order == "day", True
+
+    def _place(self, orders: np.ndarray) -> None:
+        """Number the baskets of a batch's kept lines, given their orders: as runs while every
+        order's lines come together, else a basket code per line."""
+        if self.runs is not None:
+            if self.runs.add(orders):
+                return
+            self._runs_end()
+        self.baskets.append(self._baskets(orders))
+
+    def _runs_end(self) -> None:
+        """From now on a basket code per kept line (lines of an order came back after another
+        order's, or the end needs the codes): the codes of the lines kept so far made from the runs."""
+        runs, self.runs = self.runs, None
+        if runs is None:
+            return
+        self.basket_of, self.n_baskets = runs.basket_of(len(self.orders)), runs.count
+        for codes in runs.line_baskets():
+            self.baskets.append(codes)
 
     def _baskets(self, orders: np.ndarray) -> np.ndarray:
         """The basket of each kept line of a batch, given its order; an order's first kept line
@@ -904,6 +944,15 @@ class _Reading:
         for ids in (self.orders, self.items, self.customers, self.names):
             if ids is not None:
                 ids.close()
+        # The last row group's or block's buffers: the output is made beside what is left. (glibc's
+        # heap is not trimmed here: measured, no lower peak, and the pages given back are taken
+        # again by whatever runs next, 10% of the seconds of reading a million lines.)
+        pa.default_memory_pool().release_unused()
+        if self.runs is not None and not self.kept:
+            # Every order's lines came together, and the table has no column kept per line
+            # (customer, time, description, price): the matrix is made from the runs.
+            return self._finish_runs(source)
+        self._runs_end()
         # The basket and item codes stay in their batches' parts: joined, they would be held twice.
         basket_parts, item_parts = self.baskets.parts(), self.items_kept.parts()
         names, prices, none = self._column("name"), self._column("price"), self._column("none")
@@ -993,11 +1042,59 @@ class _Reading:
             summary = replace(baskets.summary, day_baskets=(str(self.role["customer"]), str(self.role["time"])))
             baskets = replace(baskets, basket_ids=tuple(labels.tolist()), summary=summary)
         else:
-            baskets = replace(baskets, basket_ids=tuple(self.orders.take(order_of)))
+            baskets = replace(baskets, basket_ids=self.orders.tuple_of(order_of))
         # pyarrow's pool (mimalloc) keeps the pages of the buffers it freed (the batches', the
         # ids' text): given back, the stages after reading start lower (3 million baskets of
         # bench_scale.py: 60-120 MB).
         pa.default_memory_pool().release_unused()
+        return baskets
+
+    def _finish_runs(self, source: SourceInfo | None) -> Baskets:
+        """The baskets of every line added, kept as runs (:class:`BasketRuns`): the same
+        Baskets as the basket codes per line give, without them."""
+        runs = self.runs
+        if runs is None:
+            raise RuntimeError("the lines were not kept as runs")
+        item_parts, labels = self.items_kept.parts(), self.items.labels()
+        listed, found = self._non_products(item_parts, labels, names=None, prices=None, none=None)
+        extra_summary = {**self.counts, "non_product_rows": sum(left.lines for left in found)}
+        # The items of the lines left, sorted, each a column (as baskets_from_code_parts numbers them).
+        in_use = np.zeros(len(labels), dtype=bool)
+        for k in range(len(item_parts)):
+            in_use[item_parts[k]] = True
+        if listed is not None:
+            in_use &= ~listed
+        used = np.flatnonzero(in_use)
+        if len(used) == 0:  # no line left: the reader's message of a table without purchases
+            return baskets_from_code_parts(
+                [], [], labels, n_codes=0, rows_read=self.rows, source=source or SourceInfo(name=self.what,
+                kind="dataframe", sha256=""), what=self.what, extra_summary=extra_summary,
+            )  # fmt: skip
+        items = np.asarray([str(label) for label in labels[used]], dtype=object)
+        order = np.argsort(items, kind="stable")
+        rank = np.full(len(labels), -1, dtype=np.int32)
+        rank[used[order]] = np.arange(len(order), dtype=np.int32)
+        items = items[order]
+        del in_use, used, order
+        indptr, indices, basket_kept, repeated = rows_of_runs(
+            item_parts, runs.lengths[: runs.count], rank, n_cols=len(items), left_out=listed, staged=_Codes()
+        )
+        order_of = runs.orders[: runs.count] if basket_kept is None else runs.orders[: runs.count][basket_kept]
+        self.runs = None
+        del runs
+        summary = ReadSummary(
+            rows_read=self.rows, baskets=len(indptr) - 1, items=len(items), repeated_item_rows=repeated,
+            non_products=found, **extra_summary,
+        )  # fmt: skip
+        baskets = Baskets(
+            items=tuple(str(item) for item in items),
+            indptr=indptr,
+            indices=indices,
+            summary=summary,
+            source=source or SourceInfo(name=self.what, kind="dataframe", sha256=""),
+            basket_ids=self.orders.tuple_of(order_of),
+        )
+        pa.default_memory_pool().release_unused()  # as at the end of finish
         return baskets
 
     def _non_products(
