@@ -383,8 +383,12 @@ def _check_feedback(feedback: Feedback, n_items: int) -> None:
     for name in ("calibration", "strength"):
         value = getattr(feedback, name)
         _number(value, f"feedback.{name}", low=0.0)
-        if value <= 0.0:
-            raise ValueError(f"feedback.{name} is {value!r}, where a positive number is expected")
+        # No smaller than the largest magnitude's inverse: a score is divided by the calibration
+        # (1e-320 made it infinite, and the answer no JSON).
+        if value < 1.0 / MAX_MAGNITUDE:
+            raise ValueError(
+                f"feedback.{name} is {value!r}, where a positive number of at least {1.0 / MAX_MAGNITUDE:g} is expected"
+            )
 
 
 def _check_customers(customers: Customers, n_items: int) -> None:

@@ -300,6 +300,8 @@ CRAFTED = {
     "feedback of an item to itself": (_feedback(to=(1, 1)), r"feedback.pairs\[1\] pairs items 1 and 1"),
     "feedback columns of two lengths": (_feedback(to=[1]), "the columns of feedback differ in length"),
     "a calibration of 0": (_feedback(calibration=0.0), "feedback.calibration is 0.0, where a positive number"),
+    # Found by the fuzz test below: a score divided by it was infinite, and the answer no JSON.
+    "a calibration of 1e-320": (_feedback(calibration=1e-320), "feedback.calibration is 1e-320, where a positive"),
     "an infinite strength": (_feedback(strength="__inf__"), "Infinity is not a number"),
     "no calibration": (_feedback(calibration=None), "feedback.calibration is null"),
     "a category name that is a list": (_set(("categories", "names", 0), ["x"]), r"categories.names\[0\] is a list"),

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,22 @@ def test_events_are_stored_with_their_arm_and_the_answers_served(model, tmp_path
     assert {tuple(i["because"]) for i in served[0]["items"]} == {("KET-BASIC",)}
     with sqlite3.connect(tmp_path / "events.db") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_times_at_the_ends_of_the_calendar_are_stored_at_its_ends(model, tmp_path):
+    """Valid ISO 8601 times whose zone takes them past the first or the last moment a datetime
+    holds in UTC (found by the fuzz test below, which got a 503 for the first): taken, and
+    stored as that first or last moment."""
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    events = [
+        {"type": "click", "session_id": "s", "item_id": "A", "at": "0001-01-01T00:00:00+00:01"},
+        {"type": "click", "session_id": "s", "item_id": "B", "at": "9999-12-31T23:59:00-00:02"},
+    ]
+    with client_for(model, events_url=url) as client:
+        response = client.post("/v1/events", json={"events": events})
+    assert response.status_code == 202 and response.json() == {"accepted": 2}
+    stored = {row["item_id"]: row["at"] for row in EventStore(url).events()}
+    assert stored == {"A": datetime.min, "B": datetime.max}
 
 
 @pytest.mark.parametrize(

@@ -178,9 +178,19 @@ def cart_items_behind(reason: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _utc(moment: datetime) -> datetime:
-    """``moment`` in UTC without its zone: SQLite keeps no zone, so both databases store UTC."""
+    """``moment`` in UTC without its zone: SQLite keeps no zone, so both databases store UTC.
+
+    A moment within a day of the first or the last that a datetime holds, whose zone takes it
+    beyond them in UTC (0001-01-01T00:00:00+00:01), is stored as that first or last moment.
+
+    >>> _utc(datetime.fromisoformat("0001-01-01T00:00:00+00:01"))
+    datetime.datetime(1, 1, 1, 0, 0)
+    """
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            return datetime.min if moment.year == datetime.min.year else datetime.max
     return moment.replace(tzinfo=None)
 
 
