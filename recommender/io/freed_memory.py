@@ -4,10 +4,10 @@ Reading a large file allocates and frees a batch's arrays over and over. Two all
 what was freed resident: glibc's malloc keeps freed chunks inside its heap (numpy's arrays of
 a batch, pandas' and pyarrow's C++ structures land there), where they are reused only in part
 as the sizes shift; and pyarrow's pool (mimalloc) keeps the pages of the buffers it freed.
-Measured on 10 million CSV lines (``benchmarks/bench_reading.py``): glibc's heap held 70-95 MB
-free at the end of reading, growing with the lines, and a Parquet file's row groups left about
-50 MB in pyarrow's pool, both resident beside the basket matrix and the order ids made next.
-The reader gives them back every million lines or so (``orders.GIVE_BACK_LINES``).
+Left alone, what glibc's heap holds free grows with the lines read, and a Parquet file's row
+groups leave their buffers in pyarrow's pool, both resident beside the basket matrix and the
+order ids made next (figures: ``benchmarks/README.md``, reading). The reader gives them back
+every million lines or so (``orders.GIVE_BACK_LINES``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ __all__ = ["give_back_freed"]
 
 def give_back_freed() -> None:
     """Give the pages of freed memory back to the system: glibc's ``malloc_trim`` (where the C
-    library is glibc; elsewhere nothing) and pyarrow's pool's ``release_unused``. Cheap (about
-    a millisecond for a heap of 100 MB); nothing in use moves."""
+    library is glibc; elsewhere nothing) and pyarrow's pool's ``release_unused``. Cheap next to
+    reading a million lines; nothing in use moves."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

@@ -216,8 +216,8 @@ class LearnedWeights:
     def _distinct_items(self, reached: np.ndarray) -> np.ndarray:
         """The distinct items of ``reached``, sorted: a sort of the cart's entries when they
         are few for the catalog; when they are many for it (a small shop's items, each with
-        hundreds of weights: 4,000 entries over 871 items, 15 against 8 µs), each marked in this
-        thread's row of flags over the items, which one scan reads and clears."""
+        hundreds of weights), each marked in this thread's row of flags over the items, which
+        one scan reads and clears: a scan of the catalog then costs less than the sort."""
         if reached.size * 4 < len(self.support):
             return _distinct(reached)
         return self._marked(reached)
