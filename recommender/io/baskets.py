@@ -18,7 +18,15 @@ import scipy.sparse as sp
 from ..exceptions import InputError
 from .non_products import LeftOut
 
-__all__ = ["Baskets", "ReadSummary", "SourceInfo", "baskets_from_pairs", "baskets_from_code_parts", "without_items"]
+__all__ = [
+    "Baskets",
+    "ReadSummary",
+    "SourceInfo",
+    "baskets_from_pairs",
+    "baskets_from_code_parts",
+    "ranked_items",
+    "without_items",
+]
 
 # How many left-out items the one-line summary names; the model's provenance lists them all.
 NAMED_LEFT_OUT = 8
@@ -307,6 +315,26 @@ def baskets_from_pairs(
     )  # fmt: skip
 
 
+def ranked_items(
+    item_parts: list[np.ndarray], labels: np.ndarray, left_out: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct labels the item codes of ``item_parts`` use (but those ``left_out`` flags),
+    sorted as text, and each code's column among them (int32; -1 for a label not used): the
+    matrix's vocabulary, sorting only the labels in use."""
+    in_use = np.zeros(len(labels), dtype=bool)
+    for part in item_parts:
+        in_use[part] = True
+    if left_out is not None:
+        in_use &= ~left_out
+    used = np.flatnonzero(in_use)
+    del in_use
+    items = np.asarray([str(label) for label in labels[used]], dtype=object)
+    order = np.argsort(items, kind="stable")
+    rank = np.full(len(labels), -1, dtype=np.int32)
+    rank[used[order]] = np.arange(len(order), dtype=np.int32)
+    return items[order], rank
+
+
 def baskets_from_code_parts(
     order_parts: list[np.ndarray],
     item_parts: list[np.ndarray],
@@ -339,17 +367,7 @@ def baskets_from_code_parts(
             + (f" (dropped: {dropped})" if dropped else "")
             + "; check that it is the right file and that its order and item columns are filled."
         )
-    # Sort only the distinct labels in use, then renumber the rows' codes by that order.
-    in_use = np.zeros(len(labels), dtype=bool)
-    for part in item_parts:
-        in_use[part] = True
-    used = np.flatnonzero(in_use)
-    del in_use
-    items = np.asarray([str(label) for label in labels[used]], dtype=object)
-    order = np.argsort(items, kind="stable")
-    rank = np.full(len(labels), -1, dtype=np.int32)
-    rank[used[order]] = np.arange(len(order), dtype=np.int32)
-    items = items[order]
+    items, rank = ranked_items(item_parts, labels)
     n_items = len(items)
     indptr, cols, repeated = _rows_of_parts(order_parts, item_parts, rank, n_rows=n_codes, n_cols=n_items)
     lengths = np.diff(indptr)

@@ -23,7 +23,7 @@ from pandas._libs.hashtable import Int64HashTable
 
 from ..exceptions import InputError
 from .basket_runs import BasketRuns, rows_of_runs
-from .baskets import Baskets, ReadSummary, SourceInfo, baskets_from_code_parts
+from .baskets import Baskets, ReadSummary, SourceInfo, baskets_from_code_parts, ranked_items
 from .catalog import catalog_from_lines
 from .freed_memory import give_back_freed
 from .non_products import LeftOut, NonProductOptions, find_non_products, never_sold
@@ -1059,23 +1059,12 @@ class _Reading:
         listed, found = self._non_products(item_parts, labels, names=None, prices=None, none=None)
         extra_summary = {**self.counts, "non_product_rows": sum(left.lines for left in found)}
         # The items of the lines left, sorted, each a column (as baskets_from_code_parts numbers them).
-        in_use = np.zeros(len(labels), dtype=bool)
-        for k in range(len(item_parts)):
-            in_use[item_parts[k]] = True
-        if listed is not None:
-            in_use &= ~listed
-        used = np.flatnonzero(in_use)
-        if len(used) == 0:  # no line left: the reader's message of a table without purchases
+        items, rank = ranked_items(item_parts, labels, left_out=listed)
+        if len(items) == 0:  # no line left: the reader's message of a table without purchases
             return baskets_from_code_parts(
                 [], [], labels, n_codes=0, rows_read=self.rows, source=source or SourceInfo(name=self.what,
                 kind="dataframe", sha256=""), what=self.what, extra_summary=extra_summary,
             )  # fmt: skip
-        items = np.asarray([str(label) for label in labels[used]], dtype=object)
-        order = np.argsort(items, kind="stable")
-        rank = np.full(len(labels), -1, dtype=np.int32)
-        rank[used[order]] = np.arange(len(order), dtype=np.int32)
-        items = items[order]
-        del in_use, used, order
         indptr, indices, basket_kept, repeated = rows_of_runs(
             item_parts, runs.lengths[: runs.count], rank, n_cols=len(items), left_out=listed, staged=_Codes()
         )
